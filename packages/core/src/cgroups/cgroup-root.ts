@@ -1,0 +1,100 @@
+import { mkdir, readdir, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Limits } from "../limits.js";
+import { readControl, writeControl } from "./cgroup-files.js";
+import { JobCgroup } from "./job-cgroup.js";
+import { type CgroupLayout, detectLayout, type V1ControllerName } from "./layout.js";
+import { V1Controller } from "./v1-controller.js";
+import { V2Controller } from "./v2-controller.js";
+
+/** Controllers a v2 parent enables for its job cgroups. */
+const V2_CONTROLLERS = ["cpu", "memory", "io", "pids"];
+
+/**
+ * The parent cgroup that holds one child cgroup per job, on whichever layout
+ * the host has. `parent` is a path relative to each hierarchy's root, for
+ * example "jobworker" or "system.slice/jobworker.service/jobs".
+ */
+export class CgroupRoot {
+  private constructor(
+    readonly layout: CgroupLayout,
+    private readonly unifiedParent: string | undefined,
+    private readonly v1Parents: ReadonlyMap<V1ControllerName, string>,
+  ) {}
+
+  /** Creates the parent cgroups (and on v2 enables the controllers down to them). */
+  static async open(parent: string, layout?: CgroupLayout): Promise<CgroupRoot> {
+    if (parent.split("/").some((part) => part === ".." || part === ".")) {
+      throw new Error(`cgroup parent ${JSON.stringify(parent)} must not contain "." or ".."`);
+    }
+    const detected = layout ?? (await detectLayout());
+    const unifiedParent = detected.unifiedRoot ? join(detected.unifiedRoot, parent) : undefined;
+    if (detected.unifiedRoot && unifiedParent) {
+      await mkdir(unifiedParent, { recursive: true });
+      if (detected.kind === "v2") await enableControllers(detected.unifiedRoot, parent);
+    }
+    // Controllers co-mounted in one hierarchy (cpu,cpuacct) share one directory.
+    const v1Parents = new Map([...detected.v1Roots].map(([controller, root]) => [controller, join(root, parent)]));
+    for (const dir of new Set(v1Parents.values())) await mkdir(dir, { recursive: true });
+    return new CgroupRoot(detected, unifiedParent, v1Parents);
+  }
+
+  /** Creates a job's cgroup with its limits applied. */
+  async create(jobId: string, limits: Limits, disk: string | undefined): Promise<JobCgroup> {
+    const cgroup = this.attach(jobId);
+    for (const dir of [...cgroup.v1Paths, ...(cgroup.unifiedPath ? [cgroup.unifiedPath] : [])]) {
+      await mkdir(dir);
+    }
+    try {
+      await cgroup.limits.apply(limits, disk);
+    } catch (error) {
+      await cgroup.remove();
+      throw error;
+    }
+    return cgroup;
+  }
+
+  /** The cgroup of a job, whether or not its directories exist. */
+  attach(jobId: string): JobCgroup {
+    const unifiedPath = this.unifiedParent ? join(this.unifiedParent, jobId) : undefined;
+    const v1Dirs = new Map([...this.v1Parents].map(([controller, dir]) => [controller, join(dir, jobId)]));
+    const controller =
+      this.layout.kind === "v2" && unifiedPath ? new V2Controller(unifiedPath) : new V1Controller(v1Dirs);
+    return new JobCgroup(jobId, unifiedPath, [...new Set(v1Dirs.values())], controller);
+  }
+
+  /** Ids of the job cgroups that exist under the parent, in any hierarchy. */
+  async list(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const dir of this.parentDirs()) {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) ids.add(entry.name);
+      }
+    }
+    return [...ids];
+  }
+
+  /** Removes the (empty) parent cgroups; for embedders and tests that own their parent. */
+  async removeParent(): Promise<void> {
+    for (const dir of this.parentDirs()) {
+      await rmdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      });
+    }
+  }
+
+  private parentDirs(): string[] {
+    return [...new Set(this.v1Parents.values()), ...(this.unifiedParent ? [this.unifiedParent] : [])];
+  }
+}
+
+/** Enables the job controllers in every cgroup from the root down to the parent (no-internal-process rule aside). */
+async function enableControllers(root: string, parent: string): Promise<void> {
+  const levels = parent.split("/").filter(Boolean);
+  for (let depth = 0; depth <= levels.length; depth++) {
+    const dir = join(root, ...levels.slice(0, depth));
+    const available = new Set((await readControl(dir, "cgroup.controllers"))?.trim().split(" "));
+    const wanted = V2_CONTROLLERS.filter((name) => available.has(name));
+    if (wanted.length > 0) await writeControl(dir, "cgroup.subtree_control", wanted.map((n) => `+${n}`).join(" "));
+  }
+}

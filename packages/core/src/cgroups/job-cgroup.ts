@@ -1,0 +1,71 @@
+import { watch } from "node:fs";
+import { rmdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseKeyValues, readControl } from "./cgroup-files.js";
+import type { LimitController } from "./controller.js";
+
+/** One job's cgroup: its unified-hierarchy directory (when the host has one) and its v1 directories. */
+export class JobCgroup {
+  constructor(
+    readonly jobId: string,
+    /** Directory in the cgroup2 hierarchy: membership, cgroup.kill, cgroup.events. */
+    readonly unifiedPath: string | undefined,
+    /** v1 directories, one per distinct controller mount. */
+    readonly v1Paths: readonly string[],
+    readonly limits: LimitController,
+  ) {}
+
+  /** Kills every process in the cgroup at once. False when the kernel has no cgroup.kill (pure v1). */
+  async kill(): Promise<boolean> {
+    if (!this.unifiedPath) return false;
+    try {
+      await writeFile(join(this.unifiedPath, "cgroup.kill"), "1");
+      return true;
+    } catch (error) {
+      // ENOENT: a kernel before 5.14 without cgroup.kill, or a cgroup already removed.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw error;
+    }
+  }
+
+  /** True while any process is in the cgroup. Unknown (false) without a unified hierarchy. */
+  async populated(): Promise<boolean> {
+    if (!this.unifiedPath) return false;
+    const events = await readControl(this.unifiedPath, "cgroup.events");
+    return parseKeyValues(events).get("populated") === 1;
+  }
+
+  /**
+   * Resolves once the cgroup is empty, from cgroup.events notifications (no polling).
+   * Without a unified hierarchy it resolves at once: there the launcher's exit,
+   * which follows its PID namespace's teardown, is what proves the job gone.
+   */
+  async waitEmpty(signal?: AbortSignal): Promise<void> {
+    if (!this.unifiedPath) return;
+    const unified = this.unifiedPath;
+    await new Promise<void>((resolve, reject) => {
+      const watcher = watch(join(unified, "cgroup.events"), { signal });
+      const check = () =>
+        this.populated().then((populated) => {
+          if (!populated) {
+            watcher.close();
+            resolve();
+          }
+        }, reject);
+      watcher.on("change", check);
+      watcher.on("error", (error) => (error.name === "AbortError" ? resolve() : reject(error)));
+      // Checked after the watch is in place, so an event between the two cannot be missed.
+      void check();
+    });
+  }
+
+  /** Removes the cgroup's directories, waiting for it to be empty first. */
+  async remove(): Promise<void> {
+    await this.waitEmpty();
+    for (const dir of [...this.v1Paths, ...(this.unifiedPath ? [this.unifiedPath] : [])]) {
+      await rmdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      });
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { Limits } from "../limits.js";
+import { parseKeyValues, readControl, writeControl } from "./cgroup-files.js";
+import type { LimitController, ResourceUsage } from "./controller.js";
+import type { V1ControllerName } from "./layout.js";
+
+const CFS_PERIOD_US = 100_000;
+
+/**
+ * Limits and accounting through cgroup v1 controllers.
+ * Note: blkio.throttle limits only direct IO on v1; buffered writeback is not
+ * attributed to the job's cgroup, so buffered writes are not throttled.
+ */
+export class V1Controller implements LimitController {
+  constructor(private readonly dirs: ReadonlyMap<V1ControllerName, string>) {}
+
+  async apply(limits: Limits, disk: string | undefined): Promise<void> {
+    const cpu = this.dirs.get("cpu");
+    if (cpu && limits.cpuMillicores !== undefined) {
+      await writeControl(cpu, "cpu.cfs_period_us", String(CFS_PERIOD_US));
+      await writeControl(cpu, "cpu.cfs_quota_us", String((limits.cpuMillicores * CFS_PERIOD_US) / 1000));
+    }
+    const memory = this.dirs.get("memory");
+    if (memory && limits.memoryBytes !== undefined) {
+      const bytes = String(limits.memoryBytes);
+      await writeControl(memory, "memory.limit_in_bytes", bytes);
+      // memsw (memory + swap) exists only with swap accounting; equal to the limit means no swap.
+      if ((await readControl(memory, "memory.memsw.limit_in_bytes")) !== undefined) {
+        await writeControl(memory, "memory.memsw.limit_in_bytes", bytes);
+      }
+      await writeControl(memory, "memory.swappiness", "0");
+    }
+    const blkio = this.dirs.get("blkio");
+    if (blkio && disk) {
+      const throttles: [string, number | undefined][] = [
+        ["blkio.throttle.read_bps_device", limits.ioReadBps],
+        ["blkio.throttle.write_bps_device", limits.ioWriteBps],
+        ["blkio.throttle.read_iops_device", limits.ioReadIops],
+        ["blkio.throttle.write_iops_device", limits.ioWriteIops],
+      ];
+      for (const [file, value] of throttles) {
+        if (value !== undefined) await writeControl(blkio, file, `${disk} ${value}`);
+      }
+    }
+    const pids = this.dirs.get("pids");
+    if (pids && limits.maxPids !== undefined) await writeControl(pids, "pids.max", String(limits.maxPids));
+  }
+
+  async usage(): Promise<ResourceUsage> {
+    const [cpuNanos, peak, io] = await Promise.all([
+      this.read("cpuacct", "cpuacct.usage"),
+      this.read("memory", "memory.max_usage_in_bytes"),
+      this.read("blkio", "blkio.throttle.io_service_bytes"),
+    ]);
+    const total = (op: string) =>
+      (io ?? "")
+        .split("\n")
+        .map((line) => line.split(" "))
+        .filter((fields) => fields.length === 3 && fields[1] === op)
+        .reduce((sum, fields) => sum + Number(fields[2]), 0);
+    return {
+      cpuTimeMicros: Math.round(Number(cpuNanos ?? 0) / 1000),
+      memoryPeakBytes: Number(peak ?? 0),
+      ioReadBytes: total("Read"),
+      ioWriteBytes: total("Write"),
+    };
+  }
+
+  async oomKills(): Promise<number> {
+    return parseKeyValues(await this.read("memory", "memory.oom_control")).get("oom_kill") ?? 0;
+  }
+
+  private async read(controller: V1ControllerName, file: string): Promise<string | undefined> {
+    const dir = this.dirs.get(controller);
+    return dir ? readControl(dir, file) : undefined;
+  }
+}

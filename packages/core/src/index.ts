@@ -1,0 +1,15 @@
+/**
+ * @jobworker/core: runs isolated, limited jobs on this host and streams their
+ * output. No network: the server puts authentication and a transport on top.
+ */
+export type { ResourceUsage } from "./cgroups/controller.js";
+export { CgroupRoot } from "./cgroups/cgroup-root.js";
+export { JobCgroup } from "./cgroups/job-cgroup.js";
+export { type CgroupLayout, detectLayout, parseLayout } from "./cgroups/layout.js";
+export { isJobError, JobError, type JobErrorCode } from "./errors.js";
+export { inScope, type Job, type JobScope, type StartRequest } from "./job.js";
+export { JobManager } from "./job-manager.js";
+export { canTransition, type EndReason, type JobState, type StopCause } from "./job-state.js";
+export { LIMIT_NAMES, type LimitName, type Limits } from "./limits.js";
+export { DEFAULT_PATH, type JobManagerOptions } from "./options.js";
+export { CHUNK_BYTES, type OutputChunk, type ReadOutputOptions } from "./output/log-reader.js";

@@ -1,0 +1,46 @@
+import type { FSWatcher } from "node:fs";
+import type { JobCgroup } from "./cgroups/job-cgroup.js";
+import type { Job } from "./job.js";
+import { assertTransition, type JobState } from "./job-state.js";
+import { OutputFeed } from "./output/output-feed.js";
+
+/** A job as the manager holds it: its record plus what exists only while it runs. */
+export class ManagedJob {
+  readonly feed = new OutputFeed();
+  /** Resolves once the job has ended and its record says how. */
+  readonly ended: Promise<void>;
+  cgroup?: JobCgroup;
+  watcher?: FSWatcher;
+  runtimeTimer?: NodeJS.Timeout;
+  /** Set while a stop is under way; concurrent stops share it. */
+  stopping?: Promise<void>;
+  /** Set once the job's end is being recorded; makes finishing idempotent. */
+  finishing?: Promise<void>;
+  private resolveEnded!: () => void;
+
+  constructor(public record: Job) {
+    this.ended = new Promise((resolve) => {
+      this.resolveEnded = resolve;
+    });
+    if (record.state === "ended") this.markEnded();
+  }
+
+  get state(): JobState {
+    return this.record.state;
+  }
+
+  /** Moves the job to `to`, as the state machine allows. */
+  transition(to: JobState, changes: Partial<Job> = {}): void {
+    assertTransition(this.record.state, to);
+    this.record = { ...this.record, ...changes, state: to };
+  }
+
+  /** Releases what only a running job holds and wakes everyone waiting for the end. */
+  markEnded(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    clearTimeout(this.runtimeTimer);
+    this.feed.end();
+    this.resolveEnded();
+  }
+}

@@ -1,0 +1,52 @@
+import { open } from "node:fs/promises";
+import type { OutputFeed } from "./output-feed.js";
+
+/** A piece of a job's output and where it starts in the job's output. */
+export interface OutputChunk {
+  offset: number;
+  data: Uint8Array;
+}
+
+export interface ReadOutputOptions {
+  /** Byte offset to start from. Default 0. */
+  fromOffset?: number;
+  /** Keep reading as the job writes, until it ends. Default false: stop at the current end. */
+  follow?: boolean;
+  /** Aborting ends the iteration and releases the file at once. */
+  signal?: AbortSignal;
+}
+
+/** Largest chunk a reader holds: the only memory a reader costs. */
+export const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Reads a job's log from an offset in bounded chunks, binary-safe. Each reader
+ * has its own file handle and offset, so readers never wait on each other and
+ * the job never waits on any of them.
+ */
+export async function* readOutput(
+  path: string,
+  feed: OutputFeed,
+  { fromOffset = 0, follow = false, signal }: ReadOutputOptions,
+): AsyncGenerator<OutputChunk, void, undefined> {
+  const file = await open(path, "r");
+  try {
+    let offset = fromOffset;
+    while (!signal?.aborted) {
+      const seen = feed.generation;
+      const ended = feed.ended;
+      const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, offset);
+      if (bytesRead > 0) {
+        yield { offset, data: buffer.subarray(0, bytesRead) };
+        offset += bytesRead;
+        continue;
+      }
+      // At EOF: done unless following a job that may still write.
+      if (!follow || ended) return;
+      await feed.waitForChange(seen, signal);
+    }
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from "node:crypto";
+import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Job } from "./job.js";
+
+const RECORD_FILE = "record.json";
+
+/**
+ * The state directory: one folder per job under jobs/ (record, output, exit
+ * record, control FIFO) and one private work dir per job under work/.
+ * Records are written atomically (temporary file, then rename).
+ */
+export class StateStore {
+  /** Per-job queue, so a job's record writes land in the order they were made. */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  private constructor(readonly root: string) {}
+
+  /** Creates (or checks) the state directory, owned by us and mode 0700. */
+  static async open(stateDir: string): Promise<StateStore> {
+    const root = resolve(stateDir);
+    if (root === "/tmp" || root.startsWith("/tmp/")) {
+      throw new Error(`state dir ${root} must not be under /tmp: every job gets its own /tmp, which hides it`);
+    }
+    await mkdir(join(root, "jobs"), { recursive: true, mode: 0o700 });
+    await mkdir(join(root, "work"), { recursive: true, mode: 0o700 });
+    await chmod(root, 0o700);
+    const info = await stat(root);
+    if (process.getuid && info.uid !== process.getuid()) {
+      throw new Error(`state dir ${root} is owned by uid ${info.uid}, not by this process`);
+    }
+    return new StateStore(root);
+  }
+
+  jobDir(id: string): string {
+    return join(this.root, "jobs", id);
+  }
+
+  logPath(id: string): string {
+    return join(this.jobDir(id), "output.log");
+  }
+
+  workDir(id: string): string {
+    return join(this.root, "work", id);
+  }
+
+  /** Creates a job's folder and its private work dir, the latter owned by the job's uid. */
+  async createJobDirs(id: string, uid: number): Promise<void> {
+    await mkdir(this.jobDir(id), { mode: 0o700 });
+    await writeFile(this.logPath(id), "", { mode: 0o600 });
+    await mkdir(this.workDir(id), { mode: 0o700 });
+    await chown(this.workDir(id), uid, uid);
+  }
+
+  /** Persists a job's record. Writes of one job are applied in call order. */
+  save(job: Job): Promise<void> {
+    const body = `${JSON.stringify(job)}\n`;
+    const previous = this.writes.get(job.id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${randomBytes(4).toString("hex")}.tmp`);
+      await writeFile(tmp, body, { mode: 0o600 });
+      await rename(tmp, join(this.jobDir(job.id), RECORD_FILE));
+    });
+    const settled = next.catch(() => {});
+    this.writes.set(job.id, settled);
+    void settled.then(() => {
+      if (this.writes.get(job.id) === settled) this.writes.delete(job.id);
+    });
+    return next;
+  }
+
+  /** Loads every job record. A folder without a readable record is skipped and reported. */
+  async loadAll(onBadRecord: (id: string, error: unknown) => void): Promise<Job[]> {
+    const jobs: Job[] = [];
+    for (const id of await readdir(join(this.root, "jobs"))) {
+      try {
+        jobs.push(JSON.parse(await readFile(join(this.jobDir(id), RECORD_FILE), "utf8")));
+      } catch (error) {
+        onBadRecord(id, error);
+      }
+    }
+    return jobs.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Removes a job's folder, output and work dir. */
+  async remove(id: string): Promise<void> {
+    await this.writes.get(id);
+    await rm(this.jobDir(id), { recursive: true, force: true });
+    await rm(this.workDir(id), { recursive: true, force: true });
+  }
+}

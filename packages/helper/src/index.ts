@@ -1,0 +1,9 @@
+/**
+ * @jobworker/helper: the launcher that runs one job in its own namespaces and
+ * cgroup, unprivileged and seccomp-filtered, and the TypeScript face that drives it.
+ */
+export { type ControlRequest, sendControl } from "./control.js";
+export { EXIT_RECORD_FILE, type ExitRecord, readExitRecord } from "./exit-record.js";
+export { type LaunchedJob, launch, launcherPath } from "./launch.js";
+export { LaunchError } from "./launch-error.js";
+export type { LaunchSpec } from "./launch-spec.js";
