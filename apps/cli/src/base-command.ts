@@ -1,0 +1,77 @@
+import { Command, Flags, type Interfaces } from "@oclif/core";
+import { CLI_FAILURE_EXIT, describeError } from "./cli-error.js";
+import type { JobClient } from "./connection/client.js";
+import { type ConnectionSettings, resolveSettings } from "./connection/settings.js";
+
+/**
+ * Shared by every command that talks to the server: the connection flags, the
+ * `--json` switch, a lazily created client, and one-line errors with exit code 125.
+ */
+export abstract class JobCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    server: Flags.string({ summary: "Server as host:port.", helpGroup: "CONNECTION", env: undefined }),
+    cert: Flags.string({ summary: "Client certificate (PEM).", helpGroup: "CONNECTION" }),
+    key: Flags.string({ summary: "Client private key (PEM).", helpGroup: "CONNECTION" }),
+    ca: Flags.string({ summary: "CA that signed the server's certificate (PEM).", helpGroup: "CONNECTION" }),
+  };
+
+  static override enableJsonFlag = true;
+
+  protected flags!: Interfaces.InferredFlags<(typeof JobCommand)["baseFlags"] & T["flags"]>;
+  protected args!: Interfaces.InferredArgs<T["args"]>;
+  /** Every positional argument, including those after "--" (for commands that take a command line). */
+  protected argvRest: string[] = [];
+  private cachedClient?: JobClient;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, argv, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof JobCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as typeof this.flags;
+    this.args = args as typeof this.args;
+    this.argvRest = argv.map(String);
+  }
+
+  /** The connection settings with their sources (flags, env, config file, defaults). */
+  protected connection(): ReturnType<typeof resolveSettings> {
+    return resolveSettings(this.flags, process.env, this.config.configDir);
+  }
+
+  protected get settings(): ConnectionSettings {
+    return this.connection().settings;
+  }
+
+  /** The JobService client; Connect is loaded only by commands that need it, to keep start-up fast. */
+  protected async client(): Promise<JobClient> {
+    if (!this.cachedClient) {
+      const { createJobClient } = await import("./connection/client.js");
+      this.cachedClient = createJobClient(this.settings);
+    }
+    return this.cachedClient;
+  }
+
+  /** Prints a value as JSON on stdout. */
+  protected printJson(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
+    // this.exit(code) and --help/--version work by throwing: let oclif finish them.
+    if (error.message.startsWith("EEXIT") || error.oclif?.exit === 0) throw error;
+    let server = "the server";
+    try {
+      server = this.settings.server;
+    } catch {
+      // settings themselves failed: the error says why
+    }
+    const usageHint = error.oclif?.exit === 2 ? ` (see 'runjob ${this.id ?? ""} --help')` : "";
+    const [line] = describeError(error, server).split("\n");
+    process.stderr.write(`runjob: ${line}${usageHint}\n`);
+    process.exit(CLI_FAILURE_EXIT);
+  }
+}

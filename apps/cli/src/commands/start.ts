@@ -1,0 +1,106 @@
+import { create } from "@bufbuild/protobuf";
+import { Args, Flags } from "@oclif/core";
+import { type Job, LimitsSchema } from "@jobworker/proto";
+import { JobCommand } from "../base-command.js";
+import { CliError } from "../cli-error.js";
+import { exitCodeOf } from "../format/exit-code.js";
+import { jobToJson } from "../format/job-json.js";
+import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
+import { parseCpu, parseDuration, parseSize } from "../units.js";
+
+export default class Start extends JobCommand<typeof Start> {
+  static override summary = "Start a job: an isolated, resource-limited process on the server.";
+  static override description = `Everything after "--" is the command and its arguments, passed unchanged (no shell).
+A bare command name is looked up in the job's PATH. Limits left out take the server's defaults.
+
+Without --follow, prints the job id (only the id when stdout is not a terminal).
+With --follow, behaves like 'docker run': "job <id>" goes to stderr, stdout carries
+only the job's output, and the exit code is the job's (128+signal when a signal ended
+it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
+
+  static override examples = [
+    "<%= config.bin %> start -- /bin/echo hello",
+    "id=$(<%= config.bin %> start --cpu 500m --memory 256MiB -- make -j4)",
+    "<%= config.bin %> start --follow --max-runtime 10m --env CI=1 -- ./run-tests.sh",
+    "<%= config.bin %> start --io-write-bps 10MB --pids 64 -- dd if=/dev/zero of=out bs=1M count=100 oflag=direct",
+  ];
+
+  static override strict = false;
+  static override args = {
+    command: Args.string({ description: "command to run, then its arguments", required: true }),
+  };
+
+  static override flags = {
+    follow: Flags.boolean({ char: "f", summary: "Stream the output and exit with the job's code, like docker run." }),
+    "max-runtime": Flags.string({ summary: "Stop the job after this long (500ms, 10s, 5m, 2h)." }),
+    env: Flags.string({ char: "e", summary: "Environment variable K=V (repeatable). The server's env is never passed.", multiple: true }),
+    workdir: Flags.string({ char: "w", summary: "Working directory inside the job (default: its private dir)." }),
+    cpu: Flags.string({ summary: "CPU limit: cores (0.5, 2) or millicores (500m).", helpGroup: "LIMITS" }),
+    memory: Flags.string({ char: "m", summary: "Memory limit, no swap (256MiB, 1G).", helpGroup: "LIMITS" }),
+    "io-read-bps": Flags.string({ summary: "Disk read bandwidth (10MB, 1GiB).", helpGroup: "LIMITS" }),
+    "io-write-bps": Flags.string({ summary: "Disk write bandwidth (10MB, 1GiB).", helpGroup: "LIMITS" }),
+    "io-read-iops": Flags.integer({ summary: "Disk read operations per second.", helpGroup: "LIMITS", min: 1 }),
+    "io-write-iops": Flags.integer({ summary: "Disk write operations per second.", helpGroup: "LIMITS", min: 1 }),
+    pids: Flags.integer({ summary: "Most processes and threads at once.", helpGroup: "LIMITS", min: 1 }),
+  };
+
+  async run(): Promise<unknown> {
+    const [command, ...args] = this.argvRest;
+    if (!command) throw new CliError("no command given: runjob start [flags] -- <command> [args...]");
+    const flags = this.flags;
+    const client = await this.client();
+    const { job } = await client.startJob({
+      command,
+      args,
+      env: parseEnv(flags.env ?? []),
+      workingDirectory: flags.workdir ?? "",
+      limits: create(LimitsSchema, {
+        cpuMillicores: flags.cpu === undefined ? undefined : parseCpu(flags.cpu),
+        memoryBytes: flags.memory === undefined ? undefined : parseSize(flags.memory, "memory"),
+        ioReadBps: flags["io-read-bps"] === undefined ? undefined : parseSize(flags["io-read-bps"], "io-read-bps"),
+        ioWriteBps: flags["io-write-bps"] === undefined ? undefined : parseSize(flags["io-write-bps"], "io-write-bps"),
+        ioReadIops: flags["io-read-iops"] === undefined ? undefined : BigInt(flags["io-read-iops"]),
+        ioWriteIops: flags["io-write-iops"] === undefined ? undefined : BigInt(flags["io-write-iops"]),
+        maxPids: flags.pids,
+      }),
+      maxRuntime: flags["max-runtime"] === undefined ? undefined : durationOf(parseDuration(flags["max-runtime"], "max-runtime")),
+    });
+    if (!job) throw new CliError("the server returned no job");
+    if (flags.follow) return this.follow(job);
+    if (this.jsonEnabled()) return jobToJson(job);
+    process.stdout.write(`${job.id}\n`);
+    if (process.stdout.isTTY) process.stderr.write(`follow its output: ${this.config.bin} logs -f ${job.id}\n`);
+    return undefined;
+  }
+
+  private async follow(job: Job): Promise<unknown> {
+    process.stderr.write(`job ${job.id}\n`);
+    const client = await this.client();
+    const { signal, interrupted } = interruptSignal();
+    await streamToStdout(client, { id: job.id, follow: true }, signal);
+    if (interrupted()) {
+      process.stderr.write(
+        `detached; job ${job.id} keeps running.\n  follow: ${this.config.bin} logs -f ${job.id}\n  stop:   ${this.config.bin} stop ${job.id}\n`,
+      );
+      this.exit(130);
+    }
+    const { job: ended } = await client.waitJob({ id: job.id });
+    if (!ended) throw new CliError("the server returned no job");
+    if (this.jsonEnabled()) this.printJson(jobToJson(ended));
+    this.exit(exitCodeOf(ended));
+  }
+}
+
+function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0) throw new CliError(`--env ${JSON.stringify(pair)} must be NAME=VALUE`);
+    env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return env;
+}
+
+function durationOf(ms: number) {
+  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+}

@@ -1,0 +1,21 @@
+import { Args } from "@oclif/core";
+import { JobCommand } from "../base-command.js";
+import { CliError } from "../cli-error.js";
+import { jobToJson } from "../format/job-json.js";
+import { jobStatus } from "../format/job-text.js";
+import { resolveJobId } from "../job-id.js";
+
+export default class Status extends JobCommand<typeof Status> {
+  static override summary = "Show a job: state, how it ended, limits and resource usage.";
+  static override examples = ["<%= config.bin %> status 3f2a9c", "<%= config.bin %> status 3f2a9c --json | jq .state"];
+  static override args = { id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }) };
+
+  async run(): Promise<unknown> {
+    const client = await this.client();
+    const { job } = await client.getJob({ id: await resolveJobId(client, this.args.id) });
+    if (!job) throw new CliError("the server returned no job");
+    if (this.jsonEnabled()) return jobToJson(job);
+    process.stdout.write(`${jobStatus(job)}\n`);
+    return undefined;
+  }
+}

@@ -1,0 +1,95 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { EndReason, type Job, JobState } from "@jobworker/proto";
+import { formatBytes, formatDurationMs } from "../units.js";
+
+/** The proto enum name without its prefix, lowercased: JOB_STATE_RUNNING -> running. */
+export function stateName(job: Job): string {
+  return JobState[job.state].toLowerCase();
+}
+
+/** How the job ended, in a few words: "exit 3", "signal 9 (SIGKILL)", "oom-killed". */
+export function outcome(job: Job): string {
+  if (job.state !== JobState.ENDED) return "";
+  const status =
+    job.signal !== undefined ? `signal ${job.signal}${signalName(job.signal)}` : job.exitCode !== undefined ? `exit ${job.exitCode}` : "";
+  const reason = {
+    [EndReason.EXITED]: "",
+    [EndReason.SIGNALED]: "",
+    [EndReason.STOPPED]: "stopped",
+    [EndReason.OOM_KILLED]: "oom-killed",
+    [EndReason.TIMED_OUT]: "timed out",
+    [EndReason.OUTPUT_LIMIT]: "output limit",
+    [EndReason.LOST]: "lost",
+    [EndReason.UNSPECIFIED]: "",
+  }[job.endReason];
+  return [reason, status].filter(Boolean).join(", ");
+}
+
+const SIGNALS: Record<number, string> = { 1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM" };
+
+function signalName(signal: number): string {
+  const name = SIGNALS[signal];
+  return name ? ` (${name})` : "";
+}
+
+/** Age of a job for people: "3m12s". */
+export function age(job: Job, now = Date.now()): string {
+  return job.createTime ? formatDurationMs(now - timestampMs(job.createTime)) : "";
+}
+
+/** The job's command line, shell-quoted where needed. */
+export function commandLine(job: Job): string {
+  return [job.command, ...job.args].map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : `'${part.replaceAll("'", "'\\''")}'`)).join(" ");
+}
+
+/** `list`'s aligned table, each line cut to `width` columns. */
+export function jobTable(jobs: readonly Job[], width: number): string {
+  const rows = [
+    ["ID", "OWNER", "STATE", "RESULT", "AGE", "COMMAND"],
+    ...jobs.map((job) => [job.id, job.owner, stateName(job), outcome(job), age(job), commandLine(job)]),
+  ];
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
+  return rows
+    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  "))
+    .map((line) => (line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line))
+    .join("\n");
+}
+
+/** `status`'s readable block. */
+export function jobStatus(job: Job): string {
+  const limits = job.limits;
+  const time = (t: Job["createTime"]) => (t ? new Date(timestampMs(t)).toISOString() : "-");
+  const lines: [string, string][] = [
+    ["ID", job.id],
+    ["Owner", job.owner],
+    ["Command", commandLine(job)],
+    ["State", stateName(job)],
+  ];
+  if (job.state === JobState.ENDED) lines.push(["Result", outcome(job) || "-"]);
+  if (job.oomKilled) lines.push(["OOM killed", "yes"]);
+  if (job.endDetail) lines.push(["Detail", job.endDetail]);
+  lines.push(
+    ["Created", time(job.createTime)],
+    ["Started", time(job.startTime)],
+    ["Ended", time(job.endTime)],
+    ["Output", formatBytes(job.outputBytes)],
+    ["CPU limit", limits?.cpuMillicores !== undefined ? `${limits.cpuMillicores}m` : "none"],
+    ["Memory limit", limits?.memoryBytes !== undefined ? formatBytes(limits.memoryBytes) : "none"],
+    ["Pids limit", limits?.maxPids !== undefined ? String(limits.maxPids) : "none"],
+  );
+  const io: string[] = [];
+  if (limits?.ioReadBps !== undefined) io.push(`read ${formatBytes(limits.ioReadBps)}/s`);
+  if (limits?.ioWriteBps !== undefined) io.push(`write ${formatBytes(limits.ioWriteBps)}/s`);
+  if (limits?.ioReadIops !== undefined) io.push(`read ${limits.ioReadIops} IOPS`);
+  if (limits?.ioWriteIops !== undefined) io.push(`write ${limits.ioWriteIops} IOPS`);
+  if (io.length > 0) lines.push(["IO limit", io.join(", ")]);
+  if (job.usage) {
+    const cpuMs = job.usage.cpuTime ? Number(job.usage.cpuTime.seconds) * 1000 + job.usage.cpuTime.nanos / 1e6 : 0;
+    lines.push(
+      ["CPU time", formatDurationMs(cpuMs)],
+      ["Memory peak", formatBytes(job.usage.memoryPeakBytes)],
+      ["IO", `read ${formatBytes(job.usage.ioReadBytes)}, written ${formatBytes(job.usage.ioWriteBytes)}`],
+    );
+  }
+  return lines.map(([label, value]) => `${`${label}:`.padEnd(14)}${value}`).join("\n");
+}

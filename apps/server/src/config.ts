@@ -1,0 +1,117 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+/** One setting: its flag, environment variable, default and what it does (this table is --help). */
+interface Setting {
+  flag: string;
+  env: string;
+  kind: "string" | "integer";
+  default: string;
+  help: string;
+}
+
+const SETTINGS = {
+  listen: { flag: "listen", env: "JOBWORKER_LISTEN", kind: "string", default: "127.0.0.1:8443", help: "host:port of the API (HTTP/2 and HTTP/1.1, TLS 1.3, client certificate required)" },
+  tlsCert: { flag: "tls-cert", env: "JOBWORKER_TLS_CERT", kind: "string", default: "certs/server.crt", help: "server certificate (PEM)" },
+  tlsKey: { flag: "tls-key", env: "JOBWORKER_TLS_KEY", kind: "string", default: "certs/server.key", help: "server private key (PEM, keep it mode 0600)" },
+  clientCa: { flag: "client-ca", env: "JOBWORKER_CLIENT_CA", kind: "string", default: "certs/ca.crt", help: "CA that client certificates must chain to (PEM)" },
+  stateDir: { flag: "state-dir", env: "JOBWORKER_STATE_DIR", kind: "string", default: "/var/lib/jobworker", help: "job records, output and work dirs (created 0700; not under /tmp)" },
+  cgroupParent: { flag: "cgroup-parent", env: "JOBWORKER_CGROUP_PARENT", kind: "string", default: "jobworker", help: "parent cgroup of job cgroups, relative to each hierarchy root" },
+  jobUidFirst: { flag: "job-uid-first", env: "JOBWORKER_JOB_UID_FIRST", kind: "integer", default: "200000", help: "first transient uid/gid handed to jobs" },
+  jobUidCount: { flag: "job-uid-count", env: "JOBWORKER_JOB_UID_COUNT", kind: "integer", default: "65536", help: "how many transient uids jobs may use" },
+  defaultCpu: { flag: "default-cpu-millicores", env: "JOBWORKER_DEFAULT_CPU_MILLICORES", kind: "integer", default: "1000", help: "CPU limit of a job that asks for none (1000 = one core)" },
+  defaultMemory: { flag: "default-memory-bytes", env: "JOBWORKER_DEFAULT_MEMORY_BYTES", kind: "integer", default: String(512 * 2 ** 20), help: "memory limit of a job that asks for none" },
+  defaultPids: { flag: "default-max-pids", env: "JOBWORKER_DEFAULT_MAX_PIDS", kind: "integer", default: "1024", help: "process limit of a job that asks for none" },
+  maxCpu: { flag: "max-cpu-millicores", env: "JOBWORKER_MAX_CPU_MILLICORES", kind: "integer", default: "0", help: "highest CPU limit a job may ask for (0: the host's cores)" },
+  maxMemory: { flag: "max-memory-bytes", env: "JOBWORKER_MAX_MEMORY_BYTES", kind: "integer", default: "0", help: "highest memory limit a job may ask for (0: the host's memory)" },
+  maxPids: { flag: "max-pids", env: "JOBWORKER_MAX_PIDS", kind: "integer", default: "32768", help: "highest process limit a job may ask for" },
+  maxIoBps: { flag: "max-io-bps", env: "JOBWORKER_MAX_IO_BPS", kind: "integer", default: String(10 * 2 ** 30), help: "highest IO bandwidth limit (read or write) a job may ask for" },
+  maxIoIops: { flag: "max-io-iops", env: "JOBWORKER_MAX_IO_IOPS", kind: "integer", default: "1000000", help: "highest IOPS limit (read or write) a job may ask for" },
+  outputCap: { flag: "output-cap-bytes", env: "JOBWORKER_OUTPUT_CAP_BYTES", kind: "integer", default: String(2 ** 30), help: "a job whose output passes this is stopped (output limit)" },
+  maxJobs: { flag: "max-jobs", env: "JOBWORKER_MAX_JOBS", kind: "integer", default: "1000", help: "most jobs running at once; more is RESOURCE_EXHAUSTED" },
+  gracePeriodMs: { flag: "grace-period-ms", env: "JOBWORKER_GRACE_PERIOD_MS", kind: "integer", default: "10000", help: "time between SIGTERM and SIGKILL when a stop names none" },
+  metricsListen: { flag: "metrics-listen", env: "JOBWORKER_METRICS_LISTEN", kind: "string", default: "127.0.0.1:9464", help: "host:port of plain-HTTP /healthz and /metrics (empty: off)" },
+  logLevel: { flag: "log-level", env: "JOBWORKER_LOG_LEVEL", kind: "string", default: "info", help: "trace, debug, info, warn, error or silent" },
+} as const satisfies Record<string, Setting>;
+
+type SettingName = keyof typeof SETTINGS;
+
+/** The server's configuration, every value resolved. */
+export type ServerConfig = {
+  [K in SettingName]: (typeof SETTINGS)[K]["kind"] extends "integer" ? number : string;
+};
+
+/** Thrown for a bad flag, variable or config file value; main prints it with the usage hint. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** --help: every setting with its flag, environment variable and default. */
+export function usage(): string {
+  const lines = Object.values(SETTINGS).map(
+    (s: Setting) => `  --${s.flag.padEnd(24)} ${s.help}\n  ${"".padEnd(26)} env ${s.env}, default ${JSON.stringify(s.default)}`,
+  );
+  return [
+    "Usage: jobworker-server [flags]",
+    "",
+    "Runs the jobworker API. Precedence: flags, then environment, then --config file (JSON,",
+    "keys as the flag names), then defaults.",
+    "",
+    "Flags:",
+    "  --config <file>            JSON file of settings (env JOBWORKER_CONFIG)",
+    "  --help                     show this help",
+    ...lines,
+  ].join("\n");
+}
+
+/** Resolves the configuration: flags, then environment, then config file, then defaults. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig | "help" {
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: "string" as const }]),
+  );
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...options, config: { type: "string" }, help: { type: "boolean" } },
+      strict: true,
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (parsed.values.help) return "help";
+  const file = readConfigFile(stringValue(parsed.values.config) ?? env.JOBWORKER_CONFIG);
+  const config: Record<string, string | number> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    const raw = stringValue(parsed.values[setting.flag]) ?? env[setting.env] ?? file[setting.flag] ?? setting.default;
+    config[name] = setting.kind === "integer" ? toInteger(setting.flag, raw) : String(raw);
+  }
+  return config as ServerConfig;
+}
+
+function stringValue(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function readConfigFile(path: string | undefined): Record<string, string | number> {
+  if (!path) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not a JSON object");
+    const known = new Set(Object.values(SETTINGS).map((s: Setting) => s.flag));
+    for (const key of Object.keys(parsed)) {
+      if (!known.has(key)) throw new Error(`unknown setting ${JSON.stringify(key)}`);
+    }
+    return parsed as Record<string, string | number>;
+  } catch (error) {
+    throw new ConfigError(`config file ${path}: ${(error as Error).message}`);
+  }
+}
+
+function toInteger(flag: string, raw: string | number): number {
+  const value = typeof raw === "number" ? raw : Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}

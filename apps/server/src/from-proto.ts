@@ -1,0 +1,76 @@
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Limits as CoreLimits, StartRequest } from "@jobworker/core";
+import type { Limits, StartJobRequest } from "@jobworker/proto";
+
+/** Documented request limits (see docs/api.md). Beyond them a request is INVALID_ARGUMENT. */
+export const REQUEST_LIMITS = {
+  maxArgs: 4096,
+  maxEnv: 1024,
+  maxStringBytes: 128 * 1024,
+  maxTotalBytes: 1024 * 1024,
+} as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const invalid = (message: string) => new ConnectError(message, Code.InvalidArgument);
+
+/** Checks a job id is a canonical lowercase UUID (existence is core's business). */
+export function jobIdFromProto(id: string): string {
+  if (!UUID.test(id)) throw invalid(`malformed job id ${JSON.stringify(id.slice(0, 64))}: expected a lowercase UUID`);
+  return id;
+}
+
+/** A StartJobRequest as core's start request, after the edge checks. */
+export function startRequestFromProto(request: StartJobRequest): StartRequest {
+  if (!request.command) throw invalid("command must not be empty");
+  if (request.args.length > REQUEST_LIMITS.maxArgs) throw invalid(`at most ${REQUEST_LIMITS.maxArgs} args are allowed`);
+  const env = Object.entries(request.env);
+  if (env.length > REQUEST_LIMITS.maxEnv) throw invalid(`at most ${REQUEST_LIMITS.maxEnv} env entries are allowed`);
+  const strings = [request.command, request.workingDirectory, ...request.args, ...env.flat()];
+  let total = 0;
+  for (const value of strings) {
+    const bytes = Buffer.byteLength(value);
+    if (bytes > REQUEST_LIMITS.maxStringBytes) {
+      throw invalid(`each command, arg or env string may be at most ${REQUEST_LIMITS.maxStringBytes} bytes`);
+    }
+    total += bytes;
+  }
+  if (total > REQUEST_LIMITS.maxTotalBytes) {
+    throw invalid(`command, args and env together may be at most ${REQUEST_LIMITS.maxTotalBytes} bytes`);
+  }
+  return {
+    command: request.command,
+    args: request.args,
+    env: request.env,
+    workingDirectory: request.workingDirectory || undefined,
+    limits: request.limits ? limitsFromProto(request.limits) : undefined,
+    maxRuntimeMs: request.maxRuntime ? durationToMs(request.maxRuntime, "max_runtime") : undefined,
+  };
+}
+
+function limitsFromProto(limits: Limits): CoreLimits {
+  const num = (name: string, value: bigint | number | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (BigInt(value) > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`limit ${name} is absurdly large: ${value}`);
+    return Number(value);
+  };
+  return {
+    cpuMillicores: num("cpu_millicores", limits.cpuMillicores),
+    memoryBytes: num("memory_bytes", limits.memoryBytes),
+    ioReadBps: num("io_read_bps", limits.ioReadBps),
+    ioWriteBps: num("io_write_bps", limits.ioWriteBps),
+    ioReadIops: num("io_read_iops", limits.ioReadIops),
+    ioWriteIops: num("io_write_iops", limits.ioWriteIops),
+    maxPids: num("max_pids", limits.maxPids),
+  };
+}
+
+/** A Duration as milliseconds; negative or out-of-range values are refused. */
+export function durationToMs(duration: Duration, field: string): number {
+  if (duration.seconds < 0n || duration.nanos < 0 || duration.nanos > 999_999_999) {
+    throw invalid(`${field} must be a non-negative duration`);
+  }
+  if (duration.seconds > 315_576_000_000n) throw invalid(`${field} is out of range`);
+  return Number(duration.seconds) * 1000 + Math.floor(duration.nanos / 1e6);
+}

@@ -1,0 +1,34 @@
+import type { TLSSocket } from "node:tls";
+import { createContextKey } from "@connectrpc/connect";
+
+/** The two roles jobworker knows, read from the certificate's OU. */
+export type Role = "admin" | "user";
+
+/** Who is calling, from the verified client certificate. */
+export type Identity = { name: string; role: Role } | { refused: string };
+
+/** Connect context key under which each request carries its caller's identity. */
+export const identityKey = createContextKey<Identity>({ refused: "no client certificate" });
+
+const ROLES: ReadonlySet<string> = new Set(["admin", "user"]);
+
+/**
+ * Reads the caller from the TLS socket: CN is the name, OU the role. The TLS
+ * layer has already verified the chain; this only interprets the subject.
+ * Never reads headers: identity comes from the certificate alone.
+ */
+export function identityOf(socket: Pick<TLSSocket, "authorized" | "getPeerCertificate">): Identity {
+  if (!socket.authorized) return { refused: "the client certificate was not verified" };
+  const subject = socket.getPeerCertificate().subject;
+  const name = single(subject?.CN);
+  const units = [subject?.OU ?? []].flat();
+  if (!name) return { refused: "the client certificate has no single CN" };
+  if (units.length !== 1 || !ROLES.has(units[0] ?? "")) {
+    return { refused: `the client certificate must carry exactly one OU, "admin" or "user"; it has ${JSON.stringify(units)}` };
+  }
+  return { name, role: units[0] === "admin" ? "admin" : "user" };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}

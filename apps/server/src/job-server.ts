@@ -1,0 +1,122 @@
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
+import type { AddressInfo } from "node:net";
+import { cpus, totalmem } from "node:os";
+import type { TLSSocket } from "node:tls";
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { JobManager } from "@jobworker/core";
+import { JobService } from "@jobworker/proto";
+import type { Logger } from "pino";
+import { authorize } from "./authorization.js";
+import type { ServerConfig } from "./config.js";
+import { identityKey, identityOf } from "./identity.js";
+import { jobService } from "./job-service.js";
+import { createMetrics } from "./metrics.js";
+import { requestLogging } from "./request-log.js";
+import { tlsOptions } from "./tls-options.js";
+
+/** Largest request body accepted, in bytes. */
+export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+
+/** A running jobworker server: the API listener, the health/metrics listener and the job manager. */
+export interface JobServer {
+  manager: JobManager;
+  /** Address the API listens on (useful with port 0). */
+  address: AddressInfo;
+  metricsAddress?: AddressInfo;
+  /** Stops accepting, ends open streams, finishes in-flight calls. Jobs keep running. */
+  close(): Promise<void>;
+}
+
+/** Loads state, then starts both listeners. */
+export async function startJobServer(config: ServerConfig, logger: Logger): Promise<JobServer> {
+  let manager: JobManager | undefined;
+  const metrics = createMetrics(() => manager);
+  const metricsServer = config.metricsListen ? createHttpServer() : undefined;
+  metricsServer?.on("request", async (request, response) => {
+    if (request.url === "/healthz") {
+      response.writeHead(manager ? 200 : 503, { "content-type": "text/plain" }).end(manager ? "ok\n" : "loading\n");
+    } else if (request.url === "/metrics") {
+      response.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  const metricsAddress = metricsServer ? await listen(metricsServer, config.metricsListen) : undefined;
+
+  manager = await JobManager.open(managerOptions(config), (message) => logger.warn(message));
+  const shutdown = new AbortController();
+  const adapter = connectNodeAdapter({
+    routes: (router) => router.service(JobService, jobService(manager, metrics)),
+    interceptors: [requestLogging(logger, metrics), authorize],
+    readMaxBytes: MAX_REQUEST_BYTES,
+    contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
+    shutdownSignal: shutdown.signal,
+  });
+  const apiServer = createSecureServer({ ...tlsOptions(config), allowHTTP1: true }, adapter);
+  // Tracked so shutdown can send GOAWAY: in-flight calls finish, idle connections close.
+  const sessions = new Set<ServerHttp2Session>();
+  apiServer.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  apiServer.on("tlsClientError", (error) => logger.info({ reason: error.message }, "TLS handshake refused"));
+  const address = await listen(apiServer, config.listen);
+  logger.info({ listen: address, metrics: metricsAddress, stateDir: config.stateDir }, "jobworker-server ready");
+
+  return {
+    manager,
+    address,
+    metricsAddress,
+    async close() {
+      shutdown.abort(); // ends streams and long waits cleanly
+      const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
+      for (const session of sessions) session.close();
+      await closed;
+      await manager.close();
+    },
+  };
+}
+
+function managerOptions(config: ServerConfig) {
+  const ioBps = config.maxIoBps;
+  const ioIops = config.maxIoIops;
+  return {
+    stateDir: config.stateDir,
+    cgroupParent: config.cgroupParent,
+    uidRange: { first: config.jobUidFirst, count: config.jobUidCount },
+    defaultLimits: { cpuMillicores: config.defaultCpu, memoryBytes: config.defaultMemory, maxPids: config.defaultPids },
+    maxLimits: {
+      cpuMillicores: config.maxCpu || cpus().length * 1000,
+      memoryBytes: config.maxMemory || totalmem(),
+      maxPids: config.maxPids,
+      ioReadBps: ioBps,
+      ioWriteBps: ioBps,
+      ioReadIops: ioIops,
+      ioWriteIops: ioIops,
+    },
+    defaultGraceMs: config.gracePeriodMs,
+    outputCapBytes: config.outputCap,
+    maxConcurrentJobs: config.maxJobs,
+  };
+}
+
+function listen(server: HttpServer | Http2SecureServer, hostPort: string): Promise<AddressInfo> {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(hostPort);
+  if (!match) throw new Error(`listen address ${JSON.stringify(hostPort)} must be host:port`);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(Number(match[2]), match[1], () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function closeServer(server: HttpServer | Http2SecureServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,40 @@
+import { pino } from "pino";
+import { ConfigError, loadConfig, usage } from "./config.js";
+import { startJobServer } from "./job-server.js";
+
+/** Entry point of `jobworker-server`: configure, serve, and shut down gracefully on SIGTERM/SIGINT. */
+export async function main(argv: readonly string[]): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(argv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`jobworker-server: ${error.message}\nRun 'jobworker-server --help' for the settings.\n`);
+    process.exit(2);
+  }
+  if (config === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: "jobworker-server" } });
+  let server: Awaited<ReturnType<typeof startJobServer>>;
+  try {
+    server = await startJobServer(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, "jobworker-server could not start");
+    process.exitCode = 1;
+    return;
+  }
+  const stop = (signal: string) => {
+    logger.info({ signal }, "shutting down: running jobs keep running and are re-adopted at the next start");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}

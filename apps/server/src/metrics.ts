@@ -1,0 +1,48 @@
+import type { JobManager } from "@jobworker/core";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** The server's Prometheus metrics, in a registry of their own. */
+export interface Metrics {
+  registry: Registry;
+  starts: Counter;
+  stops: Counter;
+  openStreams: Gauge;
+  rpcDuration: Histogram<"rpc" | "code">;
+}
+
+/** Creates the metrics; job counts by state and OOM kills are read from the manager at scrape time. */
+export function createMetrics(manager: () => JobManager | undefined): Metrics {
+  const registry = new Registry();
+  const JOB_STATES = ["starting", "running", "stopping", "ended"] as const;
+  new Gauge({
+    name: "jobworker_jobs",
+    help: "Jobs known to the server, by state.",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const jobs = manager()?.list({ allOwners: true }) ?? [];
+      for (const state of JOB_STATES) this.set({ state }, jobs.filter((job) => job.state === state).length);
+    },
+  });
+  new Gauge({
+    name: "jobworker_oom_killed_jobs",
+    help: "Known jobs that the kernel's OOM killer hit.",
+    registers: [registry],
+    collect() {
+      this.set((manager()?.list({ allOwners: true }) ?? []).filter((job) => job.oomKilled).length);
+    },
+  });
+  return {
+    registry,
+    starts: new Counter({ name: "jobworker_job_starts_total", help: "Jobs started.", registers: [registry] }),
+    stops: new Counter({ name: "jobworker_job_stops_total", help: "Stop requests served.", registers: [registry] }),
+    openStreams: new Gauge({ name: "jobworker_open_streams", help: "StreamOutput calls in progress.", registers: [registry] }),
+    rpcDuration: new Histogram({
+      name: "jobworker_rpc_duration_seconds",
+      help: "RPC latency by method and result code.",
+      labelNames: ["rpc", "code"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}

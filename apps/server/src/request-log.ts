@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { toConnectError } from "./errors.js";
+import { identityKey } from "./identity.js";
+import type { Metrics } from "./metrics.js";
+
+/** Per-request logging handle given to handlers. */
+export interface RequestLog {
+  requestId: string;
+  /** Writes an audit line: who did what to which job. */
+  audit(action: "start" | "stop" | "delete" | "clean", fields: Record<string, unknown>): void;
+}
+
+export const requestLogKey = createContextKey<RequestLog>({ requestId: "", audit: () => {} });
+
+/**
+ * Outermost interceptor: gives each request an id, logs one line per RPC with
+ * caller, method, code and duration, records the latency histogram, and turns
+ * every error into the Connect error the client may see.
+ */
+export function requestLogging(logger: Logger, metrics: Metrics): Interceptor {
+  return (next) => async (request) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const identity = request.contextValues.get(identityKey);
+    const log = logger.child({
+      requestId,
+      caller: "name" in identity ? identity.name : undefined,
+      role: "role" in identity ? identity.role : undefined,
+      rpc: request.method.name,
+    });
+    request.contextValues.set(requestLogKey, {
+      requestId,
+      audit: (action, fields) => log.info({ audit: action, ...fields }, `audit: ${action}`),
+    });
+    const finish = (error?: unknown): ConnectError | undefined => {
+      const connectError = error === undefined ? undefined : toConnectError(error, requestId);
+      const code = connectError ? Code[connectError.code] : "OK";
+      const durationMs = performance.now() - started;
+      metrics.rpcDuration.observe({ rpc: request.method.name, code }, durationMs / 1000);
+      if (connectError?.code === Code.Internal) log.error({ err: error, code, durationMs }, "rpc failed");
+      else log.info({ code, durationMs }, connectError ? `rpc: ${connectError.rawMessage}` : "rpc");
+      return connectError;
+    };
+    try {
+      const response = await next(request);
+      if (!response.stream) {
+        finish();
+        return response;
+      }
+      return { ...response, message: logStreamEnd(response.message, finish) };
+    } catch (error) {
+      throw finish(error);
+    }
+  };
+}
+
+async function* logStreamEnd<T>(
+  messages: AsyncIterable<T>,
+  finish: (error?: unknown) => ConnectError | undefined,
+): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    throw finish(error);
+  }
+  finish();
+}

@@ -1,0 +1,84 @@
+import { create } from "@bufbuild/protobuf";
+import { type Duration, DurationSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type * as core from "@jobworker/core";
+import {
+  EndReason,
+  type Job,
+  JobSchema,
+  JobState,
+  type Limits,
+  LimitsSchema,
+  ResourceUsageSchema,
+} from "@jobworker/proto";
+
+const STATES: Record<core.JobState, JobState> = {
+  starting: JobState.STARTING,
+  running: JobState.RUNNING,
+  stopping: JobState.STOPPING,
+  ended: JobState.ENDED,
+};
+
+const END_REASONS: Record<core.EndReason, EndReason> = {
+  exited: EndReason.EXITED,
+  signaled: EndReason.SIGNALED,
+  stopped: EndReason.STOPPED,
+  oom_killed: EndReason.OOM_KILLED,
+  timed_out: EndReason.TIMED_OUT,
+  output_limit: EndReason.OUTPUT_LIMIT,
+  lost: EndReason.LOST,
+};
+
+/** Core's state name for a proto JobState (UNSPECIFIED: none). */
+export function stateFromProto(state: JobState): core.JobState | undefined {
+  return (Object.keys(STATES) as core.JobState[]).find((name) => STATES[name] === state);
+}
+
+/** A core job as the API's Job message. */
+export function jobToProto(job: core.Job): Job {
+  return create(JobSchema, {
+    id: job.id,
+    owner: job.owner,
+    command: job.command,
+    args: job.args,
+    workingDirectory: job.workingDirectory,
+    limits: limitsToProto(job.limits),
+    maxRuntime: job.maxRuntimeMs === undefined ? undefined : durationFromMs(job.maxRuntimeMs),
+    state: STATES[job.state],
+    endReason: job.endReason ? END_REASONS[job.endReason] : EndReason.UNSPECIFIED,
+    exitCode: job.exitCode,
+    signal: job.signal,
+    oomKilled: job.oomKilled,
+    createTime: timestampFromMs(job.createdAt),
+    startTime: job.startedAt === undefined ? undefined : timestampFromMs(job.startedAt),
+    endTime: job.endedAt === undefined ? undefined : timestampFromMs(job.endedAt),
+    usage: job.usage
+      ? create(ResourceUsageSchema, {
+          cpuTime: durationFromMs(job.usage.cpuTimeMicros / 1000),
+          memoryPeakBytes: BigInt(job.usage.memoryPeakBytes),
+          ioReadBytes: BigInt(job.usage.ioReadBytes),
+          ioWriteBytes: BigInt(job.usage.ioWriteBytes),
+        })
+      : undefined,
+    outputBytes: BigInt(job.outputBytes),
+    endDetail: job.endDetail ?? "",
+  });
+}
+
+function limitsToProto(limits: core.Limits): Limits {
+  const big = (value: number | undefined) => (value === undefined ? undefined : BigInt(value));
+  return create(LimitsSchema, {
+    cpuMillicores: limits.cpuMillicores,
+    memoryBytes: big(limits.memoryBytes),
+    ioReadBps: big(limits.ioReadBps),
+    ioWriteBps: big(limits.ioWriteBps),
+    ioReadIops: big(limits.ioReadIops),
+    ioWriteIops: big(limits.ioWriteIops),
+    maxPids: limits.maxPids,
+  });
+}
+
+/** Milliseconds (fractions kept to the microsecond) as a Duration. */
+export function durationFromMs(ms: number): Duration {
+  const seconds = Math.floor(ms / 1000);
+  return create(DurationSchema, { seconds: BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) });
+}
