@@ -10,11 +10,15 @@ export async function resolveJobId(client: JobClient, idOrPrefix: string): Promi
   const wanted = idOrPrefix.toLowerCase();
   if (FULL_ID.test(wanted)) return wanted;
   if (wanted.length < MIN_PREFIX || !/^[0-9a-f-]+$/.test(wanted)) {
-    throw new CliError(`job id ${JSON.stringify(idOrPrefix)} is neither a full id nor a prefix of at least ${MIN_PREFIX} hex characters`);
+    throw new CliError(
+      `job id ${JSON.stringify(idOrPrefix)} is neither a full id nor a prefix of at least ${MIN_PREFIX} hex characters`,
+    );
   }
   const { jobs } = await client.listJobs({});
   const matches = jobs.filter((job: Job) => job.id.startsWith(wanted));
   if (matches.length === 1 && matches[0]) return matches[0].id;
   if (matches.length === 0) throw new CliError(`no job id starts with ${wanted} (see 'runjob list')`);
-  throw new CliError(`job id prefix ${wanted} is ambiguous; it matches ${matches.map((job: Job) => job.id).join(", ")}`);
+  throw new CliError(
+    `job id prefix ${wanted} is ambiguous; it matches ${matches.map((job: Job) => job.id).join(", ")}`,
+  );
 }

@@ -1,9 +1,24 @@
 import { CliError } from "./cli-error.js";
 
 const SIZE_UNITS: Record<string, number> = {
-  "": 1, b: 1,
-  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-  ki: 2 ** 10, kib: 2 ** 10, mi: 2 ** 20, mib: 2 ** 20, gi: 2 ** 30, gib: 2 ** 30, ti: 2 ** 40, tib: 2 ** 40,
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  ki: 2 ** 10,
+  kib: 2 ** 10,
+  mi: 2 ** 20,
+  mib: 2 ** 20,
+  gi: 2 ** 30,
+  gib: 2 ** 30,
+  ti: 2 ** 40,
+  tib: 2 ** 40,
 };
 
 /** "256MiB", "1G", "10MB", "4096" -> bytes (decimal units for K/M/G, binary for Ki/Mi/Gi). */
@@ -11,7 +26,9 @@ export function parseSize(text: string, flag: string): bigint {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
   const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? "?"];
   if (!match || unit === undefined) {
-    throw new CliError(`--${flag} ${JSON.stringify(text)} is not a size: use bytes or a unit, as in 512MiB, 1G or 10MB`);
+    throw new CliError(
+      `--${flag} ${JSON.stringify(text)} is not a size: use bytes or a unit, as in 512MiB, 1G or 10MB`,
+    );
   }
   return BigInt(Math.round(Number(match[1]) * unit));
 }
@@ -19,7 +36,8 @@ export function parseSize(text: string, flag: string): bigint {
 /** "0.5" (cores) or "500m" (millicores) -> millicores. */
 export function parseCpu(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
-  if (!match) throw new CliError(`--cpu ${JSON.stringify(text)} is not a CPU amount: use cores (0.5, 2) or millicores (500m)`);
+  if (!match)
+    throw new CliError(`--cpu ${JSON.stringify(text)} is not a CPU amount: use cores (0.5, 2) or millicores (500m)`);
   const value = Number(match[1]);
   const millicores = match[2] === "m" ? value : value * 1000;
   if (!Number.isInteger(millicores)) throw new CliError(`--cpu ${text} is finer than a millicore`);
@@ -34,16 +52,21 @@ export function parseDuration(text: string, flag: string): number {
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((part) => part[0]).join("") !== trimmed) {
-    throw new CliError(`--${flag} ${JSON.stringify(text)} is not a duration: use a unit, as in 500ms, 10s, 1m30s or 2h`);
+    throw new CliError(
+      `--${flag} ${JSON.stringify(text)} is not a duration: use a unit, as in 500ms, 10s, 1m30s or 2h`,
+    );
   }
-  return Math.round(parts.reduce((total, [, value, unit]) => total + Number(value) * (DURATION_UNITS[unit ?? "s"] ?? 1000), 0));
+  return Math.round(
+    parts.reduce((total, [, value, unit]) => total + Number(value) * (DURATION_UNITS[unit ?? "s"] ?? 1000), 0),
+  );
 }
 
 /** Bytes for people: 1.5 GiB, 12 MiB, 512 B. */
 export function formatBytes(bytes: bigint | number): string {
   let value = Number(bytes);
   for (const unit of ["B", "KiB", "MiB", "GiB", "TiB"]) {
-    if (value < 1024 || unit === "TiB") return unit === "B" ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
+    if (value < 1024 || unit === "TiB")
+      return unit === "B" ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
     value /= 1024;
   }
   return `${value} B`;

@@ -24,7 +24,9 @@ export function identityOf(socket: Pick<TLSSocket, "authorized" | "getPeerCertif
   const units = [subject?.OU ?? []].flat();
   if (!name) return { refused: "the client certificate has no single CN" };
   if (units.length !== 1 || !ROLES.has(units[0] ?? "")) {
-    return { refused: `the client certificate must carry exactly one OU, "admin" or "user"; it has ${JSON.stringify(units)}` };
+    return {
+      refused: `the client certificate must carry exactly one OU, "admin" or "user"; it has ${JSON.stringify(units)}`,
+    };
   }
   return { name, role: units[0] === "admin" ? "admin" : "user" };
 }

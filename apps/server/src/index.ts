@@ -1,4 +1,4 @@
 /** @jobworker/server: the jobworker API over mutual TLS, for embedding and tests. */
-export { type ServerConfig, loadConfig, usage } from "./config.js";
+export { loadConfig, type ServerConfig, usage } from "./config.js";
 export { type JobServer, MAX_REQUEST_BYTES, startJobServer } from "./job-server.js";
 export { CIPHER_SUITES } from "./tls-options.js";

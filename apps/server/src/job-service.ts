@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { JobManager } from "@jobworker/core";
-import { JobService, StreamOutputResponseSchema } from "@jobworker/proto";
+import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
 import { callerOf, scopeOf } from "./authorization.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
 import type { Metrics } from "./metrics.js";

@@ -36,7 +36,11 @@ export function createMetrics(manager: () => JobManager | undefined): Metrics {
     registry,
     starts: new Counter({ name: "jobworker_job_starts_total", help: "Jobs started.", registers: [registry] }),
     stops: new Counter({ name: "jobworker_job_stops_total", help: "Stop requests served.", registers: [registry] }),
-    openStreams: new Gauge({ name: "jobworker_open_streams", help: "StreamOutput calls in progress.", registers: [registry] }),
+    openStreams: new Gauge({
+      name: "jobworker_open_streams",
+      help: "StreamOutput calls in progress.",
+      registers: [registry],
+    }),
     rpcDuration: new Histogram({
       name: "jobworker_rpc_duration_seconds",
       help: "RPC latency by method and result code.",

@@ -2,12 +2,7 @@
  * Stable codes of core's domain errors. Servers map each one to a transport
  * code (the Connect server maps them one-to-one to Connect codes).
  */
-export type JobErrorCode =
-  | "invalid_argument"
-  | "not_found"
-  | "failed_precondition"
-  | "resource_exhausted"
-  | "internal";
+export type JobErrorCode = "invalid_argument" | "not_found" | "failed_precondition" | "resource_exhausted" | "internal";
 
 /** A domain error: `code` is for programs, `message` is for people. */
 export class JobError extends Error {

@@ -2,8 +2,9 @@
  * @jobworker/core: runs isolated, limited jobs on this host and streams their
  * output. No network: the server puts authentication and a transport on top.
  */
-export type { ResourceUsage } from "./cgroups/controller.js";
+
 export { CgroupRoot } from "./cgroups/cgroup-root.js";
+export type { ResourceUsage } from "./cgroups/controller.js";
 export { JobCgroup } from "./cgroups/job-cgroup.js";
 export { type CgroupLayout, detectLayout, parseLayout } from "./cgroups/layout.js";
 export { isJobError, JobError, type JobErrorCode } from "./errors.js";

@@ -2,19 +2,19 @@ import { randomUUID } from "node:crypto";
 import { statSync, watch } from "node:fs";
 import { stat } from "node:fs/promises";
 import { isAbsolute } from "node:path";
-import { type ExitRecord, LaunchError, launch, readExitRecord, sendControl } from "@jobworker/helper";
+import { type ExitRecord, LaunchError, launch, readExitRecord } from "@jobworker/helper";
 import { wholeDiskOf } from "./cgroups/block-device.js";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
 import { resolveCommand } from "./command.js";
 import { failedPrecondition, invalidArgument, JobError, notFound } from "./errors.js";
 import { inScope, type Job, type JobScope, type StartRequest } from "./job.js";
 import { isActive, type JobState, type StopCause } from "./job-state.js";
-import { hasIoLimits, resolveLimits } from "./limits.js";
 import { jobEnvironment } from "./lifecycle/job-environment.js";
 import { decideOutcome } from "./lifecycle/outcome.js";
 import { isSameProcessAlive, processStartTime } from "./lifecycle/process-identity.js";
 import { terminate } from "./lifecycle/terminate.js";
 import { validateStartRequest } from "./lifecycle/validate.js";
+import { hasIoLimits, resolveLimits } from "./limits.js";
 import { ManagedJob } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { type OutputChunk, type ReadOutputOptions, readOutput } from "./output/log-reader.js";
@@ -60,7 +60,10 @@ export class JobManager {
     validateStartRequest(request, MAX_RUNTIME_LIMIT_MS);
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
     if (this.activeCount() >= this.options.maxConcurrentJobs) {
-      throw new JobError("resource_exhausted", `the server already runs its maximum of ${this.options.maxConcurrentJobs} jobs`);
+      throw new JobError(
+        "resource_exhausted",
+        `the server already runs its maximum of ${this.options.maxConcurrentJobs} jobs`,
+      );
     }
     const id = randomUUID();
     const uid = this.uids.take();
@@ -252,7 +255,10 @@ export class JobManager {
     const { maxRuntimeMs, startedAt } = job.record;
     if (maxRuntimeMs !== undefined && startedAt !== undefined) {
       const remaining = Math.max(0, startedAt + maxRuntimeMs - Date.now());
-      job.runtimeTimer = setTimeout(() => void this.requestStop(job, "timed_out", this.options.defaultGraceMs), remaining);
+      job.runtimeTimer = setTimeout(
+        () => void this.requestStop(job, "timed_out", this.options.defaultGraceMs),
+        remaining,
+      );
     }
   }
 
@@ -272,7 +278,8 @@ export class JobManager {
    * record, the job is lost only when its launcher is gone for sure.
    */
   private async finishFromRecord(job: ManagedJob, { launcherGone }: { launcherGone: boolean }): Promise<void> {
-    if (job.finishing || job.state === "ended") return;
+    // A closed manager has handed its jobs over to the next one: it records nothing more.
+    if (this.closed || job.finishing || job.state === "ended") return;
     const exit = await readExitRecord(this.store.jobDir(job.record.id));
     if (!exit && !launcherGone) return;
     job.finishing ??= this.finish(job, exit);
@@ -282,14 +289,15 @@ export class JobManager {
   private async finish(job: ManagedJob, exit: ExitRecord | undefined): Promise<void> {
     const cgroup = job.cgroup ?? this.cgroups.attach(job.record.id);
     if (!exit) await cgroup.kill().catch(() => false);
-    const [oomKills, usage] = await Promise.all([cgroup.limits.oomKills(), cgroup.limits.usage()]).catch(
-      (error) => {
-        this.onWarning(`reading usage of job ${job.record.id} failed: ${error}`);
-        return [0, undefined] as const;
-      },
-    );
+    const [oomKills, usage] = await Promise.all([cgroup.limits.oomKills(), cgroup.limits.usage()]).catch((error) => {
+      this.onWarning(`reading usage of job ${job.record.id} failed: ${error}`);
+      return [0, undefined] as const;
+    });
     await cgroup.remove().catch((error) => this.onWarning(`removing cgroup of job ${job.record.id} failed: ${error}`));
-    const outputBytes = await stat(this.store.logPath(job.record.id)).then((info) => info.size, () => 0);
+    const outputBytes = await stat(this.store.logPath(job.record.id)).then(
+      (info) => info.size,
+      () => 0,
+    );
     const outcome = decideOutcome(exit, job.record.stopCause, oomKills);
     job.transition("ended", { ...outcome, usage, outputBytes, endedAt: Date.now() });
     this.uids.release(job.record.uid);

@@ -9,14 +9,7 @@
 export type JobState = "starting" | "running" | "stopping" | "ended";
 
 /** How a job ended. */
-export type EndReason =
-  | "exited"
-  | "signaled"
-  | "stopped"
-  | "oom_killed"
-  | "timed_out"
-  | "output_limit"
-  | "lost";
+export type EndReason = "exited" | "signaled" | "stopped" | "oom_killed" | "timed_out" | "output_limit" | "lost";
 
 /** Why jobworker itself stopped a job: each maps to the end reason of the same name. */
 export type StopCause = "stopped" | "timed_out" | "output_limit";

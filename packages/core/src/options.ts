@@ -26,7 +26,8 @@ export interface JobManagerOptions {
   tmpSizeBytes?: number;
 }
 
-export type ResolvedOptions = Required<Omit<JobManagerOptions, "cgroupLayout">> & Pick<JobManagerOptions, "cgroupLayout">;
+export type ResolvedOptions = Required<Omit<JobManagerOptions, "cgroupLayout">> &
+  Pick<JobManagerOptions, "cgroupLayout">;
 
 /** PATH used to resolve bare command names, and given to jobs that set none. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -19,9 +19,7 @@ const STAGES = [
 
 const EXEC_STAGE = 12;
 
-const errnoNames = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, value]) => [value, name]),
-);
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
 
 /** Why the launcher could not start a job: the failing stage and the errno it got. */
 export class LaunchError extends Error {

@@ -30,13 +30,20 @@ export interface LaunchSpec {
 /** Turns a spec into the launcher's command line (its protocol is described in launcher.c). */
 export function toLauncherArgs(spec: LaunchSpec): string[] {
   const args = [
-    "--job-dir", spec.jobDir,
-    "--log", spec.logPath,
-    "--hostname", spec.hostname,
-    "--workdir", spec.workdir,
-    "--uid", String(spec.uid),
-    "--gid", String(spec.gid),
-    "--tmp-size", String(spec.tmpSizeBytes),
+    "--job-dir",
+    spec.jobDir,
+    "--log",
+    spec.logPath,
+    "--hostname",
+    spec.hostname,
+    "--workdir",
+    spec.workdir,
+    "--uid",
+    String(spec.uid),
+    "--gid",
+    String(spec.gid),
+    "--tmp-size",
+    String(spec.tmpSizeBytes),
   ];
   if (spec.privateDir) args.push("--private-dir", spec.privateDir);
   if (spec.hideDir) args.push("--hide", spec.hideDir);

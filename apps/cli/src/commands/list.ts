@@ -1,5 +1,5 @@
-import { Flags } from "@oclif/core";
 import { JobState } from "@jobworker/proto";
+import { Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { jobToJson } from "../format/job-json.js";
 import { jobTable } from "../format/job-text.js";
@@ -9,7 +9,11 @@ const STATES = ["starting", "running", "stopping", "ended"] as const;
 export default class List extends JobCommand<typeof List> {
   static override summary = "List your jobs (an admin sees everyone's), oldest first.";
   static override aliases = ["list-jobs"];
-  static override examples = ["<%= config.bin %> list", "<%= config.bin %> list --state running --json", "<%= config.bin %> list --owner bob"];
+  static override examples = [
+    "<%= config.bin %> list",
+    "<%= config.bin %> list --state running --json",
+    "<%= config.bin %> list --owner bob",
+  ];
   static override flags = {
     state: Flags.string({ summary: "Only jobs in this state.", options: [...STATES] }),
     owner: Flags.string({ summary: "Only this owner's jobs (admins only, for other owners)." }),
@@ -17,7 +21,9 @@ export default class List extends JobCommand<typeof List> {
 
   async run(): Promise<unknown> {
     const client = await this.client();
-    const state = this.flags.state ? JobState[this.flags.state.toUpperCase() as Uppercase<(typeof STATES)[number]>] : JobState.UNSPECIFIED;
+    const state = this.flags.state
+      ? JobState[this.flags.state.toUpperCase() as Uppercase<(typeof STATES)[number]>]
+      : JobState.UNSPECIFIED;
     const { jobs } = await client.listJobs({ state, owner: this.flags.owner ?? "" });
     if (this.jsonEnabled()) return jobs.map(jobToJson);
     process.stdout.write(`${jobTable(jobs, process.stdout.columns ?? Number.POSITIVE_INFINITY)}\n`);

@@ -5,7 +5,8 @@ import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
 
 export default class Logs extends JobCommand<typeof Logs> {
   static override summary = "Write a job's output (stdout and stderr, as written) to stdout, byte for byte.";
-  static override description = "From the first byte, or --from-offset. With --follow, keeps streaming until the job ends. Ctrl-C stops cleanly.";
+  static override description =
+    "From the first byte, or --from-offset. With --follow, keeps streaming until the job ends. Ctrl-C stops cleanly.";
   static override examples = [
     "<%= config.bin %> logs 3f2a9c",
     "<%= config.bin %> logs -f 3f2a9c",
@@ -13,16 +14,26 @@ export default class Logs extends JobCommand<typeof Logs> {
     "<%= config.bin %> logs --from-offset 1048576 3f2a9c",
   ];
   static override enableJsonFlag = false;
-  static override args = { id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }) };
+  static override args = {
+    id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
+  };
   static override flags = {
     follow: Flags.boolean({ char: "f", summary: "Keep streaming new output until the job ends.", allowNo: true }),
-    "from-offset": Flags.integer({ summary: "Start at this byte offset (to resume where a stream left off).", min: 0, default: 0 }),
+    "from-offset": Flags.integer({
+      summary: "Start at this byte offset (to resume where a stream left off).",
+      min: 0,
+      default: 0,
+    }),
   };
 
   async run(): Promise<void> {
     const client = await this.client();
     const id = await resolveJobId(client, this.args.id);
     const { signal } = interruptSignal();
-    await streamToStdout(client, { id, fromOffset: BigInt(this.flags["from-offset"]), follow: this.flags.follow }, signal);
+    await streamToStdout(
+      client,
+      { id, fromOffset: BigInt(this.flags["from-offset"]), follow: this.flags.follow },
+      signal,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { Args, Flags } from "@oclif/core";
 import { type Job, LimitsSchema } from "@jobworker/proto";
+import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { CliError } from "../cli-error.js";
 import { exitCodeOf } from "../format/exit-code.js";
@@ -33,7 +33,11 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
   static override flags = {
     follow: Flags.boolean({ char: "f", summary: "Stream the output and exit with the job's code, like docker run." }),
     "max-runtime": Flags.string({ summary: "Stop the job after this long (500ms, 10s, 5m, 2h)." }),
-    env: Flags.string({ char: "e", summary: "Environment variable K=V (repeatable). The server's env is never passed.", multiple: true }),
+    env: Flags.string({
+      char: "e",
+      summary: "Environment variable K=V (repeatable). The server's env is never passed.",
+      multiple: true,
+    }),
     workdir: Flags.string({ char: "w", summary: "Working directory inside the job (default: its private dir)." }),
     cpu: Flags.string({ summary: "CPU limit: cores (0.5, 2) or millicores (500m).", helpGroup: "LIMITS" }),
     memory: Flags.string({ char: "m", summary: "Memory limit, no swap (256MiB, 1G).", helpGroup: "LIMITS" }),
@@ -63,7 +67,8 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
         ioWriteIops: flags["io-write-iops"] === undefined ? undefined : BigInt(flags["io-write-iops"]),
         maxPids: flags.pids,
       }),
-      maxRuntime: flags["max-runtime"] === undefined ? undefined : durationOf(parseDuration(flags["max-runtime"], "max-runtime")),
+      maxRuntime:
+        flags["max-runtime"] === undefined ? undefined : durationOf(parseDuration(flags["max-runtime"], "max-runtime")),
     });
     if (!job) throw new CliError("the server returned no job");
     if (flags.follow) return this.follow(job);

@@ -8,7 +8,9 @@ import { resolveJobId } from "../job-id.js";
 export default class Status extends JobCommand<typeof Status> {
   static override summary = "Show a job: state, how it ended, limits and resource usage.";
   static override examples = ["<%= config.bin %> status 3f2a9c", "<%= config.bin %> status 3f2a9c --json | jq .state"];
-  static override args = { id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }) };
+  static override args = {
+    id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
+  };
 
   async run(): Promise<unknown> {
     const client = await this.client();

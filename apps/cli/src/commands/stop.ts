@@ -9,7 +9,9 @@ import { parseDuration } from "../units.js";
 export default class Stop extends JobCommand<typeof Stop> {
   static override summary = "Stop a job: SIGTERM, then SIGKILL to its whole process tree after the grace period.";
   static override examples = ["<%= config.bin %> stop 3f2a9c", "<%= config.bin %> stop 3f2a9c --grace 30s"];
-  static override args = { id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }) };
+  static override args = {
+    id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
+  };
   static override flags = {
     grace: Flags.string({ summary: "Time between SIGTERM and SIGKILL (default: the server's, 10s)." }),
   };
@@ -20,7 +22,10 @@ export default class Stop extends JobCommand<typeof Stop> {
     const graceMs = this.flags.grace === undefined ? undefined : parseDuration(this.flags.grace, "grace");
     const { job } = await client.stopJob({
       id,
-      gracePeriod: graceMs === undefined ? undefined : { seconds: BigInt(Math.floor(graceMs / 1000)), nanos: (graceMs % 1000) * 1e6 },
+      gracePeriod:
+        graceMs === undefined
+          ? undefined
+          : { seconds: BigInt(Math.floor(graceMs / 1000)), nanos: (graceMs % 1000) * 1e6 },
     });
     if (!job) throw new CliError("the server returned no job");
     if (this.jsonEnabled()) return jobToJson(job);

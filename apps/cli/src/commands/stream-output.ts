@@ -7,6 +7,11 @@ export default class StreamOutput extends Logs {
   static override examples = ["<%= config.bin %> stream-output 3f2a9c"];
   static override flags = {
     ...Logs.flags,
-    follow: Flags.boolean({ char: "f", summary: "Keep streaming new output until the job ends.", allowNo: true, default: true }),
+    follow: Flags.boolean({
+      char: "f",
+      summary: "Keep streaming new output until the job ends.",
+      allowNo: true,
+      default: true,
+    }),
   };
 }

@@ -7,9 +7,12 @@ import { outcome } from "../format/job-text.js";
 import { resolveJobId } from "../job-id.js";
 
 export default class Wait extends JobCommand<typeof Wait> {
-  static override summary = "Wait for a job to end; exit with its code (128+signal if a signal ended it, 124 on timeout).";
+  static override summary =
+    "Wait for a job to end; exit with its code (128+signal if a signal ended it, 124 on timeout).";
   static override examples = ["<%= config.bin %> wait 3f2a9c && echo passed"];
-  static override args = { id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }) };
+  static override args = {
+    id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
+  };
 
   async run(): Promise<void> {
     const client = await this.client();

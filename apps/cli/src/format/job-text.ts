@@ -11,7 +11,11 @@ export function stateName(job: Job): string {
 export function outcome(job: Job): string {
   if (job.state !== JobState.ENDED) return "";
   const status =
-    job.signal !== undefined ? `signal ${job.signal}${signalName(job.signal)}` : job.exitCode !== undefined ? `exit ${job.exitCode}` : "";
+    job.signal !== undefined
+      ? `signal ${job.signal}${signalName(job.signal)}`
+      : job.exitCode !== undefined
+        ? `exit ${job.exitCode}`
+        : "";
   const reason = {
     [EndReason.EXITED]: "",
     [EndReason.SIGNALED]: "",
@@ -25,7 +29,16 @@ export function outcome(job: Job): string {
   return [reason, status].filter(Boolean).join(", ");
 }
 
-const SIGNALS: Record<number, string> = { 1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM" };
+const SIGNALS: Record<number, string> = {
+  1: "SIGHUP",
+  2: "SIGINT",
+  3: "SIGQUIT",
+  6: "SIGABRT",
+  9: "SIGKILL",
+  11: "SIGSEGV",
+  13: "SIGPIPE",
+  15: "SIGTERM",
+};
 
 function signalName(signal: number): string {
   const name = SIGNALS[signal];
@@ -39,7 +52,9 @@ export function age(job: Job, now = Date.now()): string {
 
 /** The job's command line, shell-quoted where needed. */
 export function commandLine(job: Job): string {
-  return [job.command, ...job.args].map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : `'${part.replaceAll("'", "'\\''")}'`)).join(" ");
+  return [job.command, ...job.args]
+    .map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : `'${part.replaceAll("'", "'\\''")}'`))
+    .join(" ");
 }
 
 /** `list`'s aligned table, each line cut to `width` columns. */
@@ -50,7 +65,9 @@ export function jobTable(jobs: readonly Job[], width: number): string {
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
   return rows
-    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  "))
+    .map((row) =>
+      row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join("  "),
+    )
     .map((line) => (line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line))
     .join("\n");
 }

@@ -1,4 +1,4 @@
-import { watch } from "node:fs";
+import { type FSWatcher, watch } from "node:fs";
 import { rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseKeyValues, readControl } from "./cgroup-files.js";
@@ -6,6 +6,8 @@ import type { LimitController } from "./controller.js";
 
 /** One job's cgroup: its unified-hierarchy directory (when the host has one) and its v1 directories. */
 export class JobCgroup {
+  private emptied?: Promise<void>;
+
   constructor(
     readonly jobId: string,
     /** Directory in the cgroup2 hierarchy: membership, cgroup.kill, cgroup.events. */
@@ -36,27 +38,15 @@ export class JobCgroup {
   }
 
   /**
-   * Resolves once the cgroup is empty, from cgroup.events notifications (no polling).
+   * Resolves once the cgroup is empty, from cgroup.events notifications (no
+   * polling). All callers share one watch, closed as soon as it resolves.
    * Without a unified hierarchy it resolves at once: there the launcher's exit,
    * which follows its PID namespace's teardown, is what proves the job gone.
    */
-  async waitEmpty(signal?: AbortSignal): Promise<void> {
-    if (!this.unifiedPath) return;
-    const unified = this.unifiedPath;
-    await new Promise<void>((resolve, reject) => {
-      const watcher = watch(join(unified, "cgroup.events"), { signal });
-      const check = () =>
-        this.populated().then((populated) => {
-          if (!populated) {
-            watcher.close();
-            resolve();
-          }
-        }, reject);
-      watcher.on("change", check);
-      watcher.on("error", (error) => (error.name === "AbortError" ? resolve() : reject(error)));
-      // Checked after the watch is in place, so an event between the two cannot be missed.
-      void check();
-    });
+  waitEmpty(): Promise<void> {
+    if (!this.unifiedPath) return Promise.resolve();
+    this.emptied ??= watchUntilEmpty(this.unifiedPath, () => this.populated());
+    return this.emptied;
   }
 
   /** Removes the cgroup's directories, waiting for it to be empty first. */
@@ -68,4 +58,27 @@ export class JobCgroup {
       });
     }
   }
+}
+
+function watchUntilEmpty(dir: string, populated: () => Promise<boolean>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(join(dir, "cgroup.events"));
+    } catch (error) {
+      // Already removed: nothing left to wait for.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return resolve();
+      return reject(error);
+    }
+    const check = () =>
+      populated().then((stillPopulated) => {
+        if (stillPopulated) return;
+        watcher.close();
+        resolve();
+      }, reject);
+    watcher.on("change", check);
+    watcher.on("error", reject);
+    // Checked after the watch is in place, so an event between the two cannot be missed.
+    void check();
+  });
 }

@@ -18,7 +18,11 @@ export interface Outcome {
  * cross-checked against SIGKILL: a job whose child was OOM-killed but whose
  * main process exited normally ended by exiting (with oomKilled still true).
  */
-export function decideOutcome(exit: ExitRecord | undefined, stopCause: StopCause | undefined, oomKills: number): Outcome {
+export function decideOutcome(
+  exit: ExitRecord | undefined,
+  stopCause: StopCause | undefined,
+  oomKills: number,
+): Outcome {
   const oomKilled = oomKills > 0;
   if (!exit) {
     return { endReason: "lost", oomKilled, endDetail: "the job's launcher exited without leaving an exit record" };

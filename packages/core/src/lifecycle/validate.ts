@@ -6,12 +6,17 @@ export function validateStartRequest(request: StartRequest, maxRuntimeLimitMs: n
   if (!request.command) throw invalidArgument("command must not be empty");
   const strings = [request.command, ...(request.args ?? []), request.workingDirectory ?? ""];
   for (const [name, value] of Object.entries(request.env ?? {})) {
-    if (!name || name.includes("=")) throw invalidArgument(`environment name ${JSON.stringify(name)} is empty or contains "="`);
+    if (!name || name.includes("="))
+      throw invalidArgument(`environment name ${JSON.stringify(name)} is empty or contains "="`);
     strings.push(name, value);
   }
-  if (strings.some((value) => value.includes("\0"))) throw invalidArgument("command, args and env must not contain NUL bytes");
+  if (strings.some((value) => value.includes("\0")))
+    throw invalidArgument("command, args and env must not contain NUL bytes");
   const { maxRuntimeMs } = request;
-  if (maxRuntimeMs !== undefined && (!Number.isFinite(maxRuntimeMs) || maxRuntimeMs <= 0 || maxRuntimeMs > maxRuntimeLimitMs)) {
+  if (
+    maxRuntimeMs !== undefined &&
+    (!Number.isFinite(maxRuntimeMs) || maxRuntimeMs <= 0 || maxRuntimeMs > maxRuntimeLimitMs)
+  ) {
     throw invalidArgument(`max runtime must be above 0 and at most ${maxRuntimeLimitMs} ms, got ${maxRuntimeMs}`);
   }
 }

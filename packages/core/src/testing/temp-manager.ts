@@ -1,0 +1,75 @@
+import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { JobManager } from "../job-manager.js";
+import type { JobManagerOptions } from "../options.js";
+
+let counter = 0;
+
+/** A JobManager on a fresh state dir and its own cgroup parent, for one test file. */
+export interface TempManager {
+  manager: JobManager;
+  stateDir: string;
+  cgroupParent: string;
+  /** Opens a second manager on the same state dir (a restart). */
+  reopen(): Promise<JobManager>;
+  /** Cleans every job, closes, removes the cgroup parent and the state dir. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * State dirs live under /var/tmp: every job gets its own /tmp, which would
+ * hide a state dir under /tmp from the launcher's mounts.
+ */
+export async function tempManager(options: Partial<JobManagerOptions> = {}): Promise<TempManager> {
+  const stateDir = await mkdtemp("/var/tmp/jobworker-test-");
+  const cgroupParent = `jobworker-test-${process.pid}-${counter++}`;
+  const open = () => JobManager.open({ stateDir, cgroupParent, defaultGraceMs: 2000, ...options }, () => {});
+  let manager = await open();
+  return {
+    get manager() {
+      return manager;
+    },
+    stateDir,
+    cgroupParent,
+    async reopen() {
+      await manager.close();
+      manager = await open();
+      return manager;
+    },
+    async dispose() {
+      await manager.clean({ allOwners: true });
+      await manager.close();
+      await manager.removeCgroupParent();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What this process holds open, for leak checks: file descriptors (except the
+ * inotify instance libuv creates once, on first use, and keeps) and inotify
+ * watches (one per watched job; they all share that one instance).
+ */
+export async function openResources(): Promise<{ fds: number; watches: number }> {
+  let fds = 0;
+  let watches = 0;
+  for (const fd of await readdir("/proc/self/fd")) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => "");
+    if (target !== "anon_inode:inotify") {
+      fds++;
+      continue;
+    }
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, "utf8").catch(() => "");
+    watches += info.split("\n").filter((line) => line.startsWith("inotify wd:")).length;
+  }
+  return { fds, watches };
+}
+
+/** Collects a job's whole output. */
+export async function collect(chunks: AsyncIterable<{ data: Uint8Array }>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk.data);
+  return Buffer.concat(parts);
+}
+
+/** Skips a suite with a clear reason when not root: namespaces, cgroups and uid changes need it. */
+export const needsRoot = process.getuid?.() !== 0;
