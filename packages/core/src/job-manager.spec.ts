@@ -1,9 +1,10 @@
-import { chmod, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sendControl } from "@jobworker/helper";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isJobError } from "./errors.js";
 import type { JobManager } from "./job-manager.js";
+import { cgroupDirs, processesOfUid } from "./testing/leftovers.js";
 import { collect, needsRoot, openResources, type TempManager, tempManager } from "./testing/temp-manager.js";
 import { waitForFile } from "./testing/wait-for-file.js";
 
@@ -81,7 +82,10 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it("a job that ignores SIGTERM ends by SIGKILL after the grace period", async () => {
-    const job = await manager.start("alice", { command: "sh", args: ["-c", "trap '' TERM; echo ready; sleep 1000 & wait; sleep 1000"] });
+    const job = await manager.start("alice", {
+      command: "sh",
+      args: ["-c", "trap '' TERM; echo ready; sleep 1000 & wait; sleep 1000"],
+    });
     await waitForOutput(manager, job.id, "ready");
     const started = performance.now();
     const stopped = await manager.stop(job.id, alice, { graceMs: 300 });
@@ -90,13 +94,19 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it("a job that handles SIGTERM exits with its own code when stopped", async () => {
-    const job = await manager.start("alice", { command: "sh", args: ["-c", "trap 'exit 42' TERM; echo ready; sleep 1000 & wait"] });
+    const job = await manager.start("alice", {
+      command: "sh",
+      args: ["-c", "trap 'exit 42' TERM; echo ready; sleep 1000 & wait"],
+    });
     await waitForOutput(manager, job.id, "ready");
     expect(await manager.stop(job.id, alice)).toMatchObject({ endReason: "stopped", exitCode: 42 });
   });
 
   it("stopping a job that forks children leaves no process and no cgroup behind", async () => {
-    const job = await manager.start("alice", { command: "sh", args: ["-c", "sleep 1000 & sleep 1000 & echo ready; wait"] });
+    const job = await manager.start("alice", {
+      command: "sh",
+      args: ["-c", "sleep 1000 & sleep 1000 & echo ready; wait"],
+    });
     await waitForOutput(manager, job.id, "ready");
     await manager.stop(job.id, alice, { graceMs: 0 });
     expect(await processesOfUid(job.uid)).toEqual([]);
@@ -121,7 +131,10 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it("a job whose output passes the cap is stopped as output_limit", async () => {
-    const job = await manager.start("alice", { command: "sh", args: ["-c", "while :; do echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; done"] });
+    const job = await manager.start("alice", {
+      command: "sh",
+      args: ["-c", "while :; do echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; done"],
+    });
     const ended = await manager.wait(job.id, alice);
     expect(ended.endReason).toBe("output_limit");
     expect(ended.outputBytes).toBeGreaterThan(1024 * 1024);
@@ -145,14 +158,22 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it("refuses limits above the maximum or below the minimum, never clamping", async () => {
-    await expect(manager.start("alice", { command: "true", limits: { maxPids: 10_000_000 } })).rejects.toThrow(/above the server's maximum/);
-    await expect(manager.start("alice", { command: "true", limits: { memoryBytes: 1 } })).rejects.toMatchObject({ code: "invalid_argument" });
-    await expect(manager.start("alice", { command: "true", limits: { cpuMillicores: -5 } })).rejects.toMatchObject({ code: "invalid_argument" });
+    await expect(manager.start("alice", { command: "true", limits: { maxPids: 10_000_000 } })).rejects.toThrow(
+      /above the server's maximum/,
+    );
+    await expect(manager.start("alice", { command: "true", limits: { memoryBytes: 1 } })).rejects.toMatchObject({
+      code: "invalid_argument",
+    });
+    await expect(manager.start("alice", { command: "true", limits: { cpuMillicores: -5 } })).rejects.toMatchObject({
+      code: "invalid_argument",
+    });
   });
 
   it("refuses more concurrent jobs than configured with resource_exhausted", async () => {
     await manager.clean(alice);
-    const running = await Promise.all(Array.from({ length: 8 }, () => manager.start("alice", { command: "sleep", args: ["1000"] })));
+    const running = await Promise.all(
+      Array.from({ length: 8 }, () => manager.start("alice", { command: "sleep", args: ["1000"] })),
+    );
     await expect(manager.start("alice", { command: "true" })).rejects.toMatchObject({ code: "resource_exhausted" });
     expect(await manager.clean(alice)).toBe(8);
     expect(manager.list(alice)).toEqual([]);
@@ -170,7 +191,10 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it("a restarted manager re-adopts a running job and reports its real exit code", async () => {
-    const job = await manager.start("alice", { command: "sh", args: ["-c", "trap 'exit 42' TERM; echo ready; sleep 1000 & wait"] });
+    const job = await manager.start("alice", {
+      command: "sh",
+      args: ["-c", "trap 'exit 42' TERM; echo ready; sleep 1000 & wait"],
+    });
     await waitForOutput(manager, job.id, "ready");
     manager = await temp.reopen();
     expect(manager.get(job.id, alice).state).toBe("running");
@@ -178,7 +202,10 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it("a job that ended while no manager ran reports its exit status from the launcher's record", async () => {
-    const job = await manager.start("alice", { command: "sh", args: ["-c", "trap 'exit 7' TERM; echo ready; sleep 1000 & wait"] });
+    const job = await manager.start("alice", {
+      command: "sh",
+      args: ["-c", "trap 'exit 7' TERM; echo ready; sleep 1000 & wait"],
+    });
     await waitForOutput(manager, job.id, "ready");
     await manager.close();
     const jobDir = join(temp.stateDir, "jobs", job.id);
@@ -199,25 +226,4 @@ async function waitForOutput(manager: JobManager, id: string, text: string): Pro
     if (seen.includes(text)) return;
   }
   throw new Error(`job ended without printing ${JSON.stringify(text)}; it printed ${JSON.stringify(seen)}`);
-}
-
-/** Pids of live processes owned by `uid`, from /proc. */
-export async function processesOfUid(uid: number): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const info = await stat(`/proc/${entry}`).catch(() => undefined);
-    if (info?.uid === uid) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-/** Job cgroups left under a parent, in every hierarchy. */
-export async function cgroupDirs(parent: string): Promise<string[]> {
-  const dirs: string[] = [];
-  for (const hierarchy of await readdir("/sys/fs/cgroup")) {
-    const entries = await readdir(join("/sys/fs/cgroup", hierarchy, parent), { withFileTypes: true }).catch(() => []);
-    dirs.push(...entries.filter((entry) => entry.isDirectory()).map((entry) => join(hierarchy, parent, entry.name)));
-  }
-  return dirs;
 }

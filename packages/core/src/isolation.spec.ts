@@ -1,0 +1,201 @@
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:net";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Job } from "./job.js";
+import type { JobManager } from "./job-manager.js";
+import { cgroupDirs, processesOfUid } from "./testing/leftovers.js";
+import { collect, needsRoot, type TempManager, tempManager } from "./testing/temp-manager.js";
+
+const scope = { owner: "alice" };
+
+describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces, cgroups, uid switching)", () => {
+  let temp: TempManager;
+  let manager: JobManager;
+
+  beforeAll(async () => {
+    temp = await tempManager();
+    manager = temp.manager;
+  });
+  afterAll(() => temp.dispose());
+
+  /** Runs a shell script as a job and returns how it ended and what it printed. */
+  async function run(
+    script: string,
+    options: Parameters<JobManager["start"]>[1] extends infer R ? Partial<R> : never = {},
+  ) {
+    const job = await manager.start("alice", { command: "/bin/sh", args: ["-c", script], ...options });
+    const ended = await manager.wait(job.id, scope);
+    const output = (await collect(manager.openOutput(job.id, scope))).toString();
+    return { job: ended, output };
+  }
+
+  it("sees only its own processes, with an init as PID 1 and the job as PID 2", async () => {
+    const { output } = await run("ps -eo pid=,comm=");
+    const lines = output
+      .trim()
+      .split("\n")
+      .map((line) => line.trim());
+    expect(lines[0]).toMatch(/^1 jobworker-launc/);
+    expect(lines[1]).toMatch(/^2 sh$/);
+    expect(lines.length).toBeLessThanOrEqual(3);
+  });
+
+  it("has only a loopback interface, which is up, and cannot reach a server on the host", async () => {
+    let connections = 0;
+    const server: Server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const { output } = await run(
+        `ls /sys/class/net; cat /sys/class/net/lo/operstate; if bash -c 'echo > /dev/tcp/127.0.0.1/${port}' 2>/dev/null; then echo reached; else echo refused; fi`,
+      );
+      expect(output).toBe("lo\nunknown\nrefused\n");
+      expect(connections).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("has its own hostname, derived from its id", async () => {
+    const { job, output } = await run("hostname");
+    expect(output.trim()).toBe(`job-${job.id.slice(0, 8)}`);
+    expect(output.trim()).not.toBe(hostname());
+  });
+
+  it("cannot write the host filesystem; only its work dir and a size-capped /tmp are writable", async () => {
+    const { job, output } = await run(
+      "for f in /etc/jobworker-probe /var/tmp/jobworker-probe /root/probe; do touch $f 2>/dev/null && echo wrote $f; done; " +
+        "touch ./mine && echo wrote work; touch /tmp/mine && echo wrote tmp; " +
+        "df -k /tmp | tail -1 | awk '{print $2}'; pwd",
+    );
+    const [writes, tmpKib, pwd] = [
+      output.split("\n").slice(0, 2).join("\n"),
+      output.split("\n")[2],
+      output.split("\n")[3],
+    ];
+    expect(writes).toBe("wrote work\nwrote tmp");
+    expect(Number(tmpKib)).toBe(64 * 1024);
+    expect(pwd).toBe(join(temp.stateDir, "work", job.id));
+    await expect(stat("/etc/jobworker-probe")).rejects.toThrow(/ENOENT/);
+    await expect(stat("/var/tmp/jobworker-probe")).rejects.toThrow(/ENOENT/);
+  });
+
+  it("runs as its own unprivileged uid with no capabilities, no_new_privs and seccomp", async () => {
+    const { job, output } = await run(
+      "id -u; id -g; id -G; grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' /proc/self/status",
+    );
+    expect(job.uid).toBeGreaterThanOrEqual(200_000);
+    expect(output).toBe(
+      `${job.uid}\n${job.uid}\n${job.uid}\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n`,
+    );
+  });
+
+  it("cannot create a user namespace, mount, or read the state directory", async () => {
+    const { output } = await run(
+      `unshare -U true 2>/dev/null || echo no-userns; unshare -r true 2>/dev/null || echo no-rootless-userns; ` +
+        `mount -t tmpfs x /tmp 2>/dev/null || echo no-mount; ls ${temp.stateDir}/jobs 2>/dev/null || echo no-state`,
+    );
+    expect(output).toBe("no-userns\nno-rootless-userns\nno-mount\nno-state\n");
+  });
+
+  it("sees only its own cgroup, and cannot write to it", async () => {
+    const { output } = await run(
+      "cat /proc/self/cgroup | tail -1; ls -d /sys/fs/cgroup/*/ 2>/dev/null | wc -l; (echo 1 > /sys/fs/cgroup/cgroup.kill) 2>/dev/null || echo read-only",
+    );
+    expect(output).toBe("0::/\n0\nread-only\n");
+  });
+
+  it("two concurrent jobs cannot read each other's files or signal each other", async () => {
+    const victim = await manager.start("alice", {
+      command: "/bin/sh",
+      args: ["-c", "echo secret > ./secret; chmod 644 ./secret; echo ready; sleep 1000"],
+    });
+    await firstOutput(manager, victim.id);
+    const victimFile = join(temp.stateDir, "work", victim.id, "secret");
+    const { output } = await run(
+      `cat ${victimFile} 2>/dev/null || echo no-read; for p in $(ls /proc | grep -E '^[0-9]+$'); do [ $p = $$ ] || kill -9 $p 2>/dev/null; done; echo done`,
+    );
+    expect(output).toBe("no-read\ndone\n");
+    expect(manager.get(victim.id, scope).state).toBe("running");
+    expect(await readFile(victimFile, "utf8")).toBe("secret\n");
+    await manager.stop(victim.id, scope, { graceMs: 0 });
+  });
+
+  it("a memory hog ends OOM-killed", async () => {
+    const { job } = await run("exec tail /dev/zero", { limits: { memoryBytes: 32 * 2 ** 20 } });
+    expect(job).toMatchObject({ endReason: "oom_killed", signal: 9, oomKilled: true });
+    expect(job.usage?.memoryPeakBytes).toBeGreaterThan(16 * 2 ** 20);
+  });
+
+  it("a fork bomb stops at the pids limit and the host is unaffected", async () => {
+    const { job, output } = await run(
+      "i=0; while [ $i -lt 200 ]; do sleep 1000 & i=$((i+1)); done 2>/dev/null; ls /proc | grep -cE '^[0-9]+$'",
+      { limits: { maxPids: 20 } },
+    );
+    expect(Number(output.trim().split("\n").pop())).toBeLessThanOrEqual(20);
+    expect(job.endReason).toBe("exited");
+    expect(await processesOfUid(job.uid)).toEqual([]);
+  });
+
+  it("a CPU hog limited to 200 millicores gets about 20% of one core", async () => {
+    const wallMs = 3000;
+    const { job } = await run("while :; do :; done", { limits: { cpuMillicores: 200 }, maxRuntimeMs: wallMs });
+    expect(job.endReason).toBe("timed_out");
+    const share = (job.usage?.cpuTimeMicros ?? 0) / 1000 / wallMs;
+    expect(share).toBeGreaterThan(0.12);
+    expect(share).toBeLessThan(0.28);
+  });
+
+  it("direct writes at a 5 MB/s limit take about size / limit", async () => {
+    const { job, output } = await run("dd if=/dev/zero of=./out bs=1M count=10 oflag=direct 2>&1 | tail -1", {
+      limits: { ioWriteBps: 5_000_000 },
+    });
+    expect(job.exitCode).toBe(0);
+    const seconds = ((job.endedAt ?? 0) - (job.startedAt ?? 0)) / 1000;
+    // 10 MiB at 5 MB/s is 2.1 s; blkio's throttle lets the first slice through at once.
+    expect(seconds).toBeGreaterThan(1.3);
+    expect(seconds).toBeLessThan(4);
+    expect(output).toMatch(/10485760 bytes/);
+    expect(job.usage?.ioWriteBytes).toBeGreaterThanOrEqual(10 * 2 ** 20);
+  });
+
+  it("after a stop nothing of the job remains: no process, no cgroup, no mount", async () => {
+    const job: Job = await manager.start("alice", {
+      command: "/bin/sh",
+      args: ["-c", "sleep 1000 & echo ready; wait"],
+    });
+    await firstOutput(manager, job.id);
+    await manager.stop(job.id, scope, { graceMs: 0 });
+    expect(await processesOfUid(job.uid)).toEqual([]);
+    expect(await cgroupDirs(temp.cgroupParent)).toEqual([]);
+    expect(await readFile("/proc/self/mountinfo", "utf8")).not.toContain(temp.stateDir);
+  });
+
+  it("a job cannot fill the disk through /tmp beyond its cap", async () => {
+    const { output } = await run("dd if=/dev/zero of=/tmp/fill bs=1M count=100 2>&1 | grep -c 'No space left'");
+    expect(output.trim()).toBe("1");
+  });
+
+  it("keeps host files it may not read out of reach: /root and the host's /proc/1/environ", async () => {
+    await mkdir("/var/tmp/jobworker-private", { recursive: true, mode: 0o700 });
+    await writeFile("/var/tmp/jobworker-private/key", "x", { mode: 0o600 });
+    try {
+      const { output } = await run(
+        "cat /var/tmp/jobworker-private/key 2>/dev/null || echo denied; cat /proc/1/environ 2>/dev/null | head -c 1 | wc -c",
+      );
+      expect(output).toBe("denied\n0\n");
+    } finally {
+      await rm("/var/tmp/jobworker-private", { recursive: true });
+    }
+  });
+});
+
+async function firstOutput(manager: JobManager, id: string): Promise<void> {
+  for await (const _chunk of manager.openOutput(id, { allOwners: true }, { follow: true })) return;
+}
