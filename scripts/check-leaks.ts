@@ -12,7 +12,8 @@ for (const pid of (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry)
 for (const hierarchy of await readdir("/sys/fs/cgroup").catch(() => [])) {
   const dir = join("/sys/fs/cgroup", hierarchy);
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (entry.isDirectory() && /^jobworker-(test|demo)/.test(entry.name)) problems.push(`cgroup ${join(dir, entry.name)}`);
+    if (entry.isDirectory() && /^jobworker-(test|demo)/.test(entry.name))
+      problems.push(`cgroup ${join(dir, entry.name)}`);
   }
 }
 

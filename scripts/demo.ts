@@ -22,7 +22,18 @@ try {
     const result = spawnSync("node_modules/.bin/runjob", args, { stdio: "inherit", env });
     return result.status;
   };
-  const code = runjob("start", "--follow", "--memory", "64MiB", "--cpu", "500m", "--", "/bin/sh", "-c", "echo hello from $(hostname) as uid $(id -u); ps -e");
+  const code = runjob(
+    "start",
+    "--follow",
+    "--memory",
+    "64MiB",
+    "--cpu",
+    "500m",
+    "--",
+    "/bin/sh",
+    "-c",
+    "echo hello from $(hostname) as uid $(id -u); ps -e",
+  );
   console.log(`(exit code ${code})`);
   runjob("list");
   runjob("clean");

@@ -1,0 +1,310 @@
+import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { connect as tlsConnect } from "node:tls";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { JobState } from "@jobworker/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ServerConfig } from "./config.js";
+import type { JobServer } from "./job-server.js";
+import {
+  clientFor,
+  createTestPki,
+  disposeTestServer,
+  type JobClient,
+  startTestServer,
+  type TestPki,
+} from "./testing/test-server.js";
+
+const needsRoot = process.getuid?.() !== 0;
+const MISSING_ID = "00000000-0000-4000-8000-000000000000";
+
+async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
+  try {
+    await call;
+    return "ok";
+  } catch (error) {
+    return ConnectError.from(error).code;
+  }
+}
+
+async function collect(client: JobClient, id: string, follow = true): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of client.streamOutput({ id, follow })) parts.push(chunk.data);
+  return Buffer.concat(parts);
+}
+
+describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it runs real jobs)", () => {
+  let pki: TestPki;
+  let server: JobServer;
+  let config: ServerConfig;
+  let alice: JobClient;
+  let bob: JobClient;
+  let admin: JobClient;
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    ({ server, config } = await startTestServer(pki, undefined, ["--max-jobs", "60", "--max-pids", "4096"]));
+    alice = clientFor(server, pki, pki.clients.alice);
+    bob = clientFor(server, pki, pki.clients.bob);
+    admin = clientFor(server, pki, pki.clients.admin);
+  });
+
+  afterAll(async () => {
+    await disposeTestServer(server, config);
+    await rm(pki.dir, { recursive: true, force: true });
+  });
+
+  it("serves every RPC's happy path", async () => {
+    const { job } = await alice.startJob({ command: "sh", args: ["-c", "echo hi; exit 4"], env: { A: "1" } });
+    expect(job).toMatchObject({ owner: "alice", command: "sh", state: JobState.RUNNING });
+    const id = job?.id ?? "";
+    const waited = (await alice.waitJob({ id })).job;
+    expect(waited).toMatchObject({ state: JobState.ENDED, exitCode: 4, outputBytes: 3n });
+    expect((await alice.getJob({ id })).job?.exitCode).toBe(4);
+    expect((await alice.listJobs({})).jobs.map((j) => j.id)).toContain(id);
+    expect((await alice.listJobs({ state: JobState.RUNNING })).jobs.map((j) => j.id)).not.toContain(id);
+    expect((await collect(alice, id)).toString()).toBe("hi\n");
+    const sleeper = (await alice.startJob({ command: "sleep", args: ["1000"] })).job?.id ?? "";
+    const stopped = (await alice.stopJob({ id: sleeper, gracePeriod: { seconds: 1n, nanos: 0 } })).job;
+    expect(stopped).toMatchObject({ state: JobState.ENDED, signal: 15 });
+    await alice.deleteJob({ id });
+    expect(await codeOf(alice.getJob({ id }))).toBe(Code.NotFound);
+    expect((await alice.cleanJobs({})).deletedCount).toBe(1);
+  });
+
+  describe("authorization matrix", () => {
+    const refusedInHandshake = ["otherCa", "expired", "none"] as const;
+    const permissionDenied = ["noUnit", "twoUnits", "capitalAdmin"] as const;
+
+    it.each(permissionDenied)(
+      "a verified certificate with a bad OU (%s) gets PermissionDenied on every RPC",
+      async (name) => {
+        const client = clientFor(server, pki, pki.clients[name]);
+        const calls = [
+          client.startJob({ command: "true" }),
+          client.getJob({ id: MISSING_ID }),
+          client.stopJob({ id: MISSING_ID }),
+          client.waitJob({ id: MISSING_ID }),
+          client.listJobs({}),
+          client.deleteJob({ id: MISSING_ID }),
+          client.cleanJobs({}),
+          collect(client, MISSING_ID),
+        ];
+        expect(await Promise.all(calls.map(codeOf))).toEqual(calls.map(() => Code.PermissionDenied));
+      },
+    );
+
+    it.each(refusedInHandshake)("a client with %s certificate is refused in the TLS handshake", async (name) => {
+      const identity = name === "none" ? undefined : pki.clients[name];
+      expect(await tryHandshake(server.address.port, pki.ca.cert, pki.clients.alice)).toBe("accepted");
+      expect(
+        await tryHandshake(server.address.port, pki.ca.cert, { cert: identity?.cert, key: identity?.key }),
+      ).toMatch(/^refused/);
+      // and through the API, no RPC is reached
+      const code = await codeOf(clientFor(server, pki, identity).listJobs({}));
+      expect(code).not.toBe("ok");
+      expect(code).not.toBe(Code.PermissionDenied);
+    });
+
+    it("a TLS 1.2 client is refused in the handshake", async () => {
+      const result = await tryHandshake(server.address.port, pki.ca.cert, {
+        ...pki.clients.alice,
+        maxVersion: "TLSv1.2",
+      });
+      expect(result).toMatch(/^refused: .*(PROTOCOL_VERSION|protocol version)/i);
+    });
+
+    it("the server negotiates TLS 1.3 with an allowed cipher suite", async () => {
+      const socket = tlsConnect({
+        host: "127.0.0.1",
+        port: server.address.port,
+        servername: "localhost",
+        ca: pki.ca.cert,
+        ...pki.clients.alice,
+        ALPNProtocols: ["h2"],
+      });
+      await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+      expect(socket.getProtocol()).toBe("TLSv1.3");
+      expect(["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"]).toContain(
+        socket.getCipher().standardName,
+      );
+      socket.destroy();
+    });
+
+    it("a user cannot touch another user's job through any RPC: NotFound, as for a missing job", async () => {
+      const id = (await alice.startJob({ command: "sleep", args: ["1000"] })).job?.id ?? "";
+      expect({
+        get: await codeOf(bob.getJob({ id })),
+        stop: await codeOf(bob.stopJob({ id })),
+        wait: await codeOf(bob.waitJob({ id })),
+        stream: await codeOf(collect(bob, id)),
+        delete: await codeOf(bob.deleteJob({ id })),
+        getMissing: await codeOf(bob.getJob({ id: MISSING_ID })),
+      }).toEqual({
+        get: Code.NotFound,
+        stop: Code.NotFound,
+        wait: Code.NotFound,
+        stream: Code.NotFound,
+        delete: Code.NotFound,
+        getMissing: Code.NotFound,
+      });
+      expect((await bob.listJobs({})).jobs.map((j) => j.id)).not.toContain(id);
+      expect(await codeOf(bob.listJobs({ owner: "alice" }))).toBe(Code.PermissionDenied);
+      expect(await codeOf(bob.cleanJobs({ allOwners: true }))).toBe(Code.PermissionDenied);
+      expect((await bob.cleanJobs({})).deletedCount).toBe(0);
+      expect((await alice.getJob({ id })).job?.state).toBe(JobState.RUNNING);
+      // an admin sees and stops anyone's job
+      expect((await admin.listJobs({ owner: "alice" })).jobs.map((j) => j.id)).toContain(id);
+      expect((await admin.stopJob({ id, gracePeriod: { seconds: 0n, nanos: 0 } })).job?.state).toBe(JobState.ENDED);
+      expect((await admin.cleanJobs({ allOwners: true })).deletedCount).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe("bad input gets a clear error with the right code, and the server keeps serving", () => {
+    it.each([
+      ["a malformed id", () => alice.getJob({ id: "not-a-uuid" }), Code.InvalidArgument],
+      ["an uppercase id", () => alice.getJob({ id: "ABCDEF00-0000-4000-8000-000000000000" }), Code.InvalidArgument],
+      ["an unknown id", () => alice.getJob({ id: MISSING_ID }), Code.NotFound],
+      ["an empty command", () => alice.startJob({ command: "" }), Code.InvalidArgument],
+      ["a missing binary", () => alice.startJob({ command: "/no/such/binary" }), Code.InvalidArgument],
+      ["a NUL byte", () => alice.startJob({ command: "echo", args: ["a\0b"] }), Code.InvalidArgument],
+      ["too many args", () => alice.startJob({ command: "echo", args: Array(5000).fill("x") }), Code.InvalidArgument],
+      [
+        "an oversized arg",
+        () => alice.startJob({ command: "echo", args: ["x".repeat(200_000)] }),
+        Code.InvalidArgument,
+      ],
+      [
+        "a limit above the maximum",
+        () => alice.startJob({ command: "true", limits: { maxPids: 100_000 } }),
+        Code.InvalidArgument,
+      ],
+      [
+        "an absurd limit",
+        () => alice.startJob({ command: "true", limits: { memoryBytes: 2n ** 63n } }),
+        Code.InvalidArgument,
+      ],
+      ["a zero limit", () => alice.startJob({ command: "true", limits: { cpuMillicores: 0 } }), Code.InvalidArgument],
+      [
+        "a negative grace period",
+        () => alice.stopJob({ id: MISSING_ID, gracePeriod: { seconds: -1n, nanos: 0 } }),
+        Code.InvalidArgument,
+      ],
+      [
+        "a zero max runtime",
+        () => alice.startJob({ command: "true", maxRuntime: { seconds: 0n, nanos: 0 } }),
+        Code.InvalidArgument,
+      ],
+      [
+        "a request over the size cap",
+        () => alice.startJob({ command: "echo", args: Array(40).fill("y".repeat(100_000)) }),
+        Code.ResourceExhausted,
+      ],
+      ["an env name with =", () => alice.startJob({ command: "true", env: { "A=B": "c" } }), Code.InvalidArgument],
+    ])("%s", async (_what, call, code) => {
+      expect(await codeOf(call())).toBe(code);
+      expect((await alice.listJobs({})).jobs).toBeDefined();
+    });
+
+    it("stopping an ended job is FailedPrecondition; deleting a running one too", async () => {
+      const done = (await alice.startJob({ command: "true" })).job?.id ?? "";
+      await alice.waitJob({ id: done });
+      expect(await codeOf(alice.stopJob({ id: done }))).toBe(Code.FailedPrecondition);
+      const running = (await alice.startJob({ command: "sleep", args: ["1000"] })).job?.id ?? "";
+      expect(await codeOf(alice.deleteJob({ id: running }))).toBe(Code.FailedPrecondition);
+      await alice.cleanJobs({});
+    });
+  });
+
+  it("a stream cancelled mid-way frees its reader", async () => {
+    const id = (await alice.startJob({ command: "sh", args: ["-c", "echo first; sleep 1000"] })).job?.id ?? "";
+    const controller = new AbortController();
+    const received: string[] = [];
+    const ended = (async () => {
+      for await (const chunk of alice.streamOutput({ id, follow: true }, { signal: controller.signal })) {
+        received.push(Buffer.from(chunk.data).toString());
+        controller.abort();
+      }
+    })();
+    expect(await codeOf(ended)).toBe(Code.Canceled);
+    expect(received).toEqual(["first\n"]);
+    await expect.poll(() => openStreams(server), { timeout: 5000 }).toBe(0);
+    await alice.stopJob({ id, gracePeriod: { seconds: 0n, nanos: 0 } });
+  }, 30_000);
+
+  it("50 concurrent followers of one job receive identical bytes", async () => {
+    const id =
+      (
+        await alice.startJob({
+          command: "sh",
+          args: ["-c", "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done"],
+        })
+      ).job?.id ?? "";
+    const outputs = await Promise.all(Array.from({ length: 50 }, () => collect(alice, id)));
+    const hashes = new Set(outputs.map((output) => createHash("sha256").update(output).digest("hex")));
+    expect(hashes.size).toBe(1);
+    expect(outputs[0]?.toString().split("\n").length).toBe(2001);
+  });
+
+  it("serves /healthz and Prometheus /metrics on the separate listener", async () => {
+    const base = `http://127.0.0.1:${server.metricsAddress?.port}`;
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok\n");
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/jobworker_jobs\{state="ended"\} \d+/);
+    expect(metrics).toMatch(/jobworker_job_starts_total \d+/);
+    expect(metrics).toMatch(/jobworker_rpc_duration_seconds_bucket\{le="0.005",rpc="StartJob",code="OK"\}/);
+  });
+
+  it("shuts down with streams open, then a new server re-adopts the running job", async () => {
+    const id =
+      (await alice.startJob({ command: "sh", args: ["-c", "trap 'exit 42' TERM; echo ready; sleep 1000 & wait"] })).job
+        ?.id ?? "";
+    const following = collect(alice, id).then(
+      (output) => ({ output: output.toString() }),
+      (error: unknown) => ({ error: ConnectError.from(error).code }),
+    );
+    await expect.poll(() => openStreams(server)).toBe(1);
+    await server.close();
+    const ended = await following;
+    expect(ended).toHaveProperty("output", "ready\n");
+    ({ server } = await startTestServer(pki, config.stateDir, ["--cgroup-parent", config.cgroupParent]));
+    alice = clientFor(server, pki, pki.clients.alice);
+    expect((await alice.getJob({ id })).job?.state).toBe(JobState.RUNNING);
+    expect((await alice.stopJob({ id })).job).toMatchObject({ state: JobState.ENDED, exitCode: 42 });
+  });
+});
+
+/**
+ * Connects with raw TLS and reports whether the server accepted the client: an
+ * accepting server sends its HTTP/2 SETTINGS right after the handshake; a
+ * refusing one sends an alert and closes (with TLS 1.3 the client may see the
+ * refusal only after its side of the handshake completed).
+ */
+function tryHandshake(
+  port: number,
+  ca: string,
+  options: { cert?: string; key?: string; maxVersion?: "TLSv1.2" },
+): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: "127.0.0.1",
+      port,
+      servername: "localhost",
+      ca,
+      ALPNProtocols: ["h2"],
+      ...options,
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(`refused: ${error.code} ${error.message}`));
+    socket.once("secureConnect", () => socket.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+    socket.once("data", () => {
+      socket.destroy();
+      resolve("accepted");
+    });
+    socket.once("close", () => resolve("refused: closed by the server"));
+  });
+}
+
+async function openStreams(server: JobServer): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${server.metricsAddress?.port}/metrics`)).text();
+  return Number(/^jobworker_open_streams (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
+}

@@ -1,0 +1,107 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { type Authority, createAuthority, type Issued, issue } from "@jobworker/dev-pki";
+import { JobService } from "@jobworker/proto";
+import { pino } from "pino";
+import { loadConfig, type ServerConfig } from "../config.js";
+import { type JobServer, startJobServer } from "../job-server.js";
+
+export type JobClient = Client<typeof JobService>;
+
+/** Every kind of client certificate the authorization tests need, from one test PKI. */
+export interface TestPki {
+  dir: string;
+  ca: Authority;
+  server: Issued;
+  clients: Record<"alice" | "bob" | "admin" | "noUnit" | "twoUnits" | "capitalAdmin" | "expired" | "otherCa", Issued>;
+}
+
+export async function createTestPki(): Promise<TestPki> {
+  const dir = await mkdtemp("/var/tmp/jobworker-test-pki-");
+  const ca = await createAuthority("jobworker test CA");
+  const other = await createAuthority("some other CA");
+  const client = (commonName: string, organizationalUnits: string[]) =>
+    issue(ca, { commonName, organizationalUnits, usage: "client" });
+  const pki: TestPki = {
+    dir,
+    ca,
+    server: await issue(ca, { commonName: "localhost", usage: "server" }),
+    clients: {
+      alice: await client("alice", ["user"]),
+      bob: await client("bob", ["user"]),
+      admin: await client("admin", ["admin"]),
+      noUnit: await client("nobody", []),
+      twoUnits: await client("greedy", ["user", "admin"]),
+      capitalAdmin: await client("shouty", ["Admin"]),
+      expired: await issue(ca, {
+        commonName: "alice",
+        organizationalUnits: ["user"],
+        usage: "client",
+        notBefore: new Date(Date.now() - 3 * 86_400_000),
+        notAfter: new Date(Date.now() - 86_400_000),
+      }),
+      otherCa: await issue(other, { commonName: "alice", organizationalUnits: ["user"], usage: "client" }),
+    },
+  };
+  await writeFile(join(dir, "ca.crt"), ca.cert);
+  await writeFile(join(dir, "server.crt"), pki.server.cert);
+  await writeFile(join(dir, "server.key"), pki.server.key, { mode: 0o600 });
+  return pki;
+}
+
+let counter = 0;
+
+/** A real server on ephemeral ports with the test PKI, its own state dir and cgroup parent. */
+export async function startTestServer(
+  pki: TestPki,
+  stateDir?: string,
+  overrides: string[] = [],
+): Promise<{ server: JobServer; config: ServerConfig }> {
+  const dir = stateDir ?? (await mkdtemp("/var/tmp/jobworker-test-state-"));
+  const config = loadConfig(
+    [
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics-listen",
+      "127.0.0.1:0",
+      "--tls-cert",
+      join(pki.dir, "server.crt"),
+      "--tls-key",
+      join(pki.dir, "server.key"),
+      "--client-ca",
+      join(pki.dir, "ca.crt"),
+      "--state-dir",
+      dir,
+      "--cgroup-parent",
+      `jobworker-test-server-${process.pid}-${counter++}`,
+      "--grace-period-ms",
+      "2000",
+      ...overrides,
+    ],
+    {},
+  );
+  if (config === "help") throw new Error("unreachable");
+  const server = await startJobServer(config, pino({ level: "silent" }));
+  return { server, config };
+}
+
+/** Stops every job, shuts the server down, removes its cgroup parent and state dir. */
+export async function disposeTestServer(server: JobServer, config: ServerConfig): Promise<void> {
+  await server.manager.clean({ allOwners: true });
+  await server.close();
+  await server.manager.removeCgroupParent();
+  await rm(config.stateDir, { recursive: true, force: true });
+}
+
+/** A client of `server` authenticating with `identity` (mutual TLS over HTTP/2, gRPC protocol). */
+export function clientFor(server: JobServer, pki: TestPki, identity: Issued | undefined): JobClient {
+  return createClient(
+    JobService,
+    createGrpcTransport({
+      baseUrl: `https://localhost:${server.address.port}`,
+      nodeOptions: { ca: pki.ca.cert, cert: identity?.cert, key: identity?.key },
+    }),
+  );
+}
