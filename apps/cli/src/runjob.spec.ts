@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliResult, runjob, type ServerProcess, startServerProcess } from "./testing/cli-harness.js";
+
+const needsRoot = process.getuid?.() !== 0;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: the server runs isolated jobs)", () => {
+  let server: ServerProcess;
+  const cli = (...args: string[]) => runjob(server, args);
+  const text = (result: CliResult) => result.stdout.toString();
+
+  beforeAll(async () => {
+    server = await startServerProcess();
+  });
+
+  afterAll(async () => {
+    await runjob(server, ["clean", "--all-owners"], { identity: "admin" });
+    // SIGTERM: a graceful shutdown exits 0.
+    expect(await server.stop()).toBe(0);
+  });
+
+  it("start prints only the job id when stdout is not a terminal; status and logs read it back", async () => {
+    const started = await cli("start", "--", "/bin/echo", "hello");
+    expect(started.code).toBe(0);
+    const id = text(started).trim();
+    expect(id).toMatch(UUID);
+    expect((await cli("wait", id)).code).toBe(0);
+    const status = await cli("status", id);
+    expect(text(status)).toMatch(/State:\s+ended/);
+    expect(text(status)).toMatch(/Result:\s+exit 0/);
+    expect(text(status)).toMatch(/Memory limit:\s+512 MiB/);
+    expect(text(await cli("logs", id))).toBe("hello\n");
+  });
+
+  it.each([
+    ["exits 0", ["/bin/true"], 0],
+    ["exits 3", ["/bin/sh", "-c", "exit 3"], 3],
+    ["is killed by SIGKILL", ["/bin/sh", "-c", "kill -KILL $$"], 137],
+  ])("start --follow and wait exit with the job's code when it %s", async (_what, command, code) => {
+    const followed = await cli("start", "--follow", "--", ...command);
+    expect(followed.code).toBe(code);
+    const id = /^job (\S+)$/m.exec(followed.stderr)?.[1] ?? "";
+    expect(id).toMatch(UUID);
+    expect((await cli("wait", id)).code).toBe(code);
+  });
+
+  it("start --follow gives 124 for a timed-out job and streams only the job's bytes to stdout", async () => {
+    const result = await cli(
+      "start",
+      "--follow",
+      "--max-runtime",
+      "300ms",
+      "--",
+      "/bin/sh",
+      "-c",
+      "echo tick; exec sleep 1000",
+    );
+    expect(result.code).toBe(124);
+    expect(text(result)).toBe("tick\n");
+    expect(result.stderr).toMatch(/^job [0-9a-f-]{36}\n/);
+  });
+
+  it("--json prints the Job in protobuf JSON form; list prints an array", async () => {
+    const started = JSON.parse(
+      text(await cli("start", "--json", "--cpu", "0.5", "--memory", "64MiB", "--", "/bin/sh", "-c", "exit 5")),
+    );
+    expect(started).toMatchObject({
+      owner: "alice",
+      state: "JOB_STATE_RUNNING",
+      limits: { cpuMillicores: 500, memoryBytes: String(64 * 2 ** 20) },
+    });
+    expect(started).toHaveProperty("oomKilled", false);
+    expect(started).toHaveProperty("endReason", "END_REASON_UNSPECIFIED");
+    const waited = await cli("wait", "--json", started.id);
+    expect(waited.code).toBe(5);
+    expect(JSON.parse(text(waited))).toMatchObject({
+      id: started.id,
+      state: "JOB_STATE_ENDED",
+      endReason: "END_REASON_EXITED",
+      exitCode: 5,
+    });
+    expect(JSON.parse(text(await cli("status", "--json", started.id)))).toMatchObject({ exitCode: 5 });
+    const list = JSON.parse(text(await cli("list", "--json")));
+    expect(Array.isArray(list)).toBe(true);
+    expect(list.map((job: { id: string }) => job.id)).toContain(started.id);
+  });
+
+  it("stop ends a running job; --json shows how", async () => {
+    const id = text(await cli("start", "--", "sleep", "1000")).trim();
+    const stopped = await cli("stop", "--json", "--grace", "1s", id);
+    expect(stopped.code).toBe(0);
+    expect(JSON.parse(text(stopped))).toMatchObject({
+      state: "JOB_STATE_ENDED",
+      endReason: "END_REASON_STOPPED",
+      signal: 15,
+    });
+  });
+
+  it("logs writes binary output byte for byte", async () => {
+    const dir = await mkdtemp("/var/tmp/jobworker-test-binary-");
+    await chmod(dir, 0o755);
+    const data = randomBytes(3 * 2 ** 20);
+    await writeFile(join(dir, "data.bin"), data, { mode: 0o644 });
+    try {
+      const id = text(await cli("start", "--", "/bin/cat", join(dir, "data.bin"))).trim();
+      await cli("wait", id);
+      const logs = await cli("logs", id);
+      expect(createHash("sha256").update(logs.stdout).digest("hex")).toBe(
+        createHash("sha256").update(data).digest("hex"),
+      );
+      const tail = await cli("logs", "--from-offset", String(2 ** 20), id);
+      expect(tail.stdout.equals(data.subarray(2 ** 20))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("accepts a unique id prefix of at least 6 characters and refuses shorter ones", async () => {
+    const id = text(await cli("start", "--", "/bin/echo", "prefix")).trim();
+    await cli("wait", id);
+    expect(text(await cli("logs", id.slice(0, 8)))).toBe("prefix\n");
+    const short = await cli("status", id.slice(0, 5));
+    expect(short.code).toBe(125);
+    expect(short.stderr).toMatch(/at least 6/);
+  });
+
+  it("keeps the original tool's command names as aliases", async () => {
+    const id = text(await cli("start", "--", "/bin/echo", "alias")).trim();
+    expect(text(await cli("stream-output", id))).toBe("alias\n");
+    expect(text(await cli("list-jobs"))).toContain(id);
+    const cleaned = await runjob(server, ["clean-all-jobs"], { identity: "bob" });
+    expect(text(cleaned)).toBe("deleted 0 jobs\n");
+  });
+
+  it("a user cannot see another user's job; an admin can", async () => {
+    const id = text(await cli("start", "--", "/bin/true")).trim();
+    const asBob = await runjob(server, ["status", id], { identity: "bob" });
+    expect(asBob.code).toBe(125);
+    expect(asBob.stderr).toMatch(/not found/);
+    expect((await runjob(server, ["status", id], { identity: "admin" })).code).toBe(0);
+  });
+
+  it("says in one line what went wrong and exits 125", async () => {
+    const unreachable = await runjob(server, ["list"], { env: { RUNJOB_SERVER: "127.0.0.1:1" } });
+    expect(unreachable).toMatchObject({ code: 125 });
+    expect(unreachable.stderr).toMatch(/^runjob: cannot reach the server at 127.0.0.1:1.*\n$/);
+    const badLimit = await cli("start", "--memory", "lots", "--", "/bin/true");
+    expect(badLimit.code).toBe(125);
+    expect(badLimit.stderr).toMatch(/--memory "lots" is not a size: use bytes or a unit, as in 512MiB/);
+    const missing = await cli("start", "--", "/no/such/binary");
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toMatch(/cannot execute \/no\/such\/binary: no such file/);
+    const stranger = await runjob(server, ["list"], { env: { RUNJOB_CA: "/etc/ssl/certs/ca-certificates.crt" } });
+    expect(stranger.code).toBe(125);
+    expect(stranger.stderr).toMatch(/TLS handshake .* failed/);
+  });
+
+  it("connection settings: flags, then RUNJOB_* env, then config.json, then defaults; 'config' shows the sources", async () => {
+    const home = await mkdtemp("/var/tmp/jobworker-test-home-");
+    await mkdir(join(home, "runjob"), { recursive: true });
+    await writeFile(join(home, "runjob", "config.json"), JSON.stringify({ server: "from-file:1", cert: "file.crt" }));
+    try {
+      const env = {
+        XDG_CONFIG_HOME: home,
+        RUNJOB_SERVER: "from-env:2",
+        RUNJOB_CERT: "",
+        RUNJOB_KEY: "",
+        RUNJOB_CA: "",
+      };
+      const shown = JSON.parse(text(await runjob(server, ["config", "--json", "--ca", "flag.crt"], { env })));
+      expect(shown.settings).toEqual({
+        server: { value: "from-env:2", source: "env" },
+        cert: { value: "file.crt", source: "config file" },
+        key: { value: "certs/alice.key", source: "default" },
+        ca: { value: "flag.crt", source: "flag" },
+      });
+      expect(shown.configFile).toBe(join(home, "runjob", "config.json"));
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it("every command has --help with examples, and --version answers", async () => {
+    for (const command of ["start", "stop", "status", "wait", "list", "logs", "delete", "clean", "config"]) {
+      const help = text(await cli(command, "--help"));
+      expect(help, command).toMatch(/EXAMPLES/);
+    }
+    expect(text(await cli("--version"))).toMatch(/^@jobworker\/cli\/0\.1\.0 /);
+  });
+});
