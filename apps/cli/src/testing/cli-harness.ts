@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ export async function startServerProcess(): Promise<ServerProcess> {
   const certs = await mkdtemp("/var/tmp/jobworker-test-certs-");
   await writeDevPki(certs);
   const stateDir = await mkdtemp("/var/tmp/jobworker-test-state-");
+  const cgroupParent = `jobworker-test-cli-${process.pid}`;
   const child = spawn(
     process.execPath,
     [
@@ -61,6 +62,10 @@ export async function startServerProcess(): Promise<ServerProcess> {
       const [code] = await exited;
       await rm(certs, { recursive: true, force: true });
       await rm(stateDir, { recursive: true, force: true });
+      // A server keeps its cgroup parent (the next one re-adopts jobs there); the test owns this one.
+      for (const hierarchy of await readdir("/sys/fs/cgroup")) {
+        await rmdir(join("/sys/fs/cgroup", hierarchy, cgroupParent)).catch(() => {});
+      }
       return code as number | null;
     },
   };
