@@ -9,6 +9,7 @@ import { JobManager } from "@jobworker/core";
 import { JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
+import { resolveCgroupParent } from "./cgroup-delegation.js";
 import type { ServerConfig } from "./config.js";
 import { identityKey, identityOf } from "./identity.js";
 import { jobService } from "./job-service.js";
@@ -45,7 +46,8 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   });
   const metricsAddress = metricsServer ? await listen(metricsServer, config.metricsListen) : undefined;
 
-  manager = await JobManager.open(managerOptions(config), (message) => logger.warn(message));
+  const cgroupParent = await resolveCgroupParent(config.cgroupParent);
+  manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
   const shutdown = new AbortController();
   const adapter = connectNodeAdapter({
     routes: (router) => router.service(JobService, jobService(manager, metrics)),
@@ -84,7 +86,6 @@ function managerOptions(config: ServerConfig) {
   const ioIops = config.maxIoIops;
   return {
     stateDir: config.stateDir,
-    cgroupParent: config.cgroupParent,
     uidRange: { first: config.jobUidFirst, count: config.jobUidCount },
     defaultLimits: { cpuMillicores: config.defaultCpu, memoryBytes: config.defaultMemory, maxPids: config.defaultPids },
     maxLimits: {

@@ -171,6 +171,7 @@ describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces
       args: ["-c", "sleep 1000 & echo ready; wait"],
     });
     await firstOutput(manager, job.id);
+    expect((await cgroupDirs(temp.cgroupParent)).some((dir) => dir.endsWith(job.id))).toBe(true);
     await manager.stop(job.id, scope, { graceMs: 0 });
     expect(await processesOfUid(job.uid)).toEqual([]);
     expect(await cgroupDirs(temp.cgroupParent)).toEqual([]);

@@ -108,6 +108,9 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
       args: ["-c", "sleep 1000 & sleep 1000 & echo ready; wait"],
     });
     await waitForOutput(manager, job.id, "ready");
+    // The checks below can fail: while it runs, the job has processes and cgroups.
+    expect((await processesOfUid(job.uid)).length).toBeGreaterThanOrEqual(3);
+    expect((await cgroupDirs(temp.cgroupParent)).some((dir) => dir.endsWith(job.id))).toBe(true);
     await manager.stop(job.id, alice, { graceMs: 0 });
     expect(await processesOfUid(job.uid)).toEqual([]);
     expect(await cgroupDirs(temp.cgroupParent)).toEqual([]);

@@ -15,7 +15,8 @@ export async function processesOfUid(uid: number): Promise<number[]> {
 /** Job cgroups left under a parent, in every hierarchy. */
 export async function cgroupDirs(parent: string): Promise<string[]> {
   const dirs: string[] = [];
-  for (const hierarchy of await readdir("/sys/fs/cgroup")) {
+  // "" is the root itself (a pure v2 host); the others are v1 and hybrid hierarchies.
+  for (const hierarchy of ["", ...(await readdir("/sys/fs/cgroup"))]) {
     const entries = await readdir(join("/sys/fs/cgroup", hierarchy, parent), { withFileTypes: true }).catch(() => []);
     dirs.push(...entries.filter((entry) => entry.isDirectory()).map((entry) => join(hierarchy, parent, entry.name)));
   }
