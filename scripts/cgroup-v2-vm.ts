@@ -1,6 +1,6 @@
 // Boots Debian's kernel under qemu with a pure cgroup v2 hierarchy and runs the
 // isolation and lifecycle tests there, on the host's tree shared over 9p, with
-// a virtio-blk ext4 disk as /var/tmp so io.max has a real block device.
+// a virtio-blk ext4 disk at /mnt for the tests' state dirs, so io.max has a real block device.
 //
 // Needs root; installs qemu-system-x86, linux-image-amd64 and busybox-static if missing.
 import { execFileSync, spawn } from "node:child_process";

@@ -228,7 +228,8 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     })();
     expect(await codeOf(ended)).toBe(Code.Canceled);
     expect(received).toEqual(["first\n"]);
-    await expect.poll(() => openStreams(server), { timeout: 5000 }).toBe(0);
+    await server.streams.idle();
+    expect(await openStreamsMetric(server)).toBe(0);
     await alice.stopJob({ id, gracePeriod: { seconds: 0n, nanos: 0 } });
   }, 30_000);
 
@@ -246,6 +247,18 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     expect(outputs[0]?.toString().split("\n").length).toBe(2001);
   });
 
+  it.each([
+    ["Connect over HTTP/1.1", "connect", "1.1"],
+    ["Connect over HTTP/2", "connect", "2"],
+    ["gRPC-Web over HTTP/1.1", "grpc-web", "1.1"],
+    ["gRPC-Web over HTTP/2", "grpc-web", "2"],
+  ] as const)("serves %s from the same router", async (_name, protocol, httpVersion) => {
+    const client = clientFor(server, pki, pki.clients.alice, { protocol, httpVersion });
+    const id = (await client.startJob({ command: "echo", args: [protocol] })).job?.id ?? "";
+    expect((await client.waitJob({ id })).job?.exitCode).toBe(0);
+    expect((await collect(client, id)).toString()).toBe(`${protocol}\n`);
+  });
+
   it("serves /healthz and Prometheus /metrics on the separate listener", async () => {
     const base = `http://127.0.0.1:${server.metricsAddress?.port}`;
     expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok\n");
@@ -259,11 +272,23 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     const id =
       (await alice.startJob({ command: "sh", args: ["-c", "trap 'exit 42' TERM; echo ready; sleep 1000 & wait"] })).job
         ?.id ?? "";
-    const following = collect(alice, id).then(
-      (output) => ({ output: output.toString() }),
+    let sawFirstChunk: () => void = () => {};
+    const firstChunkSeen = new Promise<void>((resolve) => {
+      sawFirstChunk = resolve;
+    });
+    const following = (async () => {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of alice.streamOutput({ id, follow: true })) {
+        parts.push(chunk.data);
+        sawFirstChunk();
+      }
+      return Buffer.concat(parts).toString();
+    })().then(
+      (output) => ({ output }),
       (error: unknown) => ({ error: ConnectError.from(error).code }),
     );
-    await expect.poll(() => openStreams(server)).toBe(1);
+    await firstChunkSeen;
+    expect(server.streams.count).toBe(1);
     await server.close();
     const ended = await following;
     expect(ended).toHaveProperty("output", "ready\n");
@@ -304,7 +329,7 @@ function tryHandshake(
   });
 }
 
-async function openStreams(server: JobServer): Promise<number> {
+async function openStreamsMetric(server: JobServer): Promise<number> {
   const metrics = await (await fetch(`http://127.0.0.1:${server.metricsAddress?.port}/metrics`)).text();
   return Number(/^jobworker_open_streams (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
 }

@@ -15,6 +15,7 @@ import { identityKey, identityOf } from "./identity.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
 import { requestLogging } from "./request-log.js";
+import { StreamTracker } from "./stream-tracker.js";
 import { tlsOptions } from "./tls-options.js";
 
 /** Largest request body accepted, in bytes. */
@@ -26,6 +27,8 @@ export interface JobServer {
   /** Address the API listens on (useful with port 0). */
   address: AddressInfo;
   metricsAddress?: AddressInfo;
+  /** StreamOutput calls in progress. */
+  streams: StreamTracker;
   /** Stops accepting, ends open streams, finishes in-flight calls. Jobs keep running. */
   close(): Promise<void>;
 }
@@ -33,7 +36,8 @@ export interface JobServer {
 /** Loads state, then starts both listeners. */
 export async function startJobServer(config: ServerConfig, logger: Logger): Promise<JobServer> {
   let manager: JobManager | undefined;
-  const metrics = createMetrics(() => manager);
+  const streams = new StreamTracker();
+  const metrics = createMetrics(() => manager, streams);
   const metricsServer = config.metricsListen ? createHttpServer() : undefined;
   metricsServer?.on("request", async (request, response) => {
     if (request.url === "/healthz") {
@@ -50,7 +54,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
   const shutdown = new AbortController();
   const adapter = connectNodeAdapter({
-    routes: (router) => router.service(JobService, jobService(manager, metrics)),
+    routes: (router) => router.service(JobService, jobService(manager, metrics, streams)),
     interceptors: [requestLogging(logger, metrics), authorize],
     readMaxBytes: MAX_REQUEST_BYTES,
     contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
@@ -71,11 +75,12 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     manager,
     address,
     metricsAddress,
+    streams,
     async close() {
       shutdown.abort(); // ends streams and long waits cleanly
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
       for (const session of sessions) session.close();
-      await closed;
+      await Promise.all([closed, streams.idle()]);
       await manager.close();
     },
   };

@@ -6,10 +6,15 @@ import { callerOf, scopeOf } from "./authorization.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
 import type { Metrics } from "./metrics.js";
 import { requestLogKey } from "./request-log.js";
+import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
 
 /** JobService on top of a JobManager. Each handler asks `scopeOf` which jobs the caller may touch. */
-export function jobService(manager: JobManager, metrics: Metrics): ServiceImpl<typeof JobService> {
+export function jobService(
+  manager: JobManager,
+  metrics: Metrics,
+  streams: StreamTracker,
+): ServiceImpl<typeof JobService> {
   return {
     async startJob(request, context) {
       const caller = callerOf(context);
@@ -58,13 +63,8 @@ export function jobService(manager: JobManager, metrics: Metrics): ServiceImpl<t
         follow: request.follow,
         signal: context.signal,
       });
-      metrics.openStreams.inc();
-      try {
-        for await (const chunk of chunks) {
-          yield create(StreamOutputResponseSchema, { offset: BigInt(chunk.offset), data: chunk.data });
-        }
-      } finally {
-        metrics.openStreams.dec();
+      for await (const chunk of streams.track(chunks)) {
+        yield create(StreamOutputResponseSchema, { offset: BigInt(chunk.offset), data: chunk.data });
       }
     },
 

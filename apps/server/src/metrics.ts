@@ -1,18 +1,20 @@
 import type { JobManager } from "@jobworker/core";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { StreamTracker } from "./stream-tracker.js";
 
 /** The server's Prometheus metrics, in a registry of their own. */
 export interface Metrics {
   registry: Registry;
   starts: Counter;
   stops: Counter;
-  openStreams: Gauge;
   rpcDuration: Histogram<"rpc" | "code">;
 }
 
 /** Creates the metrics; job counts by state and OOM kills are read from the manager at scrape time. */
-export function createMetrics(manager: () => JobManager | undefined): Metrics {
+export function createMetrics(manager: () => JobManager | undefined, streams: StreamTracker): Metrics {
   const registry = new Registry();
+  // Process and Node.js runtime metrics: memory, heap, fds, event-loop lag.
+  collectDefaultMetrics({ register: registry });
   const JOB_STATES = ["starting", "running", "stopping", "ended"] as const;
   new Gauge({
     name: "jobworker_jobs",
@@ -32,15 +34,18 @@ export function createMetrics(manager: () => JobManager | undefined): Metrics {
       this.set((manager()?.list({ allOwners: true }) ?? []).filter((job) => job.oomKilled).length);
     },
   });
+  new Gauge({
+    name: "jobworker_open_streams",
+    help: "StreamOutput calls in progress.",
+    registers: [registry],
+    collect() {
+      this.set(streams.count);
+    },
+  });
   return {
     registry,
     starts: new Counter({ name: "jobworker_job_starts_total", help: "Jobs started.", registers: [registry] }),
     stops: new Counter({ name: "jobworker_job_stops_total", help: "Stop requests served.", registers: [registry] }),
-    openStreams: new Gauge({
-      name: "jobworker_open_streams",
-      help: "StreamOutput calls in progress.",
-      registers: [registry],
-    }),
     rpcDuration: new Histogram({
       name: "jobworker_rpc_duration_seconds",
       help: "RPC latency by method and result code.",

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Job } from "./job.js";
 import type { JobManager } from "./job-manager.js";
 import { cgroupDirs, processesOfUid } from "./testing/leftovers.js";
-import { collect, needsRoot, type TempManager, tempManager } from "./testing/temp-manager.js";
+import { collect, needsRoot, type TempManager, tempManager, testTempDir } from "./testing/temp-manager.js";
 
 const scope = { owner: "alice" };
 
@@ -183,16 +183,16 @@ describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces
     expect(output.trim()).toBe("1");
   });
 
-  it("keeps host files it may not read out of reach: /root and the host's /proc/1/environ", async () => {
-    await mkdir("/var/tmp/jobworker-private", { recursive: true, mode: 0o700 });
-    await writeFile("/var/tmp/jobworker-private/key", "x", { mode: 0o600 });
+  it("keeps host files it may not read out of reach: a root-only file and the host's /proc/1/environ", async () => {
+    const dir = await testTempDir("jobworker-private-");
+    await writeFile(join(dir, "key"), "x", { mode: 0o600 });
     try {
       const { output } = await run(
-        "cat /var/tmp/jobworker-private/key 2>/dev/null || echo denied; cat /proc/1/environ 2>/dev/null | head -c 1 | wc -c",
+        `cat ${dir}/key 2>/dev/null || echo denied; cat /proc/1/environ 2>/dev/null | head -c 1 | wc -c`,
       );
       expect(output).toBe("denied\n0\n");
     } finally {
-      await rm("/var/tmp/jobworker-private", { recursive: true });
+      await rm(dir, { recursive: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Client, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { type Authority, createAuthority, type Issued, issue } from "@jobworker/dev-pki";
 import { JobService } from "@jobworker/proto";
 import { pino } from "pino";
@@ -95,13 +95,25 @@ export async function disposeTestServer(server: JobServer, config: ServerConfig)
   await rm(config.stateDir, { recursive: true, force: true });
 }
 
-/** A client of `server` authenticating with `identity` (mutual TLS over HTTP/2, gRPC protocol). */
-export function clientFor(server: JobServer, pki: TestPki, identity: Issued | undefined): JobClient {
-  return createClient(
-    JobService,
-    createGrpcTransport({
-      baseUrl: `https://localhost:${server.address.port}`,
-      nodeOptions: { ca: pki.ca.cert, cert: identity?.cert, key: identity?.key },
-    }),
-  );
+/** A client of `server` authenticating with `identity` over mutual TLS (default: gRPC over HTTP/2). */
+export function clientFor(
+  server: JobServer,
+  pki: TestPki,
+  identity: Issued | undefined,
+  {
+    protocol = "grpc",
+    httpVersion = "2",
+  }: { protocol?: "grpc" | "connect" | "grpc-web"; httpVersion?: "1.1" | "2" } = {},
+): JobClient {
+  const options = {
+    baseUrl: `https://localhost:${server.address.port}`,
+    nodeOptions: { ca: pki.ca.cert, cert: identity?.cert, key: identity?.key },
+  };
+  const transport =
+    protocol === "grpc"
+      ? createGrpcTransport(options)
+      : protocol === "connect"
+        ? createConnectTransport({ ...options, httpVersion })
+        : createGrpcWebTransport({ ...options, httpVersion });
+  return createClient(JobService, transport);
 }

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobManager } from "../job-manager.js";
-import { needsRoot, openResources, type TempManager, tempManager } from "../testing/temp-manager.js";
+import { needsRoot, openResources, type TempManager, tempManager, testTempDir } from "../testing/temp-manager.js";
 import { CHUNK_BYTES, type OutputChunk } from "./log-reader.js";
 
 const scope = { owner: "alice" };
@@ -18,7 +18,7 @@ describe.skipIf(needsRoot)("output streaming (needs root: jobs run isolated)", (
   beforeAll(async () => {
     temp = await tempManager();
     manager = temp.manager;
-    dataDir = await mkdtemp("/var/tmp/jobworker-data-");
+    dataDir = await testTempDir("jobworker-data-");
     data = randomBytes(SIZE);
     await writeFile(join(dataDir, "random.bin"), data, { mode: 0o644 });
     await chmod(dataDir, 0o755); // readable by the jobs' transient uids

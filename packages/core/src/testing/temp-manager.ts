@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { JobManager } from "../job-manager.js";
 import type { JobManagerOptions } from "../options.js";
 
@@ -16,11 +17,22 @@ export interface TempManager {
 }
 
 /**
- * State dirs live under /var/tmp: every job gets its own /tmp, which would
- * hide a state dir under /tmp from the launcher's mounts.
+ * Where tests keep state dirs and data: /var/tmp by default (not /tmp: every
+ * job gets its own /tmp, which would hide a state dir there). The cgroup v2 VM
+ * points it at its virtio-blk disk, so IO limits meet a real block device.
+ */
+export const TEST_TMPDIR = process.env.JOBWORKER_TEST_TMPDIR ?? "/var/tmp";
+
+/** A fresh directory under TEST_TMPDIR. */
+export function testTempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(TEST_TMPDIR, prefix));
+}
+
+/**
+ * A manager on a fresh state dir under TEST_TMPDIR, with its own cgroup parent.
  */
 export async function tempManager(options: Partial<JobManagerOptions> = {}): Promise<TempManager> {
-  const stateDir = await mkdtemp("/var/tmp/jobworker-test-");
+  const stateDir = await testTempDir("jobworker-test-");
   const cgroupParent = `jobworker-test-${process.pid}-${counter++}`;
   const open = () => JobManager.open({ stateDir, cgroupParent, defaultGraceMs: 2000, ...options }, () => {});
   let manager = await open();
