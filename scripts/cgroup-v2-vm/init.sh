@@ -16,7 +16,7 @@ mount -t devtmpfs devtmpfs /host/dev
 mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
 echo "vm: kernel $(uname -r), cgroup controllers: $(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || cat /host/sys/fs/cgroup/cgroup.controllers)"
-chroot /host /bin/sh -c "cd '$(cat /repo)' && JOBWORKER_TEST_TMPDIR=/mnt $(cat /command)"
+chroot /host /bin/sh -c "cd '$(cat /repo)' && CI=1 JOBWORKER_TEST_TMPDIR=/mnt $(cat /command)"
 echo "VM-RESULT rc=$?"
 sync
 poweroff -f

@@ -1,0 +1,105 @@
+// 2. Output throughput: (a) a job writing 1 GiB to stdout, isolated vs bare on the
+// host; (b) StreamOutput of the finished 1 GiB to 1 and 10 clients over mutual TLS,
+// against a plain Node TLS 1.3 socket piping the same file over loopback.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, createReadStream, openSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { connect, createServer } from "node:tls";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import type { BenchServer, JobClient } from "./lib/server.ts";
+import { type Row, x } from "./lib/table.ts";
+
+const GIB = 2 ** 30;
+const WRITE_1GIB = ["-c", `head -c ${GIB} /dev/zero`];
+
+export async function outputThroughput(server: BenchServer): Promise<Row[]> {
+  const client = server.client();
+  const { job } = await client.startJob({ command: "/bin/sh", args: WRITE_1GIB, limits: { memoryBytes: BigInt(GIB) } });
+  const ended = (await client.waitJob({ id: job?.id ?? "" })).job;
+  const isolatedMs = timestampMs(ended!.endTime!) - timestampMs(ended!.startTime!);
+
+  const scratch = await mkdtemp("/var/tmp/jobworker-bench-out-");
+  const bareFile = join(scratch, "bare.log");
+  const fd = openSync(bareFile, "a");
+  const bareStarted = performance.now();
+  const bare = spawn("/bin/sh", WRITE_1GIB, { stdio: ["ignore", fd, fd] });
+  await once(bare, "exit");
+  const bareMs = performance.now() - bareStarted;
+  closeSync(fd);
+
+  const id = ended!.id;
+  const one = await streamRate([client], id);
+  const ten = await streamRate(
+    Array.from({ length: 10 }, () => server.client()),
+    id,
+  );
+  const floor = await tlsFloor(server.certs, bareFile);
+  await rm(scratch, { recursive: true, force: true });
+
+  const mbps = (bytesPerMs: number) => `${(bytesPerMs / 1000).toFixed(0)} MB/s`;
+  return [
+    {
+      benchmark: "job writing 1 GiB: speed isolated / bare",
+      figure: `${(isolatedMs / 1000).toFixed(2)} s`,
+      floor: `bare ${(bareMs / 1000).toFixed(2)} s`,
+      ratio: x(bareMs / isolatedMs),
+      target: "≥ 0.9",
+      met: bareMs / isolatedMs >= 0.9,
+    },
+    {
+      benchmark: "StreamOutput 1 GiB, 1 client",
+      figure: mbps(one),
+      floor: `TLS socket ${mbps(floor)}`,
+      ratio: x(one / floor),
+      target: "≥ 0.60",
+      met: one / floor >= 0.6,
+    },
+    {
+      benchmark: "StreamOutput 1 GiB, 10 clients (aggregate)",
+      figure: mbps(ten),
+      floor: `TLS socket ${mbps(floor)}`,
+      ratio: x(ten / floor),
+      target: "-",
+      met: undefined,
+    },
+  ];
+}
+
+/** Aggregate bytes per millisecond of streaming the whole output to every client at once. */
+async function streamRate(clients: JobClient[], id: string): Promise<number> {
+  const started = performance.now();
+  const totals = await Promise.all(
+    clients.map(async (c) => {
+      let bytes = 0;
+      for await (const chunk of c.streamOutput({ id })) bytes += chunk.data.length;
+      return bytes;
+    }),
+  );
+  return totals.reduce((a, b) => a + b, 0) / (performance.now() - started);
+}
+
+/** The floor: the same file through a plain Node TLS 1.3 socket, same cipher, over loopback. */
+async function tlsFloor(certs: string, file: string): Promise<number> {
+  const [key, cert, ca] = await Promise.all(
+    ["server.key", "server.crt", "ca.crt"].map((f) => readFile(join(certs, f))),
+  );
+  const ciphers = "TLS_AES_256_GCM_SHA384";
+  const server = createServer({ key, cert, minVersion: "TLSv1.3", ciphers }, (socket) =>
+    createReadStream(file, { highWaterMark: 64 * 1024 }).pipe(socket),
+  );
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  const started = performance.now();
+  let bytes = 0;
+  const socket = connect({ port, host: "127.0.0.1", servername: "localhost", ca, minVersion: "TLSv1.3", ciphers });
+  socket.on("data", (data: Buffer) => {
+    bytes += data.length;
+  });
+  await once(socket, "end");
+  const rate = bytes / (performance.now() - started);
+  server.close();
+  return rate;
+}

@@ -1,0 +1,39 @@
+// pnpm bench: runs every benchmark against a real jobworker-server and prints one
+// markdown table. Figures are ratios against floors measured in the same run;
+// nothing here fails on a number.
+
+import { readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { cliStartup } from "./cli-startup.ts";
+import { followLatency } from "./follow-latency.ts";
+import { startServer } from "./lib/server.ts";
+import { markdownTable, type Row } from "./lib/table.ts";
+import { outputThroughput } from "./output-throughput.ts";
+import { perJobOverhead } from "./per-job-overhead.ts";
+import { startLatency } from "./start-latency.ts";
+
+const only = process.argv.slice(2);
+const benchmarks = {
+  start: startLatency,
+  output: outputThroughput,
+  follow: followLatency,
+  overhead: perJobOverhead,
+  cli: cliStartup,
+};
+
+const server = await startServer();
+const rows: Row[] = [];
+try {
+  for (const [name, bench] of Object.entries(benchmarks)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    process.stderr.write(`running ${name}...\n`);
+    rows.push(...(await bench(server)));
+  }
+} finally {
+  await server.stop();
+}
+const kernel = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+console.log(
+  `\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${kernel}, Node ${process.version}\n`,
+);
+console.log(markdownTable(rows));

@@ -1,0 +1,82 @@
+// 1. Start latency: StartJob -> WaitJob returns for /bin/true, fully isolated with
+// default limits, from a persistent client; sequential, then 8 concurrent clients.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import type { BenchServer } from "./lib/server.ts";
+import { summarize, timeEach } from "./lib/stats.ts";
+import { ms, type Row, x } from "./lib/table.ts";
+
+const SEQUENTIAL = 300;
+const CONCURRENT_CLIENTS = 8;
+const CONCURRENT_JOBS = 800;
+const UNSHARE = ["--pid", "--fork", "--mount-proc", "--net", "--mount", "--ipc", "--uts", "--", "/bin/true"];
+
+async function spawnAndWait(command: string, args: string[]): Promise<void> {
+  const child = spawn(command, args, { stdio: "ignore" });
+  await once(child, "exit");
+}
+
+export async function startLatency(server: BenchServer): Promise<Row[]> {
+  const client = server.client();
+  const runJob = async (c = client) => {
+    const { job } = await c.startJob({ command: "/bin/true" });
+    await c.waitJob({ id: job?.id ?? "" });
+  };
+  await timeEach(20, () => runJob()); // warm-up: JIT, TLS session, page cache
+  const ours = summarize(await timeEach(SEQUENTIAL, () => runJob()));
+  const bare = summarize(await timeEach(SEQUENTIAL, () => spawnAndWait("/bin/true", [])));
+  const unshare = summarize(await timeEach(SEQUENTIAL, () => spawnAndWait("unshare", UNSHARE)));
+
+  const clients = Array.from({ length: CONCURRENT_CLIENTS }, () => server.client());
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (c) => {
+      while (next++ < CONCURRENT_JOBS) await runJob(c);
+    }),
+  );
+  const jobsPerSecond = CONCURRENT_JOBS / ((performance.now() - started) / 1000);
+  let bareNext = 0;
+  const bareStarted = performance.now();
+  await Promise.all(
+    clients.map(async () => {
+      while (bareNext++ < CONCURRENT_JOBS) await spawnAndWait("unshare", UNSHARE);
+    }),
+  );
+  const unsharePerSecond = CONCURRENT_JOBS / ((performance.now() - bareStarted) / 1000);
+
+  return [
+    {
+      benchmark: "start→wait /bin/true, p50",
+      figure: ms(ours.p50),
+      floor: `bare ${ms(bare.p50)}`,
+      ratio: x(ours.p50 / bare.p50),
+      target: "p50 ≤ 10 ms",
+      met: ours.p50 <= 10,
+    },
+    {
+      benchmark: "start→wait /bin/true, p50",
+      figure: ms(ours.p50),
+      floor: `unshare ${ms(unshare.p50)}`,
+      ratio: x(ours.p50 / unshare.p50),
+      target: "-",
+      met: undefined,
+    },
+    {
+      benchmark: "start→wait /bin/true, p99",
+      figure: ms(ours.p99),
+      floor: `unshare ${ms(unshare.p99)}`,
+      ratio: x(ours.p99 / unshare.p99),
+      target: "-",
+      met: undefined,
+    },
+    {
+      benchmark: `throughput, ${CONCURRENT_CLIENTS} clients`,
+      figure: `${jobsPerSecond.toFixed(0)} jobs/s`,
+      floor: `unshare ${unsharePerSecond.toFixed(0)}/s`,
+      ratio: x(jobsPerSecond / unsharePerSecond),
+      target: "≥ 150 jobs/s",
+      met: jobsPerSecond >= 150,
+    },
+  ];
+}
