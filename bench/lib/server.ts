@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { WIDE_WINDOW_SETTINGS, WideWindowSessionManager } from "@jobworker/cli/transport";
 import { writeDevPki } from "@jobworker/dev-pki";
 import { JobService } from "@jobworker/proto";
 
@@ -51,7 +52,10 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
       "2000",
       ...extraArgs,
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? "" },
+    },
   );
   const lines = createInterface({ input: child.stdout! });
   let port = 0;
@@ -66,10 +70,17 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
   }
   child.stdout?.resume();
   const [ca, cert, key] = await Promise.all(["ca.crt", "alice.crt", "alice.key"].map((f) => readFile(join(certs, f))));
+  const baseUrl = `https://localhost:${port}`;
+  // The same transport set-up as runjob's: wide HTTP/2 windows.
+  const nodeOptions = { ca, cert, key, settings: WIDE_WINDOW_SETTINGS };
   const client = () =>
     createClient(
       JobService,
-      createGrpcTransport({ baseUrl: `https://localhost:${port}`, nodeOptions: { ca, cert, key } }),
+      createGrpcTransport({
+        baseUrl,
+        nodeOptions,
+        sessionManager: new WideWindowSessionManager(baseUrl, {}, nodeOptions),
+      }),
     );
   return {
     child,

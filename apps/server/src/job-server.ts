@@ -57,6 +57,9 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     routes: (router) => router.service(JobService, jobService(manager, metrics, streams)),
     interceptors: [requestLogging(logger, metrics), authorize],
     readMaxBytes: MAX_REQUEST_BYTES,
+    // Job output is often binary or already compressed, and compressing it costs
+    // far more CPU than loopback and LAN bandwidth: responses go uncompressed.
+    acceptCompression: [],
     contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
     shutdownSignal: shutdown.signal,
   });

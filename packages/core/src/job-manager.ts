@@ -187,11 +187,15 @@ export class JobManager {
 
   private async launchJob(job: ManagedJob, request: StartRequest): Promise<void> {
     const { id, uid, limits } = job.record;
-    const executable = await resolveCommand(request.command);
     const workdir = job.record.workingDirectory;
-    await this.store.createJobDirs(id, uid);
-    if (request.workingDirectory) await assertDirectory(request.workingDirectory);
-    const disk = hasIoLimits(limits) ? await wholeDiskOf(workdir) : undefined;
+    // Independent set-up steps run concurrently: start latency is what CI users feel.
+    const [executable, disk] = await Promise.all([
+      resolveCommand(request.command),
+      // The private work dir is created below, on the state dir's filesystem.
+      hasIoLimits(limits) ? wholeDiskOf(request.workingDirectory || this.store.root) : undefined,
+      this.store.createJobDirs(id, uid),
+      request.workingDirectory ? assertDirectory(request.workingDirectory) : undefined,
+    ]);
     if (hasIoLimits(limits) && !disk) {
       throw invalidArgument(`IO limits need a block device, and none backs ${workdir}`);
     }
@@ -349,16 +353,14 @@ export class JobManager {
     return count;
   }
 
+  /** What callers get: the frozen record itself, with the output size brought up to date while it runs. */
   private snapshot(job: ManagedJob): Job {
-    const record = structuredClone(job.record);
-    if (isActive(job.state)) {
-      try {
-        record.outputBytes = statSync(this.store.logPath(record.id)).size;
-      } catch {
-        // The log is created before the job is registered; a failed stat only means "0 so far".
-      }
+    if (!isActive(job.state)) return job.record;
+    try {
+      return { ...job.record, outputBytes: statSync(this.store.logPath(job.record.id)).size };
+    } catch {
+      return job.record; // the log exists from the start; a failed stat only means "0 so far"
     }
-    return record;
   }
 
   private assertOpen(): void {

@@ -18,11 +18,24 @@ export class ManagedJob {
   finishing?: Promise<void>;
   private resolveEnded!: () => void;
 
-  constructor(public record: Job) {
+  private current!: Readonly<Job>;
+
+  constructor(record: Job) {
+    this.record = record;
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
     if (record.state === "ended") this.markEnded();
+  }
+
+  /** The job's record. Frozen, so it can be handed out without copying; changes replace it whole. */
+  get record(): Readonly<Job> {
+    return this.current;
+  }
+
+  set record(record: Job) {
+    for (const value of Object.values(record)) if (typeof value === "object") Object.freeze(value);
+    this.current = Object.freeze(record);
   }
 
   get state(): JobState {

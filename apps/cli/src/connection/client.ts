@@ -4,6 +4,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { JobService } from "@jobworker/proto";
 import { CliError } from "../cli-error.js";
 import type { ConnectionSettings } from "./settings.js";
+import { WIDE_WINDOW_SETTINGS, WideWindowSessionManager } from "./wide-window-session.js";
 
 export type JobClient = Client<typeof JobService>;
 
@@ -18,14 +19,18 @@ export function createJobClient(settings: ConnectionSettings): JobClient {
       );
     }
   };
+  const baseUrl = `https://${settings.server}`;
+  const nodeOptions = {
+    ca: read("ca", settings.ca),
+    cert: read("cert", settings.cert),
+    key: read("key", settings.key),
+    minVersion: "TLSv1.3" as const,
+    settings: WIDE_WINDOW_SETTINGS,
+  };
   const transport = createGrpcTransport({
-    baseUrl: `https://${settings.server}`,
-    nodeOptions: {
-      ca: read("ca", settings.ca),
-      cert: read("cert", settings.cert),
-      key: read("key", settings.key),
-      minVersion: "TLSv1.3",
-    },
+    baseUrl,
+    nodeOptions,
+    sessionManager: new WideWindowSessionManager(baseUrl, {}, nodeOptions),
   });
   return createClient(JobService, transport);
 }

@@ -1,10 +1,15 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+
+// cgroupfs files live in kernel memory: a synchronous call costs microseconds,
+// a round trip through libuv's thread pool far more, and starting a job makes
+// a dozen of them. So these calls are synchronous; they stay async functions
+// so failures arrive as rejections like everywhere else.
 
 /** Writes one cgroup control file, naming the file in the error the kernel gives. */
 export async function writeControl(dir: string, file: string, value: string): Promise<void> {
   try {
-    await writeFile(join(dir, file), value);
+    writeFileSync(join(dir, file), value);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`writing ${JSON.stringify(value)} to ${join(dir, file)} failed: ${code}`, { cause: error });
@@ -14,7 +19,7 @@ export async function writeControl(dir: string, file: string, value: string): Pr
 /** Reads a control file, or undefined when the kernel does not offer it. */
 export async function readControl(dir: string, file: string): Promise<string | undefined> {
   try {
-    return await readFile(join(dir, file), "utf8");
+    return readFileSync(join(dir, file), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;

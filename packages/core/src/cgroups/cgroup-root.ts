@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { mkdir, readdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Limits } from "../limits.js";
@@ -42,9 +43,7 @@ export class CgroupRoot {
   /** Creates a job's cgroup with its limits applied. */
   async create(jobId: string, limits: Limits, disk: string | undefined): Promise<JobCgroup> {
     const cgroup = this.attach(jobId);
-    for (const dir of [...cgroup.v1Paths, ...(cgroup.unifiedPath ? [cgroup.unifiedPath] : [])]) {
-      await mkdir(dir);
-    }
+    for (const dir of [...cgroup.v1Paths, ...(cgroup.unifiedPath ? [cgroup.unifiedPath] : [])]) mkdirSync(dir);
     try {
       await cgroup.limits.apply(limits, disk);
     } catch (error) {

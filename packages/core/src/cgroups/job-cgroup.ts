@@ -1,5 +1,4 @@
-import { type FSWatcher, watch } from "node:fs";
-import { rmdir, writeFile } from "node:fs/promises";
+import { type FSWatcher, rmdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseKeyValues, readControl } from "./cgroup-files.js";
 import type { LimitController } from "./controller.js";
@@ -21,7 +20,7 @@ export class JobCgroup {
   async kill(): Promise<boolean> {
     if (!this.unifiedPath) return false;
     try {
-      await writeFile(join(this.unifiedPath, "cgroup.kill"), "1");
+      writeFileSync(join(this.unifiedPath, "cgroup.kill"), "1");
       return true;
     } catch (error) {
       // ENOENT: a kernel before 5.14 without cgroup.kill, or a cgroup already removed.
@@ -53,9 +52,11 @@ export class JobCgroup {
   async remove(): Promise<void> {
     await this.waitEmpty();
     for (const dir of [...this.v1Paths, ...(this.unifiedPath ? [this.unifiedPath] : [])]) {
-      await rmdir(dir).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "ENOENT") throw error;
-      });
+      try {
+        rmdirSync(dir); // cgroupfs: synchronous, see cgroup-files.ts
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
     }
   }
 }

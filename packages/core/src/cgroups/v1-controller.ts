@@ -14,35 +14,50 @@ export class V1Controller implements LimitController {
   constructor(private readonly dirs: ReadonlyMap<V1ControllerName, string>) {}
 
   async apply(limits: Limits, disk: string | undefined): Promise<void> {
+    // Each controller is its own hierarchy: their files are written concurrently.
+    await Promise.all([
+      this.applyCpu(limits),
+      this.applyMemory(limits),
+      this.applyBlkio(limits, disk),
+      this.applyPids(limits),
+    ]);
+  }
+
+  private async applyCpu({ cpuMillicores }: Limits): Promise<void> {
     const cpu = this.dirs.get("cpu");
-    if (cpu && limits.cpuMillicores !== undefined) {
-      await writeControl(cpu, "cpu.cfs_period_us", String(CFS_PERIOD_US));
-      await writeControl(cpu, "cpu.cfs_quota_us", String((limits.cpuMillicores * CFS_PERIOD_US) / 1000));
-    }
+    if (!cpu || cpuMillicores === undefined) return;
+    await writeControl(cpu, "cpu.cfs_period_us", String(CFS_PERIOD_US));
+    await writeControl(cpu, "cpu.cfs_quota_us", String((cpuMillicores * CFS_PERIOD_US) / 1000));
+  }
+
+  private async applyMemory({ memoryBytes }: Limits): Promise<void> {
     const memory = this.dirs.get("memory");
-    if (memory && limits.memoryBytes !== undefined) {
-      const bytes = String(limits.memoryBytes);
-      await writeControl(memory, "memory.limit_in_bytes", bytes);
-      // memsw (memory + swap) exists only with swap accounting; equal to the limit means no swap.
-      if ((await readControl(memory, "memory.memsw.limit_in_bytes")) !== undefined) {
-        await writeControl(memory, "memory.memsw.limit_in_bytes", bytes);
-      }
-      await writeControl(memory, "memory.swappiness", "0");
+    if (!memory || memoryBytes === undefined) return;
+    await writeControl(memory, "memory.limit_in_bytes", String(memoryBytes));
+    // memsw (memory + swap) exists only with swap accounting; equal to the limit means no swap.
+    if ((await readControl(memory, "memory.memsw.limit_in_bytes")) !== undefined) {
+      await writeControl(memory, "memory.memsw.limit_in_bytes", String(memoryBytes));
     }
+    await writeControl(memory, "memory.swappiness", "0");
+  }
+
+  private async applyBlkio(limits: Limits, disk: string | undefined): Promise<void> {
     const blkio = this.dirs.get("blkio");
-    if (blkio && disk) {
-      const throttles: [string, number | undefined][] = [
-        ["blkio.throttle.read_bps_device", limits.ioReadBps],
-        ["blkio.throttle.write_bps_device", limits.ioWriteBps],
-        ["blkio.throttle.read_iops_device", limits.ioReadIops],
-        ["blkio.throttle.write_iops_device", limits.ioWriteIops],
-      ];
-      for (const [file, value] of throttles) {
-        if (value !== undefined) await writeControl(blkio, file, `${disk} ${value}`);
-      }
+    if (!blkio || !disk) return;
+    const throttles: [string, number | undefined][] = [
+      ["blkio.throttle.read_bps_device", limits.ioReadBps],
+      ["blkio.throttle.write_bps_device", limits.ioWriteBps],
+      ["blkio.throttle.read_iops_device", limits.ioReadIops],
+      ["blkio.throttle.write_iops_device", limits.ioWriteIops],
+    ];
+    for (const [file, value] of throttles) {
+      if (value !== undefined) await writeControl(blkio, file, `${disk} ${value}`);
     }
+  }
+
+  private async applyPids({ maxPids }: Limits): Promise<void> {
     const pids = this.dirs.get("pids");
-    if (pids && limits.maxPids !== undefined) await writeControl(pids, "pids.max", String(limits.maxPids));
+    if (pids && maxPids !== undefined) await writeControl(pids, "pids.max", String(maxPids));
   }
 
   async usage(): Promise<ResourceUsage> {

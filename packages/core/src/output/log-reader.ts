@@ -30,23 +30,34 @@ export async function* readOutput(
   { fromOffset = 0, follow = false, signal }: ReadOutputOptions,
 ): AsyncGenerator<OutputChunk, void, undefined> {
   const file = await open(path, "r");
+  // One read is always in flight ahead of the consumer, so reading the file
+  // overlaps with sending the previous chunk: two chunks per reader at most.
+  const readAt = async (at: number) => {
+    const seen = feed.generation;
+    const ended = feed.ended;
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, at);
+    return { seen, ended, data: buffer.subarray(0, bytesRead) };
+  };
+  let offset = fromOffset;
+  let next = readAt(offset);
   try {
-    let offset = fromOffset;
     while (!signal?.aborted) {
-      const seen = feed.generation;
-      const ended = feed.ended;
-      const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-      const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, offset);
-      if (bytesRead > 0) {
-        yield { offset, data: buffer.subarray(0, bytesRead) };
-        offset += bytesRead;
+      const { seen, ended, data } = await next;
+      if (data.length > 0) {
+        const chunk = { offset, data };
+        offset += data.length;
+        next = readAt(offset);
+        yield chunk;
         continue;
       }
       // At EOF: done unless following a job that may still write.
       if (!follow || ended) return;
       await feed.waitForChange(seen, signal);
+      next = readAt(offset);
     }
   } finally {
+    await next.catch(() => undefined);
     await file.close();
   }
 }

@@ -1,0 +1,32 @@
+import type * as http2 from "node:http2";
+import { Http2SessionManager } from "@connectrpc/connect-node";
+
+/** Receive window for streamed output: HTTP/2's default of 64 KiB caps a stream at a few round trips' worth. */
+const WINDOW_BYTES = 32 * 2 ** 20;
+
+/** HTTP/2 settings that let the server send output without waiting on window updates. */
+export const WIDE_WINDOW_SETTINGS: http2.Settings = { initialWindowSize: WINDOW_BYTES };
+
+/**
+ * An HTTP/2 session manager whose connections also get a wide connection-level
+ * window: the per-stream setting alone leaves the connection at 64 KiB, which
+ * throttles StreamOutput to a fraction of what TLS on the link can carry.
+ */
+export class WideWindowSessionManager extends Http2SessionManager {
+  private readonly widened = new WeakSet<http2.Http2Session>();
+
+  override async request(
+    method: string,
+    path: string,
+    headers: http2.OutgoingHttpHeaders,
+    options: Omit<http2.ClientSessionRequestOptions, "signal">,
+  ): Promise<http2.ClientHttp2Stream> {
+    const stream = await super.request(method, path, headers, options);
+    const session = stream.session;
+    if (session && !this.widened.has(session)) {
+      this.widened.add(session);
+      session.setLocalWindowSize(WINDOW_BYTES);
+    }
+    return stream;
+  }
+}
