@@ -2,6 +2,7 @@
 // processes plus the server's heap growth) and processes added per job. Also
 // ListJobs and GetJob latency while they run.
 import { readdir, readFile } from "node:fs/promises";
+import { metricValue } from "@jobworker/testkit";
 import type { BenchServer } from "./lib/server.ts";
 import { summarize, timeEach } from "./lib/stats.ts";
 import { ms, type Row } from "./lib/table.ts";
@@ -10,7 +11,7 @@ const JOBS = 500;
 
 export async function perJobOverhead(server: BenchServer): Promise<Row[]> {
   const client = server.client();
-  const heapBefore = metric(await server.metrics(), "nodejs_heap_size_used_bytes");
+  const heapBefore = metricValue(await server.metrics(), "nodejs_heap_size_used_bytes");
   const ids: string[] = [];
   for (let i = 0; i < JOBS; i++) {
     const { job } = await client.startJob({ command: "/bin/sleep", args: ["3600"] });
@@ -18,7 +19,7 @@ export async function perJobOverhead(server: BenchServer): Promise<Row[]> {
   }
   const launchers = await launcherProcesses();
   const pssKib = (await Promise.all(launchers.map(pss))).reduce((a, b) => a + b, 0);
-  const heapAfter = metric(await server.metrics(), "nodejs_heap_size_used_bytes");
+  const heapAfter = metricValue(await server.metrics(), "nodejs_heap_size_used_bytes");
   const list = summarize(await timeEach(50, () => client.listJobs({})));
   const get = summarize(
     await timeEach(200, () => client.getJob({ id: ids[Math.floor(Math.random() * ids.length)] ?? "" })),
@@ -71,10 +72,6 @@ export async function perJobOverhead(server: BenchServer): Promise<Row[]> {
       met: undefined,
     },
   ];
-}
-
-function metric(text: string, name: string): number {
-  return Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN);
 }
 
 /** Pids of every launcher process (outer launchers and the inits they fork). */

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runjob, type ServerProcess, startServerProcess } from "./testing/cli-harness.js";
+import { ServerProcess } from "@jobworker/testkit";
+import { type CliResult, runjob } from "./testing/cli-harness.js";
 
 const needsRoot = process.getuid?.() !== 0;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -13,13 +14,14 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
   const text = (result: CliResult) => result.stdout.toString();
 
   beforeAll(async () => {
-    server = await startServerProcess();
+    server = await ServerProcess.start();
   });
 
   afterAll(async () => {
     await runjob(server, ["clean", "--all-owners"], { identity: "admin" });
     // SIGTERM: a graceful shutdown exits 0.
-    expect(await server.stop()).toBe(0);
+    expect(await server.kill("SIGTERM")).toBe(0);
+    await server.dispose();
   });
 
   it("start prints only the job id when stdout is not a terminal; status and logs read it back", async () => {

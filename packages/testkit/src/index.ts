@@ -1,0 +1,2 @@
+/** Test support: real jobworker-server processes for end-to-end tests, stress tests and benchmarks. */
+export { type JobClient, metricValue, ServerProcess, type ServerProcessOptions } from "./server-process.js";

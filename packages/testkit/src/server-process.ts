@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readdir, readFile, rm, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
+import { writeDevPki } from "@jobworker/dev-pki";
+import { JobService } from "@jobworker/proto";
+
+export type JobClient = Client<typeof JobService>;
+
+const SERVER_BIN = new URL("../../../apps/server/bin/jobworker-server.js", import.meta.url).pathname;
+
+let counter = 0;
+
+export interface ServerProcessOptions {
+  /** Extra jobworker-server flags. */
+  args?: string[];
+  /** Environment additions for the server process (NODE_OPTIONS for profiling, say). */
+  env?: NodeJS.ProcessEnv;
+  /** Where to keep state dirs, certs and data; default /var/tmp. */
+  tmpDir?: string;
+}
+
+/**
+ * A real jobworker-server process with a fresh dev PKI and state dir, on
+ * ephemeral ports. It can be killed (SIGKILL or SIGTERM) and started again on
+ * the same state dir; `dispose` removes everything it made.
+ */
+export class ServerProcess {
+  child!: ChildProcess;
+  port = 0;
+  metricsPort = 0;
+
+  private constructor(
+    readonly certs: string,
+    readonly stateDir: string,
+    readonly cgroupParent: string,
+    private readonly options: ServerProcessOptions,
+  ) {}
+
+  static async start(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+    const tmp = options.tmpDir ?? "/var/tmp";
+    const certs = await mkdtemp(join(tmp, "jobworker-test-certs-"));
+    await writeDevPki(certs);
+    const stateDir = await mkdtemp(join(tmp, "jobworker-test-state-"));
+    const server = new ServerProcess(certs, stateDir, `jobworker-test-e2e-${process.pid}-${counter++}`, options);
+    await server.restart();
+    return server;
+  }
+
+  /** Starts the server process (again) on the same state dir, and waits until it is ready. */
+  async restart(): Promise<void> {
+    this.child = spawn(
+      process.execPath,
+      [
+        SERVER_BIN,
+        ...["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+        ...["--tls-cert", join(this.certs, "server.crt"), "--tls-key", join(this.certs, "server.key")],
+        ...["--client-ca", join(this.certs, "ca.crt"), "--state-dir", this.stateDir],
+        ...["--cgroup-parent", this.cgroupParent, "--grace-period-ms", "2000"],
+        ...(this.options.args ?? []),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...this.options.env } },
+    );
+    for await (const line of createInterface({ input: this.child.stdout! })) {
+      const entry = JSON.parse(line) as { msg?: string; listen?: { port: number }; metrics?: { port: number } };
+      if (entry.msg === "jobworker-server ready") {
+        this.port = entry.listen?.port ?? 0;
+        this.metricsPort = entry.metrics?.port ?? 0;
+        this.child.stdout?.resume(); // keep draining its log
+        return;
+      }
+    }
+    throw new Error("jobworker-server exited before it was ready");
+  }
+
+  /** Sends `signal` and resolves with the exit code (null when a signal ended it). */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const exited = once(this.child, "exit");
+    this.child.kill(signal);
+    const [code] = await exited;
+    return code as number | null;
+  }
+
+  /** A client authenticating as `identity` from the dev PKI (alice, bob or admin). */
+  async client(identity = "alice", sessionManager?: (baseUrl: string, nodeOptions: object) => Http2SessionManager): Promise<JobClient> {
+    const [ca, cert, key] = await Promise.all(
+      ["ca.crt", `${identity}.crt`, `${identity}.key`].map((file) => readFile(join(this.certs, file))),
+    );
+    const baseUrl = `https://localhost:${this.port}`;
+    const nodeOptions = { ca, cert, key };
+    return createClient(
+      JobService,
+      createGrpcTransport({ baseUrl, nodeOptions, sessionManager: sessionManager?.(baseUrl, nodeOptions) }),
+    );
+  }
+
+  /** The Prometheus text of the server's /metrics. */
+  async metrics(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+  }
+
+  /** Cleans every job as admin, stops the server, removes its certs, state dir and cgroup parent. */
+  async dispose(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      await (await this.client("admin")).cleanJobs({ allOwners: true });
+      await this.kill("SIGTERM");
+    }
+    await rm(this.certs, { recursive: true, force: true });
+    await rm(this.stateDir, { recursive: true, force: true });
+    // A server keeps its cgroup parent (the next one re-adopts jobs there); whoever started it owns it.
+    for (const hierarchy of ["", ...(await readdir("/sys/fs/cgroup"))]) {
+      await rmdir(join("/sys/fs/cgroup", hierarchy, this.cgroupParent)).catch(() => {});
+    }
+  }
+}
+
+/** A metric's value from Prometheus text, NaN when absent. */
+export function metricValue(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN);
+}
