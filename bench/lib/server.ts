@@ -23,7 +23,9 @@ export async function startServer(): Promise<BenchServer> {
     args: ["--max-jobs", "2000"],
     env: { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? "" },
   });
-  const [ca, cert, key] = await Promise.all(["ca.crt", "alice.crt", "alice.key"].map((f) => readFile(join(server.certs, f))));
+  const [ca, cert, key] = await Promise.all(
+    ["ca.crt", "alice.crt", "alice.key"].map((f) => readFile(join(server.certs, f))),
+  );
   const baseUrl = `https://localhost:${server.port}`;
   const nodeOptions = { ca, cert, key, settings: WIDE_WINDOW_SETTINGS };
   return {
@@ -32,7 +34,11 @@ export async function startServer(): Promise<BenchServer> {
     client: () =>
       createClient(
         JobService,
-        createGrpcTransport({ baseUrl, nodeOptions, sessionManager: new WideWindowSessionManager(baseUrl, {}, nodeOptions) }),
+        createGrpcTransport({
+          baseUrl,
+          nodeOptions,
+          sessionManager: new WideWindowSessionManager(baseUrl, {}, nodeOptions),
+        }),
       ),
     metrics: () => server.metrics(),
     stop: () => server.dispose(),

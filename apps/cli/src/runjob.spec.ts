@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "@jobworker/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runjob } from "./testing/cli-harness.js";
 
 const needsRoot = process.getuid?.() !== 0;

@@ -377,6 +377,11 @@ async function assertDirectory(path: string): Promise<void> {
 /** Turns a launcher failure into the error a caller can act on. */
 function launchFailure(error: unknown, executable: string): Error {
   if (!(error instanceof LaunchError)) return error instanceof Error ? error : new Error(String(error));
+  if (error.errno === "ENOSPC" || error.errno === "EDQUOT") {
+    return new JobError("resource_exhausted", "the state directory is full: delete jobs or free space", {
+      cause: error,
+    });
+  }
   if (error.isExecFailure) {
     const why: Record<string, string> = {
       ENOENT: "no such file (or its interpreter is missing)",

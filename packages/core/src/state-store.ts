@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { JobError } from "./errors.js";
 import type { Job } from "./job.js";
 
 const RECORD_FILE = "record.json";
@@ -46,10 +47,14 @@ export class StateStore {
 
   /** Creates a job's folder and its private work dir, the latter owned by the job's uid. */
   async createJobDirs(id: string, uid: number): Promise<void> {
-    await mkdir(this.jobDir(id), { mode: 0o700 });
-    await writeFile(this.logPath(id), "", { mode: 0o600 });
-    await mkdir(this.workDir(id), { mode: 0o700 });
-    await chown(this.workDir(id), uid, uid);
+    try {
+      await mkdir(this.jobDir(id), { mode: 0o700 });
+      await writeFile(this.logPath(id), "", { mode: 0o600 });
+      await mkdir(this.workDir(id), { mode: 0o700 });
+      await chown(this.workDir(id), uid, uid);
+    } catch (error) {
+      throw this.full(error);
+    }
   }
 
   /** Persists a job's record. Writes of one job are applied in call order. */
@@ -58,8 +63,13 @@ export class StateStore {
     const previous = this.writes.get(job.id) ?? Promise.resolve();
     const next = previous.then(async () => {
       const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${randomBytes(4).toString("hex")}.tmp`);
-      await writeFile(tmp, body, { mode: 0o600 });
-      await rename(tmp, join(this.jobDir(job.id), RECORD_FILE));
+      try {
+        await writeFile(tmp, body, { mode: 0o600 });
+        await rename(tmp, join(this.jobDir(job.id), RECORD_FILE));
+      } catch (error) {
+        await rm(tmp, { force: true });
+        throw this.full(error);
+      }
     });
     const settled = next.catch(() => {});
     this.writes.set(job.id, settled);
@@ -69,17 +79,30 @@ export class StateStore {
     return next;
   }
 
-  /** Loads every job record. A folder without a readable record is skipped and reported. */
+  /**
+   * Loads every job record. A folder without a record is what a crash during a
+   * start leaves: it is removed. A folder with an unreadable record is skipped and reported.
+   */
   async loadAll(onBadRecord: (id: string, error: unknown) => void): Promise<Job[]> {
     const jobs: Job[] = [];
     for (const id of await readdir(join(this.root, "jobs"))) {
       try {
         jobs.push(JSON.parse(await readFile(join(this.jobDir(id), RECORD_FILE), "utf8")));
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") await this.remove(id);
         onBadRecord(id, error);
       }
     }
     return jobs.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** A full filesystem is the operator's to fix, not a bug: say so, as resource_exhausted. */
+  private full(error: unknown): unknown {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOSPC" && code !== "EDQUOT") return error;
+    return new JobError("resource_exhausted", `the state directory ${this.root} is full: delete jobs or free space`, {
+      cause: error,
+    });
   }
 
   /** Removes a job's folder, output and work dir. */

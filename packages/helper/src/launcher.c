@@ -33,6 +33,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #define MAX_V1_CGROUPS 16
+#define JOB_MAX_FDS 4096 /* the job's RLIMIT_NOFILE: the server's own limit is far higher */
 #define HANDSHAKE_FD 3
 
 /* Setup stages, reported with errno when one fails. launcher.ts names them. */
@@ -192,6 +194,8 @@ static void exec_job(const struct options *o, int log_fd, const sigset_t *origin
   CHECK(dup2(log_fd, 1), STAGE_FILES);
   CHECK(dup2(log_fd, 2), STAGE_FILES);
   CHECK(chdir(o->workdir), STAGE_FILES);
+  struct rlimit fds = { JOB_MAX_FDS, JOB_MAX_FDS };
+  CHECK(setrlimit(RLIMIT_NOFILE, &fds), STAGE_CREDENTIALS);
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
     CHECK(prctl(PR_CAPBSET_DROP, cap), STAGE_CREDENTIALS);
   CHECK(setgroups(0, NULL), STAGE_CREDENTIALS);
@@ -253,24 +257,41 @@ static void run_init(const struct options *o, int log_fd, int status_fd) {
   }
 }
 
-/* Writes <job-dir>/exit.json through a temporary file and rename, so readers never see half of it. */
-static int write_exit_record(const char *job_dir, int have_status, int status) {
-  char tmp[4096], final[4096], body[128];
+#define EXIT_RECORD_BYTES 128
+
+/*
+ * Creates <job-dir>/exit.json.tmp at start, already EXIT_RECORD_BYTES long, so
+ * the record can still be written when the job has filled the disk since.
+ */
+static int reserve_exit_record(const char *job_dir) {
+  char tmp[4096], padding[EXIT_RECORD_BYTES];
+  snprintf(tmp, sizeof tmp, "%s/exit.json.tmp", job_dir);
+  memset(padding, ' ', sizeof padding);
+  int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  if (write(fd, padding, sizeof padding) != (ssize_t)sizeof padding || fsync(fd) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Fills the reserved file in place, then renames it to exit.json: readers never see half of it. */
+static int write_exit_record(int fd, const char *job_dir, int have_status, int status) {
+  char tmp[4096], final[4096], body[EXIT_RECORD_BYTES];
   snprintf(tmp, sizeof tmp, "%s/exit.json.tmp", job_dir);
   snprintf(final, sizeof final, "%s/exit.json", job_dir);
   if (!have_status) snprintf(body, sizeof body, "{\"signal\":%d,\"statusKnown\":false}\n", SIGKILL);
   else if (WIFEXITED(status)) snprintf(body, sizeof body, "{\"exitCode\":%d}\n", WEXITSTATUS(status));
   else snprintf(body, sizeof body, "{\"signal\":%d}\n", WTERMSIG(status));
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
   ssize_t len = (ssize_t)strlen(body);
-  int ok = write(fd, body, len) == len && fsync(fd) == 0;
+  int ok = pwrite(fd, body, len, 0) == len && ftruncate(fd, len) == 0 && fsync(fd) == 0;
   close(fd);
   return ok ? rename(tmp, final) : -1;
 }
 
 /* Obeys "term" and "kill" on the control FIFO until the init exits; returns its report. */
-static void supervise(int pidfd, int control_fd, int status_fd, const char *job_dir) {
+static void supervise(int pidfd, int control_fd, int status_fd, int record_fd, const char *job_dir) {
   struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = control_fd, .events = POLLIN } };
   while (!(fds[0].revents & POLLIN)) {
     if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; perror("launcher: poll"); break; }
@@ -288,7 +309,7 @@ static void supervise(int pidfd, int control_fd, int status_fd, const char *job_
   if (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0) perror("launcher: waitid");
   int32_t status = 0;
   int have_status = read(status_fd, &status, sizeof status) == sizeof status;
-  if (write_exit_record(job_dir, have_status, status) < 0) {
+  if (write_exit_record(record_fd, job_dir, have_status, status) < 0) {
     perror("launcher: writing exit record");
     exit(1);
   }
@@ -312,11 +333,12 @@ int main(int argc, char **argv) {
 
   char control_path[4096];
   snprintf(control_path, sizeof control_path, "%s/control", o.job_dir);
-  int failure_pipe[2], status_pipe[2], control_fd, log_fd, cgroup_fd = -1;
+  int failure_pipe[2], status_pipe[2], control_fd, log_fd, record_fd, cgroup_fd = -1;
   if (pipe2(failure_pipe, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0 ||
       (mkfifo(control_path, 0600) < 0 && errno != EEXIST) ||
       (control_fd = open(control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0 ||
       (log_fd = open(o.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+      (record_fd = reserve_exit_record(o.job_dir)) < 0 ||
       (o.cgroup2 && (cgroup_fd = open(o.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)) {
     snprintf(line, sizeof line, "error %d %d\n", STAGE_FILES, errno);
     handshake(line);
@@ -358,6 +380,6 @@ int main(int argc, char **argv) {
   handshake(line);
   close(failure_pipe[0]);
 
-  supervise(pidfd, control_fd, status_pipe[0], o.job_dir);
+  supervise(pidfd, control_fd, status_pipe[0], record_fd, o.job_dir);
   return 0;
 }

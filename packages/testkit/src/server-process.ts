@@ -86,7 +86,10 @@ export class ServerProcess {
   }
 
   /** A client authenticating as `identity` from the dev PKI (alice, bob or admin). */
-  async client(identity = "alice", sessionManager?: (baseUrl: string, nodeOptions: object) => Http2SessionManager): Promise<JobClient> {
+  async client(
+    identity = "alice",
+    sessionManager?: (baseUrl: string, nodeOptions: object) => Http2SessionManager,
+  ): Promise<JobClient> {
     const [ca, cert, key] = await Promise.all(
       ["ca.crt", `${identity}.crt`, `${identity}.key`].map((file) => readFile(join(this.certs, file))),
     );
