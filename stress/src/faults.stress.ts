@@ -7,7 +7,7 @@ import { sendControl } from "@jobworker/helper";
 import { EndReason, JobState } from "@jobworker/proto";
 import { type JobClient, metricValue, ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cgroupDirs, fileAppears, jobRecord, launcherPids, mountsMentioning, processesOfUid } from "./host.js";
+import { cgroupDirs, fileAppears, jobRecord, mountsMentioning, processesOfUid } from "./host.js";
 import { report } from "./report.js";
 import { SCALE } from "./scale.js";
 
