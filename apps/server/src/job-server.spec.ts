@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { connect as tlsConnect } from "node:tls";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobState } from "@jobworker/proto";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerConfig } from "./config.js";
 import type { JobServer } from "./job-server.js";
@@ -257,6 +258,33 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     const id = (await client.startJob({ command: "echo", args: [protocol] })).job?.id ?? "";
     expect((await client.waitJob({ id })).job?.exitCode).toBe(0);
     expect((await collect(client, id)).toString()).toBe(`${protocol}\n`);
+  });
+
+  it("logs one structured line per RPC and an audit line per start and stop, with the caller from the certificate", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logged = await startTestServer(pki, undefined, [], logger);
+    try {
+      const client = clientFor(logged.server, pki, pki.clients.bob);
+      const id = (await client.startJob({ command: "sleep", args: ["1000"], env: { TOKEN: "secret-value" } })).job?.id;
+      await client.stopJob({ id, gracePeriod: { seconds: 0n, nanos: 0 } });
+      await codeOf(client.getJob({ id: MISSING_ID }));
+      const rpcs = lines.filter((line) => line.rpc && !line.audit);
+      expect(rpcs.map((line) => [line.rpc, line.code, line.caller])).toEqual([
+        ["StartJob", "OK", "bob"],
+        ["StopJob", "OK", "bob"],
+        ["GetJob", "NotFound", "bob"],
+      ]);
+      for (const line of rpcs) expect(line).toHaveProperty("requestId", expect.stringMatching(/^[0-9a-f-]{36}$/));
+      for (const line of rpcs) expect(typeof line.durationMs).toBe("number");
+      expect(lines.filter((line) => line.audit).map((line) => [line.audit, line.job, line.caller])).toEqual([
+        ["start", id, "bob"],
+        ["stop", id, "bob"],
+      ]);
+      expect(JSON.stringify(lines)).not.toContain("secret-value");
+    } finally {
+      await disposeTestServer(logged.server, logged.config);
+    }
   });
 
   it("serves /healthz and Prometheus /metrics on the separate listener", async () => {

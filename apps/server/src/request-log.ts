@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Code, type ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
 import { identityKey } from "./identity.js";
@@ -60,10 +60,16 @@ async function* logStreamEnd<T>(
   messages: AsyncIterable<T>,
   finish: (error?: unknown) => ConnectError | undefined,
 ): AsyncIterable<T> {
+  let ended: "done" | "failed" | undefined;
   try {
     yield* messages;
+    ended = "done";
   } catch (error) {
+    ended = "failed";
     throw finish(error);
+  } finally {
+    if (ended === "done") finish();
+    // The client went away: the stream was closed from outside, with no error on this side.
+    else if (ended === undefined) finish(new ConnectError("the client went away", Code.Canceled));
   }
-  finish();
 }

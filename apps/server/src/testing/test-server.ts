@@ -4,7 +4,7 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { type Authority, createAuthority, type Issued, issue } from "@jobworker/dev-pki";
 import { JobService } from "@jobworker/proto";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { loadConfig, type ServerConfig } from "../config.js";
 import { type JobServer, startJobServer } from "../job-server.js";
 
@@ -58,6 +58,7 @@ export async function startTestServer(
   pki: TestPki,
   stateDir?: string,
   overrides: string[] = [],
+  logger: Logger = pino({ level: "silent" }),
 ): Promise<{ server: JobServer; config: ServerConfig }> {
   const dir = stateDir ?? (await mkdtemp("/var/tmp/jobworker-test-state-"));
   const config = loadConfig(
@@ -83,7 +84,7 @@ export async function startTestServer(
     {},
   );
   if (config === "help") throw new Error("unreachable");
-  const server = await startJobServer(config, pino({ level: "silent" }));
+  const server = await startJobServer(config, logger);
   return { server, config };
 }
 
