@@ -21,7 +21,8 @@ export interface LaunchedJob {
 
 /**
  * Starts a job through the launcher. Resolves once the job's program has been
- * exec'd; rejects with a LaunchError when a set-up step or the exec fails.
+ * exec'd; rejects with a LaunchError when a set-up step or the exec fails,
+ * once the launcher has exited (so nothing writes to the job dir any more).
  */
 export async function launch(spec: LaunchSpec): Promise<LaunchedJob> {
   // The launcher's own diagnostics go to a file: it outlives the caller.
@@ -44,6 +45,8 @@ export async function launch(spec: LaunchSpec): Promise<LaunchedJob> {
   if (word === "started" && first) {
     return { initPid: Number(first), launcherPid: child.pid ?? 0, launcherExited };
   }
+  // A failed start still has a launcher winding down in the job dir: let it finish before the caller cleans up.
+  await launcherExited;
   if (word === "error" && first && second) throw new LaunchError(Number(first), Number(second));
   throw new Error(`launcher gave no handshake (got ${JSON.stringify(line)}); see launcher.log`);
 }

@@ -64,16 +64,26 @@ export class ServerProcess {
       ],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...this.options.env } },
     );
-    for await (const line of createInterface({ input: this.child.stdout! })) {
-      const entry = JSON.parse(line) as { msg?: string; listen?: { port: number }; metrics?: { port: number } };
-      if (entry.msg === "jobworker-server ready") {
-        this.port = entry.listen?.port ?? 0;
-        this.metricsPort = entry.metrics?.port ?? 0;
-        this.child.stdout?.resume(); // keep draining its log
-        return;
-      }
-    }
-    throw new Error("jobworker-server exited before it was ready");
+    const lines = createInterface({ input: this.child.stdout! });
+    const ready = new Promise<void>((resolve, reject) => {
+      lines.on("line", (line) => {
+        const entry = JSON.parse(line) as {
+          level?: number;
+          msg?: string;
+          listen?: { port: number };
+          metrics?: { port: number };
+        };
+        if (entry.msg === "jobworker-server ready") {
+          this.port = entry.listen?.port ?? 0;
+          this.metricsPort = entry.metrics?.port ?? 0;
+          resolve();
+        }
+        // The server's errors show in the test's output; the rest of its log is drained.
+        if ((entry.level ?? 0) >= 50) process.stderr.write(`jobworker-server: ${line}\n`);
+      });
+      lines.once("close", () => reject(new Error("jobworker-server exited before it was ready")));
+    });
+    await ready;
   }
 
   /** Sends `signal` and resolves with the exit code (null when a signal ended it). */
