@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runjob } from "./testing/cli-harness.js";
+import { type CliResult, runjob, runjobPath, runShell, spawnRunjob } from "./testing/cli-harness.js";
 
 const needsRoot = process.getuid?.() !== 0;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -118,6 +118,34 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("logs stays quiet when its reader goes away (EPIPE), as in `runjob logs id | head`", async () => {
+    const id = text(await cli("start", "--", "/usr/bin/seq", "1", "200000")).trim();
+    await cli("wait", id);
+    const piped = await runShell(server, `node ${runjobPath} logs ${id} | head -c 10`);
+    expect(piped.stdout.toString()).toBe("1\n2\n3\n4\n5\n");
+    expect(piped.stderr).toBe("");
+    expect(piped.code).toBe(0);
+  });
+
+  it("Ctrl-C detaches start --follow: the job keeps running and stderr says how to follow or stop it", async () => {
+    const child = spawnRunjob(server, ["start", "--follow", "--", "/bin/sleep", "1000"]);
+    let stderr = "";
+    const id = await new Promise<string>((resolve) => {
+      child.stderr.on("data", (data: Buffer) => {
+        stderr += data.toString();
+        const match = /^job (\S+)$/m.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toContain(`detached; job ${id} keeps running.`);
+    expect(stderr).toContain(`runjob stop ${id}`);
+    expect(text(await cli("status", "--json", id))).toContain('"state": "JOB_STATE_RUNNING"');
+    await cli("stop", "--grace", "0s", id);
   });
 
   it("accepts a unique id prefix of at least 6 characters and refuses shorter ones", async () => {

@@ -17,6 +17,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const logger = pino({ level: config.logLevel, base: { service: "jobworker-server" } });
+  // connect-node reports a response it could not finish writing (a client that went
+  // away mid-stream) with console.error: keep it in the structured log instead.
+  console.error = (...args: unknown[]) => logger.warn({ detail: args.map(String).join(" ") }, "connect-node");
   let server: Awaited<ReturnType<typeof startJobServer>>;
   try {
     server = await startJobServer(config, logger);

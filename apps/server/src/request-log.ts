@@ -49,7 +49,7 @@ export function requestLogging(logger: Logger, metrics: Metrics): Interceptor {
         finish();
         return response;
       }
-      return { ...response, message: logStreamEnd(response.message, finish) };
+      return { ...response, message: logStreamEnd(response.message, finish, request.signal) };
     } catch (error) {
       throw finish(error);
     }
@@ -59,6 +59,7 @@ export function requestLogging(logger: Logger, metrics: Metrics): Interceptor {
 async function* logStreamEnd<T>(
   messages: AsyncIterable<T>,
   finish: (error?: unknown) => ConnectError | undefined,
+  clientGone: AbortSignal,
 ): AsyncIterable<T> {
   let ended: "done" | "failed" | undefined;
   try {
@@ -66,7 +67,8 @@ async function* logStreamEnd<T>(
     ended = "done";
   } catch (error) {
     ended = "failed";
-    throw finish(error);
+    // A write to a client that has gone away fails; that is the client leaving, not a server fault.
+    throw finish(clientGone.aborted ? new ConnectError("the client went away", Code.Canceled) : error);
   } finally {
     if (ended === "done") finish();
     // The client went away: the stream was closed from outside, with no error on this side.

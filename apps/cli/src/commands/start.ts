@@ -79,9 +79,10 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
   }
 
   private async follow(job: Job): Promise<unknown> {
+    // Ctrl-C detaches from here on: the handler is in place before the id is announced.
+    const { signal, interrupted } = interruptSignal();
     process.stderr.write(`job ${job.id}\n`);
     const client = await this.client();
-    const { signal, interrupted } = interruptSignal();
     await streamToStdout(client, { id: job.id, follow: true }, signal);
     if (interrupted()) {
       process.stderr.write(
