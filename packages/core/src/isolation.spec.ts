@@ -3,10 +3,10 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { cgroupDirs, processesOfUid } from "@jobworker/testkit/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Job } from "./job.js";
 import type { JobManager } from "./job-manager.js";
-import { cgroupDirs, processesOfUid } from "./testing/leftovers.js";
 import { collect, needsRoot, type TempManager, tempManager, testTempDir } from "./testing/temp-manager.js";
 
 const scope = { owner: "alice" };

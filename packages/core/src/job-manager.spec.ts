@@ -1,12 +1,11 @@
 import { chmod, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sendControl } from "@jobworker/helper";
+import { cgroupDirs, fileAppears, processesOfUid } from "@jobworker/testkit/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isJobError } from "./errors.js";
 import type { JobManager } from "./job-manager.js";
-import { cgroupDirs, processesOfUid } from "./testing/leftovers.js";
 import { collect, needsRoot, openResources, type TempManager, tempManager } from "./testing/temp-manager.js";
-import { waitForFile } from "./testing/wait-for-file.js";
 
 const alice = { owner: "alice" };
 
@@ -212,7 +211,7 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
     await waitForOutput(manager, job.id, "ready");
     await manager.close();
     const jobDir = join(temp.stateDir, "jobs", job.id);
-    const exitRecord = waitForFile(jobDir, "exit.json");
+    const exitRecord = fileAppears(jobDir, "exit.json");
     expect(await sendControl(jobDir, "term")).toBe(true);
     await exitRecord;
     manager = await temp.reopen();

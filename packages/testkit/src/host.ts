@@ -1,0 +1,69 @@
+import { watch } from "node:fs";
+import { access, readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * What the host shows of jobs, for leak checks: processes, cgroups, mounts.
+ * No Connect in here, so core's own tests can use it.
+ */
+
+/** Pids of live processes owned by `uid`. */
+export async function processesOfUid(uid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = await stat(`/proc/${entry}`).catch(() => undefined);
+    if (info?.uid === uid) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Pids of every jobworker-launcher process (outer launchers and the inits they fork). */
+export async function launcherPids(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.split("\0")[0]?.endsWith("jobworker-launcher")) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Job cgroups under `parent`, in every hierarchy ("" is the root of a pure v2 host). */
+export async function cgroupDirs(parent: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const hierarchy of ["", ...(await readdir("/sys/fs/cgroup"))]) {
+    const entries = await readdir(join("/sys/fs/cgroup", hierarchy, parent), { withFileTypes: true }).catch(() => []);
+    dirs.push(...entries.filter((entry) => entry.isDirectory()).map((entry) => join(hierarchy, parent, entry.name)));
+  }
+  return dirs;
+}
+
+/** Host mounts whose line mentions `text` (a job's mount leaking to the host would show here). */
+export async function mountsMentioning(text: string): Promise<string[]> {
+  return (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((line) => line.includes(text));
+}
+
+/** Resolves once `name` exists in `dir`: an inotify watch first, then a check, so nothing is missed. */
+export function fileAppears(dir: string, name: string, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(dir);
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`${name} did not appear in ${dir} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const check = () =>
+      access(join(dir, name)).then(
+        () => {
+          clearTimeout(timer);
+          watcher.close();
+          resolve();
+        },
+        () => {},
+      );
+    watcher.on("change", (_event, file) => {
+      if (file === name) void check();
+    });
+    void check();
+  });
+}
