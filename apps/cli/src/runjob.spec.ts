@@ -219,5 +219,12 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
       expect(help, command).toMatch(/EXAMPLES/);
     }
     expect(text(await cli("--version"))).toMatch(/^@jobworker\/cli\/0\.1\.0 /);
+    const cache = await mkdtemp("/var/tmp/jobworker-test-cache-");
+    try {
+      const completion = await runjob(server, ["autocomplete", "bash"], { env: { XDG_CACHE_HOME: cache } });
+      expect(text(completion)).toMatch(/runjob autocomplete script bash/);
+    } finally {
+      await rm(cache, { recursive: true, force: true });
+    }
   });
 });
