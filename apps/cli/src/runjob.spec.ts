@@ -18,10 +18,13 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
   });
 
   afterAll(async () => {
-    await runjob(server, ["clean", "--all-owners"], { identity: "admin" });
-    // SIGTERM: a graceful shutdown exits 0.
-    expect(await server.kill("SIGTERM")).toBe(0);
-    await server.dispose();
+    try {
+      await runjob(server, ["clean", "--all-owners"], { identity: "admin" });
+      // SIGTERM: a graceful shutdown exits 0.
+      expect(await server.kill("SIGTERM")).toBe(0);
+    } finally {
+      await server.dispose();
+    }
   });
 
   it("start prints only the job id when stdout is not a terminal; status and logs read it back", async () => {
