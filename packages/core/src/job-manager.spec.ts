@@ -1,10 +1,12 @@
-import { chmod, stat, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sendControl } from "@jobworker/helper";
 import { cgroupDirs, fileAppears, processesOfUid } from "@jobworker/testkit/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { detectLayout } from "./cgroups/layout.js";
 import { isJobError } from "./errors.js";
-import type { JobManager } from "./job-manager.js";
+import { JobManager } from "./job-manager.js";
 import { collect, needsRoot, openResources, type TempManager, tempManager } from "./testing/temp-manager.js";
 
 const alice = { owner: "alice" };
@@ -218,6 +220,33 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
     const ended = await manager.wait(job.id, alice);
     expect(ended).toMatchObject({ state: "ended", endReason: "exited", exitCode: 7 });
     expect((await collect(manager.openOutput(job.id, alice))).toString()).toBe("ready\n");
+  });
+});
+
+describe.skipIf(needsRoot)("JobManager start-up after a crash (needs root: cgroups)", () => {
+  it("kills and removes a job cgroup that no record accounts for", async () => {
+    const temp = await tempManager();
+    try {
+      await temp.manager.close();
+      // What a crash mid-start can leave: a job cgroup with a live process and no record.
+      const orphan = "0b9e2c4e-1f7a-4d38-9a55-1c1f3f8f0a11";
+      const { unifiedRoot = "" } = await detectLayout();
+      const unified = join(unifiedRoot, temp.cgroupParent, orphan);
+      await mkdir(unified);
+      const sleeper = spawn("sleep", ["1000"], { stdio: "ignore" });
+      await writeFile(join(unified, "cgroup.procs"), String(sleeper.pid));
+      const exited = new Promise((resolve) => sleeper.once("exit", (_code, signal) => resolve(signal)));
+      const warnings: string[] = [];
+      const manager = await JobManager.open({ stateDir: temp.stateDir, cgroupParent: temp.cgroupParent }, (w) =>
+        warnings.push(w),
+      );
+      expect(await exited).toBe("SIGKILL");
+      expect(await cgroupDirs(temp.cgroupParent)).toEqual([]);
+      expect(warnings).toContain(`removed cgroup ${orphan}, left behind by an earlier run`);
+      await manager.close();
+    } finally {
+      await temp.dispose();
+    }
   });
 });
 
