@@ -70,6 +70,8 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
+  // Small RPC frames must leave at once: Nagle's algorithm plus delayed ACKs would add tens of ms.
+  apiServer.on("secureConnection", (socket) => socket.setNoDelay(true));
   apiServer.on("tlsClientError", (error) => logger.info({ reason: error.message }, "TLS handshake refused"));
   const address = await listen(apiServer, config.listen);
   logger.info({ listen: address, metrics: metricsAddress, stateDir: config.stateDir }, "jobworker-server ready");
