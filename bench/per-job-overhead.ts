@@ -1,8 +1,9 @@
 // 4. Per-job overhead: 500 sleeping jobs. Memory added per job (PSS of the launcher
 // processes plus the server's heap growth) and processes added per job. Also
 // ListJobs and GetJob latency while they run.
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { metricValue } from "@jobworker/testkit";
+import { launcherPids } from "@jobworker/testkit/host";
 import type { BenchServer } from "./lib/server.ts";
 import { summarize, timeEach } from "./lib/stats.ts";
 import { ms, type Row } from "./lib/table.ts";
@@ -17,7 +18,7 @@ export async function perJobOverhead(server: BenchServer): Promise<Row[]> {
     const { job } = await client.startJob({ command: "/bin/sleep", args: ["3600"] });
     ids.push(job?.id ?? "");
   }
-  const launchers = await launcherProcesses();
+  const launchers = await launcherPids();
   const pssKib = (await Promise.all(launchers.map(pss))).reduce((a, b) => a + b, 0);
   const heapAfter = metricValue(await server.metrics(), "nodejs_heap_size_used_bytes");
   const list = summarize(await timeEach(50, () => client.listJobs({})));
@@ -72,17 +73,6 @@ export async function perJobOverhead(server: BenchServer): Promise<Row[]> {
       met: undefined,
     },
   ];
-}
-
-/** Pids of every launcher process (outer launchers and the inits they fork). */
-async function launcherProcesses(): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const exe = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (exe.split("\0")[0]?.endsWith("jobworker-launcher")) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 /** Proportional set size in KiB: shared pages split among the processes sharing them. */
