@@ -28,22 +28,8 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
   const unshare = summarize(await timeEach(SEQUENTIAL, () => spawnAndWait("unshare", UNSHARE)));
 
   const clients = Array.from({ length: CONCURRENT_CLIENTS }, () => server.client());
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    clients.map(async (c) => {
-      while (next++ < CONCURRENT_JOBS) await runJob(c);
-    }),
-  );
-  const jobsPerSecond = CONCURRENT_JOBS / ((performance.now() - started) / 1000);
-  let bareNext = 0;
-  const bareStarted = performance.now();
-  await Promise.all(
-    clients.map(async () => {
-      while (bareNext++ < CONCURRENT_JOBS) await spawnAndWait("unshare", UNSHARE);
-    }),
-  );
-  const unsharePerSecond = CONCURRENT_JOBS / ((performance.now() - bareStarted) / 1000);
+  const jobsPerSecond = await perSecond(clients, (c) => runJob(c));
+  const unsharePerSecond = await perSecond(clients, () => spawnAndWait("unshare", UNSHARE));
 
   return [
     {
@@ -79,4 +65,16 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
       met: jobsPerSecond >= 150,
     },
   ];
+}
+
+/** Runs CONCURRENT_JOBS of `run`, one worker per client, and returns how many finished per second. */
+async function perSecond<C>(clients: C[], run: (client: C) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      while (next++ < CONCURRENT_JOBS) await run(client);
+    }),
+  );
+  return CONCURRENT_JOBS / ((performance.now() - started) / 1000);
 }
