@@ -298,10 +298,7 @@ export class JobManager {
       return [0, undefined] as const;
     });
     await cgroup.remove().catch((error) => this.onWarning(`removing cgroup of job ${job.record.id} failed: ${error}`));
-    const outputBytes = await stat(this.store.logPath(job.record.id)).then(
-      (info) => info.size,
-      () => 0,
-    );
+    const outputBytes = this.outputSize(job.record.id) ?? 0;
     const outcome = decideOutcome(exit, job.record.stopCause, oomKills);
     job.transition("ended", { ...outcome, usage, outputBytes, endedAt: Date.now() });
     this.uids.release(job.record.uid);
@@ -356,10 +353,15 @@ export class JobManager {
   /** What callers get: the frozen record itself, with the output size brought up to date while it runs. */
   private snapshot(job: ManagedJob): Job {
     if (!isActive(job.state)) return job.record;
+    // The log exists from the start; a failed stat only means "0 so far".
+    return { ...job.record, outputBytes: this.outputSize(job.record.id) ?? job.record.outputBytes };
+  }
+
+  private outputSize(id: string): number | undefined {
     try {
-      return { ...job.record, outputBytes: statSync(this.store.logPath(job.record.id)).size };
+      return statSync(this.store.logPath(id)).size;
     } catch {
-      return job.record; // the log exists from the start; a failed stat only means "0 so far"
+      return undefined;
     }
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { JobError } from "./errors.js";
 import type { Job } from "./job.js";
@@ -10,11 +11,13 @@ const RECORD_FILE = "record.json";
  * The state directory: one folder per job under jobs/ (record, output, exit
  * record, control FIFO) and one private work dir per job under work/.
  * Records are written atomically (temporary file, then rename).
+ *
+ * The per-job files are created and written synchronously: each is a few
+ * hundred bytes on a local disk, which costs microseconds inline and far more
+ * as a chain of thread-pool round trips on every job start and end. Writing
+ * inline also keeps a job's record writes in call order by construction.
  */
 export class StateStore {
-  /** Per-job queue, so a job's record writes land in the order they were made. */
-  private readonly writes = new Map<string, Promise<void>>();
-
   private constructor(readonly root: string) {}
 
   /** Creates (or checks) the state directory, owned by us and mode 0700. */
@@ -48,35 +51,25 @@ export class StateStore {
   /** Creates a job's folder and its private work dir, the latter owned by the job's uid. */
   async createJobDirs(id: string, uid: number): Promise<void> {
     try {
-      await mkdir(this.jobDir(id), { mode: 0o700 });
-      await writeFile(this.logPath(id), "", { mode: 0o600 });
-      await mkdir(this.workDir(id), { mode: 0o700 });
-      await chown(this.workDir(id), uid, uid);
+      mkdirSync(this.jobDir(id), { mode: 0o700 });
+      writeFileSync(this.logPath(id), "", { mode: 0o600 });
+      mkdirSync(this.workDir(id), { mode: 0o700 });
+      chownSync(this.workDir(id), uid, uid);
     } catch (error) {
       throw this.full(error);
     }
   }
 
-  /** Persists a job's record. Writes of one job are applied in call order. */
-  save(job: Job): Promise<void> {
-    const body = `${JSON.stringify(job)}\n`;
-    const previous = this.writes.get(job.id) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${randomBytes(4).toString("hex")}.tmp`);
-      try {
-        await writeFile(tmp, body, { mode: 0o600 });
-        await rename(tmp, join(this.jobDir(job.id), RECORD_FILE));
-      } catch (error) {
-        await rm(tmp, { force: true });
-        throw this.full(error);
-      }
-    });
-    const settled = next.catch(() => {});
-    this.writes.set(job.id, settled);
-    void settled.then(() => {
-      if (this.writes.get(job.id) === settled) this.writes.delete(job.id);
-    });
-    return next;
+  /** Persists a job's record, replacing the previous one atomically. */
+  async save(job: Job): Promise<void> {
+    const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${randomBytes(4).toString("hex")}.tmp`);
+    try {
+      writeFileSync(tmp, `${JSON.stringify(job)}\n`, { mode: 0o600 });
+      renameSync(tmp, join(this.jobDir(job.id), RECORD_FILE));
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw this.full(error);
+    }
   }
 
   /**
@@ -107,7 +100,6 @@ export class StateStore {
 
   /** Removes a job's folder, output and work dir. */
   async remove(id: string): Promise<void> {
-    await this.writes.get(id);
     await rm(this.jobDir(id), { recursive: true, force: true });
     await rm(this.workDir(id), { recursive: true, force: true });
   }

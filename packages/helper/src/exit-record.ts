@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** How the job's main process ended, as the launcher recorded it. */
@@ -14,7 +14,7 @@ export const EXIT_RECORD_FILE = "exit.json";
 export async function readExitRecord(jobDir: string): Promise<ExitRecord | undefined> {
   let text: string;
   try {
-    text = await readFile(join(jobDir, EXIT_RECORD_FILE), "utf8");
+    text = readFileSync(join(jobDir, EXIT_RECORD_FILE), "utf8"); // a few bytes, read once per job
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;

@@ -214,9 +214,15 @@ static void run_init(const struct options *o, int log_fd, int status_fd) {
   /* If the outer launcher dies, so does the job: nobody would be left to record its end. */
   CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL), STAGE_FORK);
   close(HANDSHAKE_FD);
+  /*
+   * Join the v1 hierarchies through "tasks", not "cgroup.procs": this process is
+   * single-threaded, so moving the calling thread moves all of it, and the kernel
+   * then skips the global threadgroup lock, whose write side waits for an RCU
+   * grace period (milliseconds while other jobs' namespaces are being torn down).
+   */
   for (int i = 0; i < o->cgroup1_count; i++) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/cgroup.procs", o->cgroup1[i]);
+    snprintf(path, sizeof path, "%s/tasks", o->cgroup1[i]);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     CHECK(fd, STAGE_CGROUP_V1);
     CHECK(write(fd, "0", 1), STAGE_CGROUP_V1);

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 
 /**
  * A process's start time (field 22 of /proc/<pid>/stat, in clock ticks since
@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
  */
 export async function processStartTime(pid: number): Promise<string | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8"); // procfs: answered from kernel memory
     // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[19];
