@@ -1,0 +1,20 @@
+// Bundles src/runjob.ts with its dependencies into dist/runjob.js (after tsc has
+// type-checked): loading one pre-linked file is what makes runjob start fast.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: [new URL("src/runjob.ts", import.meta.url).pathname],
+  outfile: new URL("dist/runjob.js", import.meta.url).pathname,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  sourcemap: "linked",
+  logLevel: "warning",
+  // oclif reads tsconfig.json with TypeScript only when running a command from .ts source, never from this bundle.
+  external: ["typescript"],
+  // oclif is CommonJS and requires Node's built-in modules; an ES module has no `require` of its own.
+  banner: {
+    js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
+  },
+});
