@@ -1,5 +1,5 @@
 // 4. Per-job overhead: 500 sleeping jobs. Memory added per job (PSS of the launcher
-// processes plus the server's heap growth) and processes added per job. Also
+// processes and the launcher service, plus the server's heap growth) and processes added per job. Also
 // ListJobs and GetJob latency while they run.
 import { readFile } from "node:fs/promises";
 import { metricValue } from "@jobworker/testkit";
@@ -19,7 +19,8 @@ export async function perJobOverhead(server: BenchServer): Promise<Row[]> {
     ids.push(job?.id ?? "");
   }
   const launchers = await launcherPids();
-  const pssKib = (await Promise.all(launchers.map(pss))).reduce((a, b) => a + b, 0);
+  // Memory counts the server's launcher service too (one per server, shared by every job).
+  const pssKib = (await Promise.all((await launcherPids({ services: true })).map(pss))).reduce((a, b) => a + b, 0);
   const heapAfter = metricValue(await server.metrics(), "nodejs_heap_size_used_bytes");
   const list = summarize(await timeEach(50, () => client.listJobs({})));
   const get = summarize(

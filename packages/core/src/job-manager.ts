@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { statSync, watch } from "node:fs";
 import { stat } from "node:fs/promises";
 import { isAbsolute } from "node:path";
-import { type ExitRecord, LaunchError, launch, readExitRecord } from "@jobworker/helper";
+import { type ExitRecord, LaunchError, LauncherService, readExitRecord } from "@jobworker/helper";
 import { wholeDiskOf } from "./cgroups/block-device.js";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
 import { resolveCommand } from "./command.js";
@@ -38,6 +38,7 @@ export class JobManager {
     private readonly store: StateStore,
     private readonly cgroups: CgroupRoot,
     private readonly uids: UidPool,
+    private readonly launcher: LauncherService,
     private readonly onWarning: (message: string) => void,
   ) {}
 
@@ -49,7 +50,8 @@ export class JobManager {
     const resolved = resolveOptions(options);
     const store = await StateStore.open(resolved.stateDir);
     const cgroups = await CgroupRoot.open(resolved.cgroupParent, resolved.cgroupLayout);
-    const manager = new JobManager(resolved, store, cgroups, new UidPool(resolved.uidRange), onWarning);
+    const launcher = new LauncherService(onWarning);
+    const manager = new JobManager(resolved, store, cgroups, new UidPool(resolved.uidRange), launcher, onWarning);
     await manager.recover();
     return manager;
   }
@@ -178,6 +180,7 @@ export class JobManager {
         job.feed.end();
       }
     }
+    await this.launcher.close();
   }
 
   /** Removes the manager's (empty) parent cgroup; for programs that own their parent. */
@@ -201,36 +204,43 @@ export class JobManager {
     }
     job.record = { ...job.record, executable };
     job.cgroup = await this.cgroups.create(id, limits, disk);
-    const launched = await launch({
-      jobDir: this.store.jobDir(id),
-      logPath: this.store.logPath(id),
-      executable,
-      argv: [executable, ...job.record.args],
-      env: jobEnvironment(request.env, this.store.workDir(id)),
-      workdir,
-      privateDir: this.store.workDir(id),
-      hideDir: this.store.root,
-      hostname: `job-${id.slice(0, 8)}`,
-      uid,
-      gid: uid,
-      tmpSizeBytes: this.options.tmpSizeBytes,
-      cgroup2Path: job.cgroup.unifiedPath,
-      cgroup1Paths: job.cgroup.v1Paths,
-    }).catch((error: unknown) => {
-      throw launchFailure(error, executable);
-    });
+    const launched = await this.launcher
+      .launch({
+        jobDir: this.store.jobDir(id),
+        logPath: this.store.logPath(id),
+        executable,
+        argv: [executable, ...job.record.args],
+        env: jobEnvironment(request.env, this.store.workDir(id)),
+        workdir,
+        privateDir: this.store.workDir(id),
+        hideDir: this.store.root,
+        hostname: `job-${id.slice(0, 8)}`,
+        uid,
+        gid: uid,
+        tmpSizeBytes: this.options.tmpSizeBytes,
+        cgroup2Path: job.cgroup.unifiedPath,
+        cgroup1Paths: job.cgroup.v1Paths,
+      })
+      .catch((error: unknown) => {
+        throw launchFailure(error, executable);
+      });
     const startTime = (await processStartTime(launched.launcherPid)) ?? "";
     job.transition("running", { startedAt: Date.now(), launcher: { pid: launched.launcherPid, startTime } });
     await this.store.save(job.record);
     this.watchJob(job);
-    void launched.launcherExited.then(() => this.finishFromRecord(job, { launcherGone: true }));
+    void launched.launcherExited.then((known) =>
+      known ? this.finishFromRecord(job, { launcherGone: true }) : this.followWithoutLauncher(job),
+    );
   }
 
   private async discardFailedStart(job: ManagedJob): Promise<void> {
     this.jobs.delete(job.record.id);
     this.uids.release(job.record.uid);
     job.markEnded();
-    await job.cgroup?.remove().catch((error) => this.onWarning(`removing cgroup of failed job: ${error}`));
+    await job.cgroup
+      ?.kill()
+      .then(() => job.cgroup?.remove())
+      .catch((error) => this.onWarning(`removing cgroup of failed job: ${error}`));
     await this.store.remove(job.record.id);
   }
 
@@ -317,11 +327,7 @@ export class JobManager {
       job.cgroup = this.cgroups.attach(record.id);
       if (record.launcher && (await isSameProcessAlive(record.launcher))) {
         this.watchJob(job); // before reading the record, so a record written in between is seen
-        void this.finishFromRecord(job, { launcherGone: false });
-        void job.cgroup.waitEmpty().then(async () => {
-          const alive = record.launcher && (await isSameProcessAlive(record.launcher));
-          await this.finishFromRecord(job, { launcherGone: !alive });
-        });
+        this.followWithoutLauncher(job);
         if (record.state === "stopping") {
           job.stopping = terminate(job, this.store.jobDir(record.id), this.options.defaultGraceMs);
         }
@@ -336,6 +342,21 @@ export class JobManager {
       await orphan.remove();
       this.onWarning(`removed cgroup ${id}, left behind by an earlier run`);
     }
+  }
+
+  /**
+   * Follows a running job whose launcher's exit nobody will report (re-adopted,
+   * or the launcher service stopped): the exit record's arrival (watchJob) or the
+   * cgroup emptying ends it, as lost if the launcher died without a record.
+   */
+  private followWithoutLauncher(job: ManagedJob): void {
+    if (this.closed) return;
+    void this.finishFromRecord(job, { launcherGone: false });
+    void (job.cgroup ?? this.cgroups.attach(job.record.id)).waitEmpty().then(async () => {
+      const launcher = job.record.launcher;
+      const alive = launcher !== undefined && (await isSameProcessAlive(launcher));
+      await this.finishFromRecord(job, { launcherGone: !alive });
+    });
   }
 
   private find(id: string, scope: JobScope): ManagedJob {

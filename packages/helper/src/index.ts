@@ -4,6 +4,6 @@
  */
 export { type ControlRequest, sendControl } from "./control.js";
 export { EXIT_RECORD_FILE, type ExitRecord, readExitRecord } from "./exit-record.js";
-export { type LaunchedJob, launch, launcherPath } from "./launch.js";
 export { LaunchError } from "./launch-error.js";
 export type { LaunchSpec } from "./launch-spec.js";
+export { type LaunchedJob, LauncherService, launcherPath } from "./launcher-service.js";

@@ -18,13 +18,17 @@ export async function processesOfUid(uid: number): Promise<number[]> {
   return pids;
 }
 
-/** Pids of every jobworker-launcher process (outer launchers and the inits they fork). */
-export async function launcherPids(): Promise<number[]> {
+/**
+ * Pids of the per-job jobworker-launcher processes (launchers and the inits they
+ * fork); `{ services: true }` adds the launcher services, one per running server.
+ */
+export async function launcherPids({ services = false } = {}): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.split("\0")[0]?.endsWith("jobworker-launcher")) pids.push(Number(entry));
+    const [program, role] = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).split("\0");
+    if (!program?.endsWith("jobworker-launcher")) continue;
+    if (role !== "--serve" || services) pids.push(Number(entry));
   }
   return pids;
 }

@@ -1,0 +1,220 @@
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, watch } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { sendControl } from "./control.js";
+import { readExitRecord } from "./exit-record.js";
+import { LaunchError } from "./launch-error.js";
+import type { LaunchSpec } from "./launch-spec.js";
+import { LauncherService, launcherPath } from "./launcher-service.js";
+
+const needsRoot = process.getuid?.() !== 0;
+const UID = 299_999;
+
+describe.skipIf(needsRoot)("the launcher without cgroups (needs root: namespaces and setuid)", () => {
+  let stateDir: string;
+  let spec: (argv: string[]) => LaunchSpec;
+  let service: LauncherService;
+  const launch = (launchSpec: LaunchSpec) => service.launch(launchSpec);
+
+  beforeAll(() => {
+    service = new LauncherService();
+  });
+  afterAll(() => service.close());
+
+  beforeEach(async () => {
+    stateDir = await mkdtemp("/var/tmp/jobworker-test-launcher-");
+    const jobDir = join(stateDir, "jobs", "j1");
+    const workDir = join(stateDir, "work", "j1");
+    await mkdir(jobDir, { recursive: true });
+    await mkdir(workDir, { recursive: true });
+    await chown(workDir, UID, UID);
+    spec = (argv) => ({
+      jobDir,
+      logPath: join(jobDir, "output.log"),
+      executable: argv[0] ?? "",
+      argv,
+      env: { PATH: "/usr/bin:/bin" },
+      workdir: workDir,
+      privateDir: workDir,
+      hideDir: stateDir,
+      hostname: "job-test",
+      uid: UID,
+      gid: UID,
+      tmpSizeBytes: 2 ** 20,
+      cgroup1Paths: [],
+    });
+  });
+
+  afterEach(() => rm(stateDir, { recursive: true, force: true }));
+
+  it("reports 'started', then writes the exit record atomically once the job ends", async () => {
+    const launched = await launch(spec(["/bin/sh", "-c", "echo hi; exit 9"]));
+    expect(launched.initPid).toBeGreaterThan(1);
+    expect(await launched.launcherExited).toBe(true);
+    const jobDir = spec([]).jobDir;
+    expect(await readExitRecord(jobDir)).toEqual({ kind: "exited", exitCode: 9 });
+    expect(await readFile(join(jobDir, "output.log"), "utf8")).toBe("hi\n");
+    expect((await readdir(jobDir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("reports an exec failure synchronously, naming the errno", async () => {
+    const error = await launch(spec(["/no/such/program"])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LaunchError);
+    expect(error).toMatchObject({ errno: "ENOENT", isExecFailure: true });
+  });
+
+  it("forwards 'term' to the job through its init, and 'kill' ends the whole namespace", async () => {
+    const graceful = await launch(spec(["/bin/sh", "-c", "trap 'exit 12' TERM; echo ready; sleep 1000 & wait"]));
+    const jobDir = spec([]).jobDir;
+    await waitForLog(join(jobDir, "output.log"), "ready");
+    expect(await sendControl(jobDir, "term")).toBe(true);
+    await graceful.launcherExited;
+    expect(await readExitRecord(jobDir)).toEqual({ kind: "exited", exitCode: 12 });
+
+    await rm(join(jobDir, "exit.json"));
+    const stubborn = await launch(spec(["/bin/sh", "-c", "trap '' TERM; sleep 1000 & wait; sleep 1000"]));
+    expect(await sendControl(jobDir, "kill")).toBe(true);
+    await stubborn.launcherExited;
+    expect(await readExitRecord(jobDir)).toEqual({ kind: "signaled", signal: 9, statusKnown: false });
+    // No launcher is listening any more: a control request says so instead of hanging.
+    expect(await sendControl(jobDir, "term")).toBe(false);
+  });
+
+  it("refuses to run a job as root", async () => {
+    await expect(launch({ ...spec(["/bin/true"]), uid: 0 })).rejects.toThrow(/parsing its arguments: EINVAL/);
+  });
+});
+
+describe.skipIf(needsRoot)("the launcher service (needs root)", () => {
+  let stateDir: string;
+  const specFor = async (name: string, argv: string[]): Promise<LaunchSpec> => {
+    const jobDir = join(stateDir, "jobs", name);
+    const workDir = join(stateDir, "work", name);
+    await mkdir(jobDir, { recursive: true });
+    await mkdir(workDir, { recursive: true });
+    await chown(workDir, UID, UID);
+    return {
+      jobDir,
+      logPath: join(jobDir, "output.log"),
+      executable: argv[0] ?? "",
+      argv,
+      env: { PATH: "/usr/bin:/bin", NAME: name },
+      workdir: workDir,
+      privateDir: workDir,
+      hideDir: stateDir,
+      hostname: `job-${name}`,
+      uid: UID,
+      gid: UID,
+      tmpSizeBytes: 2 ** 20,
+      cgroup1Paths: [],
+    };
+  };
+
+  beforeEach(async () => {
+    stateDir = await mkdtemp("/var/tmp/jobworker-test-launcher-");
+  });
+  afterEach(() => rm(stateDir, { recursive: true, force: true }));
+
+  it("answers concurrent launches each with their own job, and labels its processes for ps", async () => {
+    const service = new LauncherService();
+    try {
+      const specs = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          specFor(`j${i}`, i % 3 === 2 ? ["/no/such/program"] : ["/bin/sh", "-c", `echo "$NAME"; exit ${i}`]),
+        ),
+      );
+      const results = await Promise.allSettled(specs.map((spec) => service.launch(spec)));
+      for (const [i, result] of results.entries()) {
+        const spec = specs[i] as LaunchSpec;
+        if (i % 3 === 2) {
+          expect(result.status).toBe("rejected");
+          expect((result as PromiseRejectedResult).reason).toMatchObject({ errno: "ENOENT" });
+          continue;
+        }
+        expect(result.status).toBe("fulfilled");
+        const launched = (result as PromiseFulfilledResult<Awaited<ReturnType<LauncherService["launch"]>>>).value;
+        expect(await launched.launcherExited).toBe(true);
+        expect(await readExitRecord(spec.jobDir)).toEqual({ kind: "exited", exitCode: i });
+        expect(await readFile(spec.logPath, "utf8")).toBe(`j${i}\n`);
+      }
+      expect(await cmdline(service.pid ?? 0)).toEqual([launcherPath, "--serve"]);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("when the service dies, running jobs carry on, their launchers are reported unknown, and the next launch starts a new service", async () => {
+    const warnings: string[] = [];
+    const service = new LauncherService((message) => warnings.push(message));
+    try {
+      const spec = await specFor("long", ["/bin/sh", "-c", "echo ready; sleep 1000 & wait"]);
+      const launched = await service.launch(spec);
+      expect(await cmdline(launched.launcherPid)).toEqual([launcherPath, "job"]);
+      const firstPid = service.pid ?? 0;
+      process.kill(firstPid, "SIGKILL");
+      expect(await launched.launcherExited).toBe(false);
+      expect(warnings.join("\n")).toMatch(/launcher service stopped/);
+      // The job is untouched: its launcher still obeys the control FIFO and records the end.
+      await waitForLog(spec.logPath, "ready");
+      expect(await sendControl(spec.jobDir, "kill")).toBe(true);
+      await fileAppears(spec.jobDir, "exit.json");
+      expect(await readExitRecord(spec.jobDir)).toEqual({ kind: "signaled", signal: 9, statusKnown: false });
+
+      const next = await service.launch(await specFor("next", ["/bin/true"]));
+      expect(service.pid).not.toBe(firstPid);
+      expect(await next.launcherExited).toBe(true);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("close stops the service but not the jobs it started", async () => {
+    const service = new LauncherService();
+    const spec = await specFor("survivor", ["/bin/sh", "-c", "echo ready; sleep 1000 & wait"]);
+    const launched = await service.launch(spec);
+    const servicePid = service.pid ?? 0;
+    await service.close();
+    expect(await cmdline(servicePid)).toEqual([]);
+    expect(await launched.launcherExited).toBe(false);
+    await waitForLog(spec.logPath, "ready");
+    expect(await sendControl(spec.jobDir, "kill")).toBe(true);
+    await fileAppears(spec.jobDir, "exit.json");
+    await expect(service.launch(spec)).rejects.toThrow(/closed/);
+  });
+});
+
+/** A process's argv, or [] once it is gone. */
+async function cmdline(pid: number): Promise<string[]> {
+  const text = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return text.split("\0").filter(Boolean);
+}
+
+/** Resolves once `name` exists in `dir`: a watch first, then a check, so nothing is missed. */
+async function fileAppears(dir: string, name: string): Promise<void> {
+  const controller = new AbortController();
+  const events = watch(dir, { signal: controller.signal });
+  try {
+    if ((await readdir(dir)).includes(name)) return;
+    for await (const event of events) if (event.filename === name) return;
+  } catch (error) {
+    if ((error as Error).name !== "AbortError") throw error;
+  } finally {
+    controller.abort();
+  }
+}
+
+/** Resolves once the log contains `text`: an inotify watch first, then reads (so nothing written in between is missed). */
+async function waitForLog(path: string, text: string): Promise<void> {
+  const controller = new AbortController();
+  const events = watch(path, { signal: controller.signal });
+  try {
+    if ((await readFile(path, "utf8")).includes(text)) return;
+    for await (const _event of events) {
+      if ((await readFile(path, "utf8")).includes(text)) return;
+    }
+  } catch (error) {
+    if ((error as Error).name !== "AbortError") throw error;
+  } finally {
+    controller.abort();
+  }
+}
