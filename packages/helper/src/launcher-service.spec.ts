@@ -1,5 +1,7 @@
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, watch } from "node:fs/promises";
+import { watch } from "node:fs";
+import { chown, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { fileAppears } from "@jobworker/testkit/host";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sendControl } from "./control.js";
 import { readExitRecord } from "./exit-record.js";
@@ -189,32 +191,22 @@ async function cmdline(pid: number): Promise<string[]> {
   return text.split("\0").filter(Boolean);
 }
 
-/** Resolves once `name` exists in `dir`: a watch first, then a check, so nothing is missed. */
-async function fileAppears(dir: string, name: string): Promise<void> {
-  const controller = new AbortController();
-  const events = watch(dir, { signal: controller.signal });
-  try {
-    if ((await readdir(dir)).includes(name)) return;
-    for await (const event of events) if (event.filename === name) return;
-  } catch (error) {
-    if ((error as Error).name !== "AbortError") throw error;
-  } finally {
-    controller.abort();
-  }
-}
-
-/** Resolves once the log contains `text`: an inotify watch first, then reads (so nothing written in between is missed). */
-async function waitForLog(path: string, text: string): Promise<void> {
-  const controller = new AbortController();
-  const events = watch(path, { signal: controller.signal });
-  try {
-    if ((await readFile(path, "utf8")).includes(text)) return;
-    for await (const _event of events) {
-      if ((await readFile(path, "utf8")).includes(text)) return;
-    }
-  } catch (error) {
-    if ((error as Error).name !== "AbortError") throw error;
-  } finally {
-    controller.abort();
-  }
+/** Resolves once the log contains `text`: the watch is in place before the first read, so no write is missed. */
+function waitForLog(path: string, text: string, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(path);
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`${path} did not contain ${JSON.stringify(text)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const check = () =>
+      readFile(path, "utf8").then((content) => {
+        if (!content.includes(text)) return;
+        clearTimeout(timer);
+        watcher.close();
+        resolve();
+      }, reject);
+    watcher.on("change", () => void check());
+    void check();
+  });
 }
