@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
 import { followLatency } from "./follow-latency.ts";
+import { waitForQuietMachine } from "./lib/quiet.ts";
 import { startServer } from "./lib/server.ts";
 import { markdownTable, type Row } from "./lib/table.ts";
 import { outputThroughput } from "./output-throughput.ts";
@@ -26,7 +27,8 @@ const rows: Row[] = [];
 try {
   for (const [name, bench] of Object.entries(benchmarks)) {
     if (only.length > 0 && !only.includes(name)) continue;
-    process.stderr.write(`running ${name}...\n`);
+    const waited = await waitForQuietMachine();
+    process.stderr.write(`running ${name} (machine quiet after ${waited.toFixed(0)} s)...\n`);
     rows.push(...(await bench(server)));
   }
 } finally {

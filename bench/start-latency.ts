@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import type { BenchServer } from "./lib/server.ts";
-import { summarize, timeEach } from "./lib/stats.ts";
+import { type Summary, summarize, timeEach, timeInterleaved } from "./lib/stats.ts";
 import { ms, type Row, x } from "./lib/table.ts";
 
 const SEQUENTIAL = 300;
@@ -18,14 +18,22 @@ async function spawnAndWait(command: string, args: string[]): Promise<void> {
 
 export async function startLatency(server: BenchServer): Promise<Row[]> {
   const client = server.client();
+  let lastId = "";
   const runJob = async (c = client) => {
     const { job } = await c.startJob({ command: "/bin/true" });
-    await c.waitJob({ id: job?.id ?? "" });
+    lastId = job?.id ?? "";
+    await c.waitJob({ id: lastId });
   };
   await timeEach(20, () => runJob()); // warm-up: JIT, TLS session, page cache
-  const ours = summarize(await timeEach(SEQUENTIAL, () => runJob()));
-  const bare = summarize(await timeEach(SEQUENTIAL, () => spawnAndWait("/bin/true", [])));
-  const unshare = summarize(await timeEach(SEQUENTIAL, () => spawnAndWait("unshare", UNSHARE)));
+  // Interleaved, so a noisy moment on the machine weighs on the figure and its floors alike.
+  const [ours, bare, unshare, rpc] = (
+    await timeInterleaved(SEQUENTIAL, [
+      () => runJob(),
+      () => spawnAndWait("/bin/true", []),
+      () => spawnAndWait("unshare", UNSHARE),
+      () => client.getJob({ id: lastId }), // next to no work on the server: the RPC alone
+    ])
+  ).map(summarize) as [Summary, Summary, Summary, Summary];
 
   const clients = Array.from({ length: CONCURRENT_CLIENTS }, () => server.client());
   const jobsPerSecond = await perSecond(clients, (c) => runJob(c));
@@ -53,6 +61,14 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
       figure: ms(ours.p99),
       floor: `unshare ${ms(unshare.p99)}`,
       ratio: x(ours.p99 / unshare.p99),
+      target: "-",
+      met: undefined,
+    },
+    {
+      benchmark: "one RPC (GetJob) round trip, p50",
+      figure: ms(rpc.p50),
+      floor: "-",
+      ratio: "-",
       target: "-",
       met: undefined,
     },

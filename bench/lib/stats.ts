@@ -22,3 +22,16 @@ export async function timeEach(count: number, run: () => Promise<unknown>): Prom
   }
   return samples;
 }
+
+/** Times each of `runs` `count` times, taking turns (a, b, c, a, b, c, ...); one sample list per run. */
+export async function timeInterleaved(count: number, runs: readonly (() => Promise<unknown>)[]): Promise<number[][]> {
+  const samples = runs.map(() => [] as number[]);
+  for (let i = 0; i < count; i++) {
+    for (const [index, run] of runs.entries()) {
+      const started = performance.now();
+      await run();
+      samples[index]?.push(performance.now() - started);
+    }
+  }
+  return samples;
+}

@@ -1,0 +1,28 @@
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * Waits (at most `limitMs`) until the machine has been at least 90 % idle for
+ * two one-second samples in a row. Tearing down hundreds of jobs leaves the
+ * kernel freeing network namespaces and cgroups for a while, and a benchmark
+ * started meanwhile would measure that instead. Returns the seconds waited.
+ */
+export async function waitForQuietMachine(limitMs = 60_000): Promise<number> {
+  const started = performance.now();
+  let quietSamples = 0;
+  let before = await cpuTimes();
+  while (quietSamples < 2 && performance.now() - started < limitMs) {
+    await sleep(1000);
+    const after = await cpuTimes();
+    const total = after.total - before.total;
+    quietSamples = total > 0 && (after.idle - before.idle) / total >= 0.9 ? quietSamples + 1 : 0;
+    before = after;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function cpuTimes(): Promise<{ idle: number; total: number }> {
+  const fields =
+    (await readFile("/proc/stat", "utf8")).split("\n")[0]?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
+  return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
+}
