@@ -4,8 +4,11 @@ import { Http2SessionManager } from "@connectrpc/connect-node";
 /** Receive window for streamed output: HTTP/2's default of 64 KiB caps a stream at a few round trips' worth. */
 const WINDOW_BYTES = 32 * 2 ** 20;
 
-/** HTTP/2 settings that let the server send output without waiting on window updates. */
-export const WIDE_WINDOW_SETTINGS: http2.Settings = { initialWindowSize: WINDOW_BYTES };
+/** Largest DATA frame the server may send: each frame costs a callback here, whatever its size. */
+const MAX_FRAME_BYTES = 2 ** 20;
+
+/** HTTP/2 settings that let the server send output without waiting on window updates, in large frames. */
+export const WIDE_WINDOW_SETTINGS: http2.Settings = { initialWindowSize: WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES };
 
 /**
  * An HTTP/2 session manager whose connections also get a wide connection-level

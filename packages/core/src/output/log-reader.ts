@@ -16,8 +16,11 @@ export interface ReadOutputOptions {
   signal?: AbortSignal;
 }
 
-/** Largest chunk a reader holds: the only memory a reader costs. */
-export const CHUNK_BYTES = 64 * 1024;
+/** Largest chunk a reader holds; with the one read ahead, a reader never holds more than two. */
+export const CHUNK_BYTES = 256 * 1024;
+
+/** Chunk size while a reader keeps up with the job: reads are short, and each holds a buffer this big. */
+const LIVE_CHUNK_BYTES = 16 * 1024;
 
 /**
  * Reads a job's log from an offset in bounded chunks, binary-safe. Each reader
@@ -32,11 +35,16 @@ export async function* readOutput(
   const file = await open(path, "r");
   // One read is always in flight ahead of the consumer, so reading the file
   // overlaps with sending the previous chunk: two chunks per reader at most.
+  // Chunks grow while reads come back full (catching up on a long output, where
+  // every message's fixed cost counts) and shrink again once a read comes back
+  // short (following a live job, where a big buffer would mostly hold nothing).
+  let size = LIVE_CHUNK_BYTES;
   const readAt = async (at: number) => {
     const seen = feed.generation;
     const ended = feed.ended;
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, at);
+    const buffer = Buffer.allocUnsafe(size);
+    const { bytesRead } = await file.read(buffer, 0, size, at);
+    size = bytesRead === size ? Math.min(size * 2, CHUNK_BYTES) : LIVE_CHUNK_BYTES;
     return { seen, ended, data: buffer.subarray(0, bytesRead) };
   };
   let offset = fromOffset;
