@@ -12,12 +12,24 @@ export const identityKey = createContextKey<Identity>({ refused: "no client cert
 
 const ROLES: ReadonlySet<string> = new Set(["admin", "user"]);
 
+/** Identities by connection: a TLS 1.3 peer cannot change its certificate, and parsing it costs on every call. */
+const identities = new WeakMap<object, Identity>();
+
 /**
  * Reads the caller from the TLS socket: CN is the name, OU the role. The TLS
  * layer has already verified the chain; this only interprets the subject.
  * Never reads headers: identity comes from the certificate alone.
  */
 export function identityOf(socket: Pick<TLSSocket, "authorized" | "getPeerCertificate">): Identity {
+  let identity = identities.get(socket);
+  if (!identity) {
+    identity = readIdentity(socket);
+    identities.set(socket, identity);
+  }
+  return identity;
+}
+
+function readIdentity(socket: Pick<TLSSocket, "authorized" | "getPeerCertificate">): Identity {
   if (!socket.authorized) return { refused: "the client certificate was not verified" };
   const subject = socket.getPeerCertificate().subject;
   const name = single(subject?.CN);
