@@ -2,6 +2,8 @@
 // default limits, from a persistent client; sequential, then 8 concurrent clients.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
+import { cpus } from "node:os";
 import type { BenchServer } from "./lib/server.ts";
 import { type Summary, summarize, timeEach, timeInterleaved } from "./lib/stats.ts";
 import { ms, type Row, x } from "./lib/table.ts";
@@ -9,6 +11,7 @@ import { ms, type Row, x } from "./lib/table.ts";
 const SEQUENTIAL = 300;
 const CONCURRENT_CLIENTS = 8;
 const CONCURRENT_JOBS = 800;
+const USER_HZ = 100; // /proc/stat's unit on Linux, whatever the kernel's HZ
 const UNSHARE = ["--pid", "--fork", "--mount-proc", "--net", "--mount", "--ipc", "--uts", "--", "/bin/true"];
 
 async function spawnAndWait(command: string, args: string[]): Promise<void> {
@@ -36,7 +39,9 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
   ).map(summarize) as [Summary, Summary, Summary, Summary];
 
   const clients = Array.from({ length: CONCURRENT_CLIENTS }, () => server.client());
+  const cpuBefore = await busyCpuMs();
   const jobsPerSecond = await perSecond(clients, (c) => runJob(c));
+  const cpuPerJob = ((await busyCpuMs()) - cpuBefore) / CONCURRENT_JOBS;
   const unsharePerSecond = await perSecond(clients, () => spawnAndWait("unshare", UNSHARE));
 
   return [
@@ -65,6 +70,14 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
       met: undefined,
     },
     {
+      benchmark: "start→wait /bin/true, p50, against unshare plus its two RPCs",
+      figure: ms(ours.p50),
+      floor: `unshare + 2 × GetJob ${ms(unshare.p50 + 2 * rpc.p50)}`,
+      ratio: x(ours.p50 / (unshare.p50 + 2 * rpc.p50)),
+      target: "-",
+      met: undefined,
+    },
+    {
       benchmark: "one RPC (GetJob) round trip, p50",
       figure: ms(rpc.p50),
       floor: "-",
@@ -80,7 +93,23 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
       target: "≥ 150 jobs/s",
       met: jobsPerSecond >= 150,
     },
+    {
+      benchmark: `busy CPU per job, ${CONCURRENT_CLIENTS} clients (whole machine: clients, server, launchers, kernel)`,
+      figure: ms(cpuPerJob),
+      floor: `${cpus().length} CPUs → at most ${((cpus().length * 1000) / cpuPerJob).toFixed(0)} jobs/s`,
+      ratio: "-",
+      target: "-",
+      met: undefined,
+    },
   ];
+}
+
+/** CPU time spent by the whole machine outside idle and iowait, in ms, from /proc/stat. */
+async function busyCpuMs(): Promise<number> {
+  const fields =
+    (await readFile("/proc/stat", "utf8")).split("\n")[0]?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
+  const busy = fields.reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0);
+  return (busy * 1000) / USER_HZ;
 }
 
 /** Runs CONCURRENT_JOBS of `run`, one worker per client, and returns how many finished per second. */
