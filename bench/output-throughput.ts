@@ -5,9 +5,11 @@ import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, createReadStream, openSync, watch } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createSecureServer, connect as http2Connect } from "node:http2";
 import { join } from "node:path";
 import { connect, createServer } from "node:tls";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { WIDE_WINDOW_SETTINGS } from "@jobworker/cli/transport";
 import type { Job } from "@jobworker/proto";
 import type { BenchServer, JobClient } from "./lib/server.ts";
 import { summarize } from "./lib/stats.ts";
@@ -15,6 +17,8 @@ import { type Row, x } from "./lib/table.ts";
 
 const GIB = 2 ** 30;
 const ROUNDS = 3;
+/** The server's largest read chunk (CHUNK_BYTES in @jobworker/core). */
+const CHUNK_BYTES = 256 * 1024;
 const WRITE_1GIB = ["-c", `head -c ${GIB} /dev/zero`];
 
 export async function outputThroughput(server: BenchServer): Promise<Row[]> {
@@ -54,12 +58,15 @@ export async function outputThroughput(server: BenchServer): Promise<Row[]> {
   execFileSync("sync");
   const ones: number[] = [];
   const floors: number[] = [];
+  const http2Floors: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     ones.push(await streamRate([client], id));
     floors.push(await tlsFloor(server.certs, bareFile));
+    http2Floors.push(await http2Floor(server.certs, bareFile));
   }
   const one = summarize(ones).p50;
   const floor = summarize(floors).p50;
+  const http2 = summarize(http2Floors).p50;
   const ten = await streamRate(
     Array.from({ length: 10 }, () => server.client()),
     id,
@@ -91,6 +98,14 @@ export async function outputThroughput(server: BenchServer): Promise<Row[]> {
       ratio: x(one / floor),
       target: "≥ 0.60",
       met: one / floor >= 0.6,
+    },
+    {
+      benchmark: "plain Node HTTP/2 on the same TLS, no RPC framing (median of 3)",
+      figure: mbps(http2),
+      floor: `TLS socket ${mbps(floor)}`,
+      ratio: x(http2 / floor),
+      target: "-",
+      met: undefined,
     },
     {
       benchmark: "StreamOutput 1 GiB, 10 clients (aggregate)",
@@ -147,6 +162,44 @@ async function tlsFloor(certs: string, file: string): Promise<number> {
   });
   await once(socket, "end");
   const rate = bytes / (performance.now() - started);
+  server.close();
+  return rate;
+}
+
+/**
+ * What HTTP/2 itself costs: the same file as one plain HTTP/2 response over the
+ * same TLS, with runjob's window and frame settings, server and client in this
+ * process like the TLS floor.
+ */
+async function http2Floor(certs: string, file: string): Promise<number> {
+  const [key, cert, ca] = await Promise.all(
+    ["server.key", "server.crt", "ca.crt"].map((f) => readFile(join(certs, f))),
+  );
+  const ciphers = "TLS_AES_256_GCM_SHA384";
+  const server = createSecureServer(
+    { key, cert, minVersion: "TLSv1.3", ciphers, settings: WIDE_WINDOW_SETTINGS },
+    (_request, response) => createReadStream(file, { highWaterMark: CHUNK_BYTES }).pipe(response),
+  );
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  const session = http2Connect(`https://localhost:${port}`, {
+    ca,
+    minVersion: "TLSv1.3",
+    ciphers,
+    settings: WIDE_WINDOW_SETTINGS,
+  });
+  await once(session, "connect");
+  session.setLocalWindowSize(WIDE_WINDOW_SETTINGS.initialWindowSize ?? 65_535);
+  const started = performance.now();
+  let bytes = 0;
+  const stream = session.request({ ":path": "/" });
+  stream.on("data", (data: Buffer) => {
+    bytes += data.length;
+  });
+  await once(stream, "end");
+  const rate = bytes / (performance.now() - started);
+  session.close();
   server.close();
   return rate;
 }
