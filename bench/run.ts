@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
 import { followLatency } from "./follow-latency.ts";
-import { waitForQuietMachine } from "./lib/quiet.ts";
+import { waitForQuietMachine } from "./lib/machine.ts";
 import { startServer } from "./lib/server.ts";
 import { markdownTable, type Row } from "./lib/table.ts";
 import { outputThroughput } from "./output-throughput.ts";

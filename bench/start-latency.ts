@@ -2,8 +2,8 @@
 // default limits, from a persistent client; sequential, then 8 concurrent clients.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
+import { cpuTimes } from "./lib/machine.ts";
 import type { BenchServer } from "./lib/server.ts";
 import { type Summary, summarize, timeEach, timeInterleaved } from "./lib/stats.ts";
 import { ms, type Row, x } from "./lib/table.ts";
@@ -11,7 +11,6 @@ import { ms, type Row, x } from "./lib/table.ts";
 const SEQUENTIAL = 300;
 const CONCURRENT_CLIENTS = 8;
 const CONCURRENT_JOBS = 800;
-const USER_HZ = 100; // /proc/stat's unit on Linux, whatever the kernel's HZ
 const UNSHARE = ["--pid", "--fork", "--mount-proc", "--net", "--mount", "--ipc", "--uts", "--", "/bin/true"];
 
 async function spawnAndWait(command: string, args: string[]): Promise<void> {
@@ -39,9 +38,10 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
   ).map(summarize) as [Summary, Summary, Summary, Summary];
 
   const clients = Array.from({ length: CONCURRENT_CLIENTS }, () => server.client());
-  const cpuBefore = await busyCpuMs();
+  const cpuBefore = await cpuTimes();
   const jobsPerSecond = await perSecond(clients, (c) => runJob(c));
-  const cpuPerJob = ((await busyCpuMs()) - cpuBefore) / CONCURRENT_JOBS;
+  const cpuAfter = await cpuTimes();
+  const cpuPerJob = (cpuAfter.total - cpuAfter.idle - (cpuBefore.total - cpuBefore.idle)) / CONCURRENT_JOBS;
   const unsharePerSecond = await perSecond(clients, () => spawnAndWait("unshare", UNSHARE));
 
   return [
@@ -102,14 +102,6 @@ export async function startLatency(server: BenchServer): Promise<Row[]> {
       met: undefined,
     },
   ];
-}
-
-/** CPU time spent by the whole machine outside idle and iowait, in ms, from /proc/stat. */
-async function busyCpuMs(): Promise<number> {
-  const fields =
-    (await readFile("/proc/stat", "utf8")).split("\n")[0]?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
-  const busy = fields.reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0);
-  return (busy * 1000) / USER_HZ;
 }
 
 /** Runs CONCURRENT_JOBS of `run`, one worker per client, and returns how many finished per second. */

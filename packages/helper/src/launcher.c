@@ -441,7 +441,7 @@ static uint32_t take_u32(const char **at) {
 /* Forks a launcher for one request. A malformed request is answered like bad arguments. */
 static void start_launcher(const char *request, uint32_t size, const sigset_t *original_mask, int signal_fd) {
   const char *at = request, *end = request + size;
-  if (size < 12) return;
+  if (size < 12) { fprintf(stderr, "launcher service: request without a header, ignored\n"); return; }
   uint32_t id = take_u32(&at), argc = take_u32(&at), envc = take_u32(&at);
   if (argc > size || envc > size) argc = envc = 0;
   char **strings = calloc((size_t)argc + envc + 3, sizeof *strings);

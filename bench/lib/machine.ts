@@ -1,6 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
+/** /proc/stat's unit on Linux, whatever the kernel's HZ. */
+const USER_HZ = 100;
+
 /**
  * Waits (at most `limitMs`) until the machine has been at least 90 % idle for
  * two one-second samples in a row. Tearing down hundreds of jobs leaves the
@@ -21,8 +24,10 @@ export async function waitForQuietMachine(limitMs = 60_000): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-async function cpuTimes(): Promise<{ idle: number; total: number }> {
-  const fields =
+/** The machine's CPU time since boot in milliseconds, all CPUs summed: idle (with iowait) and total. */
+export async function cpuTimes(): Promise<{ idle: number; total: number }> {
+  const ticks =
     (await readFile("/proc/stat", "utf8")).split("\n")[0]?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
-  return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
+  const ms = (value: number) => (value * 1000) / USER_HZ;
+  return { idle: ms((ticks[3] ?? 0) + (ticks[4] ?? 0)), total: ms(ticks.reduce((a, b) => a + b, 0)) };
 }
