@@ -143,7 +143,7 @@ describe.skipIf(needsRoot)("hostile input (needs root: real jobs)", () => {
       })
     ).job!;
     for await (const _chunk of client.streamOutput({ id: victim.id, follow: true })) break;
-    const attempts: [string, string][] = [
+    const attempts: [name: string, script: string][] = [
       ["signal every process it can see (kill -9 -1)", "kill -9 -1 2>/dev/null; echo done"],
       ["read the host's /proc/1/environ", "cat /proc/1/environ 2>/dev/null | head -c 1 | wc -c"],
       [
@@ -162,15 +162,20 @@ describe.skipIf(needsRoot)("hostile input (needs root: real jobs)", () => {
         `bash -c 'echo > /dev/tcp/127.0.0.1/${server.port}' 2>/dev/null && echo reached || echo refused`,
       ],
       ["exhaust file descriptors", "ulimit -n; ulimit -n 100000 2>/dev/null && echo raised || echo capped"],
-      ["fill /tmp", "dd if=/dev/zero of=/tmp/fill bs=1M count=200 2>&1 | grep -c 'No space left'"],
+      ["fill /tmp past --disk 64MiB", "dd if=/dev/zero of=/tmp/fill bs=1M count=200 2>&1 | grep -c 'No space left'"],
       [
         "read another job's files",
-        `cat ${join(server.stateDir, "work", victim.id, "secret")} 2>/dev/null || echo refused`,
+        `cat /work/secret ${join(server.stateDir, "jobs", victim.id, "output.log")} 2>/dev/null || echo refused`,
       ],
+      ["open a host device", "exec 3<>/dev/fuse 2>/dev/null && echo opened || echo refused"],
     ];
     const results: string[] = [];
     for (const [name, script] of attempts) {
-      const { job } = await client.startJob({ command: "/bin/sh", args: ["-c", script] });
+      const { job } = await client.startJob({
+        command: "/bin/sh",
+        args: ["-c", script],
+        limits: { diskBytes: BigInt(64 * 2 ** 20) },
+      });
       await client.waitJob({ id: job!.id });
       const parts: Uint8Array[] = [];
       for await (const chunk of client.streamOutput({ id: job!.id })) parts.push(chunk.data);
@@ -186,8 +191,9 @@ describe.skipIf(needsRoot)("hostile input (needs root: real jobs)", () => {
       "connect to a server on the host: refused",
       "connect to the jobworker API: refused",
       "exhaust file descriptors: 4096 capped",
-      "fill /tmp: 1",
+      "fill /tmp past --disk 64MiB: 1",
       "read another job's files: refused",
+      "open a host device: refused",
     ]);
     expect(connections).toBe(0);
     expect(sentinel.exitCode).toBeNull();
@@ -197,7 +203,7 @@ describe.skipIf(needsRoot)("hostile input (needs root: real jobs)", () => {
     host.close();
     await client.cleanJobs({});
     report(
-      "a job trying to escape: 11 attempts (signals, host /proc, host files, its cgroup, user namespace, mount, sockets to the host and the API, fds, /tmp, another job's files)",
+      "a job trying to escape: 12 attempts (signals, host /proc, host files, its cgroup, user namespace, mount, sockets to the host and the API, fds, /tmp, another job's files, a host device)",
       "each attempt fails; no mount appears on the host; a host process, the API and another job are unaffected",
       `all 11 refused or contained (fds capped at 4096, /tmp full at its cap); 0 connections reached the host; host mount table unchanged`,
     );

@@ -10,14 +10,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: the server runs isolated jobs)", () => {
   let server: ServerProcess;
+  /** A host directory the server exposes to jobs (read-only), for test data. */
+  let dataDir: string;
   const cli = (...args: string[]) => runjob(server, args);
   const text = (result: CliResult) => result.stdout.toString();
 
   beforeAll(async () => {
-    server = await ServerProcess.start();
+    dataDir = await mkdtemp("/var/tmp/jobworker-test-data-");
+    await chmod(dataDir, 0o755);
+    server = await ServerProcess.start({ args: ["--expose", `${dataDir}:ro`] });
   });
 
   afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
     try {
       await runjob(server, ["clean", "--all-owners"], { identity: "admin" });
       // SIGTERM: a graceful shutdown exits 0.
@@ -105,22 +110,16 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
   });
 
   it("logs writes binary output byte for byte", async () => {
-    const dir = await mkdtemp("/var/tmp/jobworker-test-binary-");
-    await chmod(dir, 0o755);
     const data = randomBytes(3 * 2 ** 20);
-    await writeFile(join(dir, "data.bin"), data, { mode: 0o644 });
-    try {
-      const id = text(await cli("start", "--", "/bin/cat", join(dir, "data.bin"))).trim();
-      await cli("wait", id);
-      const logs = await cli("logs", id);
-      expect(createHash("sha256").update(logs.stdout).digest("hex")).toBe(
-        createHash("sha256").update(data).digest("hex"),
-      );
-      const tail = await cli("logs", "--from-offset", String(2 ** 20), id);
-      expect(tail.stdout.equals(data.subarray(2 ** 20))).toBe(true);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await writeFile(join(dataDir, "data.bin"), data, { mode: 0o644 });
+    const id = text(await cli("start", "--", "/bin/cat", join(dataDir, "data.bin"))).trim();
+    await cli("wait", id);
+    const logs = await cli("logs", id);
+    expect(createHash("sha256").update(logs.stdout).digest("hex")).toBe(
+      createHash("sha256").update(data).digest("hex"),
+    );
+    const tail = await cli("logs", "--from-offset", String(2 ** 20), id);
+    expect(tail.stdout.equals(data.subarray(2 ** 20))).toBe(true);
   });
 
   it("logs stays quiet when its reader goes away (EPIPE), as in `runjob logs id | head`", async () => {
@@ -183,9 +182,12 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
     const badLimit = await cli("start", "--memory", "lots", "--", "/bin/true");
     expect(badLimit.code).toBe(125);
     expect(badLimit.stderr).toMatch(/--memory "lots" is not a size: use bytes or a unit, as in 512MiB/);
-    const missing = await cli("start", "--", "/no/such/binary");
+    const missing = await cli("start", "--", "/usr/bin/no-such-binary");
     expect(missing.code).toBe(125);
-    expect(missing.stderr).toMatch(/cannot execute \/no\/such\/binary: no such file/);
+    expect(missing.stderr).toMatch(/cannot execute \/usr\/bin\/no-such-binary: no such file/);
+    const hidden = await cli("start", "--workdir", "/root", "--", "/bin/true");
+    expect(hidden.code).toBe(125);
+    expect(hidden.stderr).toMatch(/working directory \/root is outside the job's view/);
     const stranger = await runjob(server, ["list"], { env: { RUNJOB_CA: "/etc/ssl/certs/ca-certificates.crt" } });
     expect(stranger.code).toBe(125);
     expect(stranger.stderr).toMatch(/TLS handshake .* failed/);

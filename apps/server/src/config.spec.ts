@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, usage } from "./config.js";
+import { ConfigError, loadConfig, parseExpose, usage } from "./config.js";
 
 describe("server configuration", () => {
   let dir: string;
@@ -45,6 +45,24 @@ describe("server configuration", () => {
     expect(() => loadConfig(argv, {})).toThrow(message);
   });
 
+  it("takes --expose repeatedly, or comma-separated from the environment or a list in the file", async () => {
+    expect(loadConfig(["--expose", "/srv/data", "--expose", "/srv/out:rw"], {})).toMatchObject({
+      expose: ["/srv/data", "/srv/out:rw"],
+    });
+    expect(loadConfig([], { JOBWORKER_EXPOSE: "/a, /b:ro" })).toMatchObject({ expose: ["/a", "/b:ro"] });
+    await writeFile(file, JSON.stringify({ expose: ["/c:rw"] }));
+    expect(loadConfig(["--config", file], {})).toMatchObject({ expose: ["/c:rw"] });
+    expect(loadConfig([], {})).toMatchObject({ expose: [] });
+    expect(parseExpose("/srv/out:rw")).toEqual({ path: "/srv/out", writable: true });
+    expect(parseExpose("/srv/data")).toEqual({ path: "/srv/data", writable: false });
+    expect(() => parseExpose("srv:rw")).toThrow(/--expose "srv:rw": expected an absolute PATH/);
+  });
+
+  it("refuses a list where a setting takes one value", async () => {
+    await writeFile(file, JSON.stringify({ "max-jobs": [1, 2] }));
+    expect(() => loadConfig(["--config", file], {})).toThrow(/--max-jobs takes one value, not a list/);
+  });
+
   it("refuses a config file with an unknown setting", async () => {
     await writeFile(file, JSON.stringify({ "max-jbos": 3 }));
     expect(() => loadConfig(["--config", file], {})).toThrow(/unknown setting "max-jbos"/);
@@ -66,6 +84,9 @@ describe("server configuration", () => {
       "max-jobs",
       "grace-period-ms",
       "metrics-listen",
+      "expose",
+      "default-disk-bytes",
+      "max-disk-bytes",
     ]) {
       expect(help).toContain(`--${flag}`);
     }

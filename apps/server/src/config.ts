@@ -5,7 +5,8 @@ import { parseArgs } from "node:util";
 interface Setting {
   flag: string;
   env: string;
-  kind: "string" | "integer";
+  /** A list setting may repeat its flag; its env var and default are comma-separated. */
+  kind: "string" | "integer" | "list";
   default: string;
   help: string;
 }
@@ -109,6 +110,27 @@ const SETTINGS = {
     default: "32768",
     help: "highest process limit a job may ask for",
   },
+  defaultDisk: {
+    flag: "default-disk-bytes",
+    env: "JOBWORKER_DEFAULT_DISK_BYTES",
+    kind: "integer",
+    default: String(2 ** 30),
+    help: "disk limit of a job that asks for none: its writable space (memory-backed) and its output",
+  },
+  maxDisk: {
+    flag: "max-disk-bytes",
+    env: "JOBWORKER_MAX_DISK_BYTES",
+    kind: "integer",
+    default: String(16 * 2 ** 30),
+    help: "highest disk limit a job may ask for",
+  },
+  expose: {
+    flag: "expose",
+    env: "JOBWORKER_EXPOSE",
+    kind: "list",
+    default: "",
+    help: "PATH[:ro|rw], repeatable: a host path every job sees at the same path (read-only by default)",
+  },
   maxIoBps: {
     flag: "max-io-bps",
     env: "JOBWORKER_MAX_IO_BPS",
@@ -164,7 +186,11 @@ type SettingName = keyof typeof SETTINGS;
 
 /** The server's configuration, every value resolved. */
 export type ServerConfig = {
-  [K in SettingName]: (typeof SETTINGS)[K]["kind"] extends "integer" ? number : string;
+  [K in SettingName]: (typeof SETTINGS)[K]["kind"] extends "integer"
+    ? number
+    : (typeof SETTINGS)[K]["kind"] extends "list"
+      ? string[]
+      : string;
 };
 
 /** Thrown for a bad flag, variable or config file value; main prints it with the usage hint. */
@@ -194,7 +220,7 @@ export function usage(): string {
 /** Resolves the configuration: flags, then environment, then config file, then defaults. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig | "help" {
   const options = Object.fromEntries(
-    Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: "string" as const }]),
+    Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: "string" as const, multiple: s.kind === "list" }]),
   );
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -208,9 +234,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (parsed.values.help) return "help";
   const file = readConfigFile(stringValue(parsed.values.config) ?? env.JOBWORKER_CONFIG);
-  const config: Record<string, string | number> = {};
+  const config: Record<string, string | number | string[]> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    if (setting.kind === "list") {
+      config[name] =
+        listValue(parsed.values[setting.flag]) ?? splitList(env[setting.env] ?? file[setting.flag] ?? setting.default);
+      continue;
+    }
     const raw = stringValue(parsed.values[setting.flag]) ?? env[setting.env] ?? file[setting.flag] ?? setting.default;
+    if (Array.isArray(raw)) throw new ConfigError(`--${setting.flag} takes one value, not a list`);
     config[name] = setting.kind === "integer" ? toInteger(setting.flag, raw) : String(raw);
   }
   return config as ServerConfig;
@@ -220,7 +252,30 @@ function stringValue(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function readConfigFile(path: string | undefined): Record<string, string | number> {
+function listValue(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.length > 0 ? value.map(String) : undefined;
+}
+
+/** A list from an env var or config file: comma-separated text, or (in the file) a JSON array. */
+function splitList(value: string | number | string[]): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return String(value)
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** One --expose value, PATH[:ro|rw], as the exposed path it names. */
+export function parseExpose(value: string): { path: string; writable: boolean } {
+  const match = /^(.*?)(?::(ro|rw))?$/.exec(value);
+  const path = match?.[1] ?? "";
+  if (!path.startsWith("/")) {
+    throw new ConfigError(`--expose ${JSON.stringify(value)}: expected an absolute PATH, optionally with :ro or :rw`);
+  }
+  return { path, writable: match?.[2] === "rw" };
+}
+
+function readConfigFile(path: string | undefined): Record<string, string | number | string[]> {
   if (!path) return {};
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
@@ -229,7 +284,7 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
     for (const key of Object.keys(parsed)) {
       if (!known.has(key)) throw new Error(`unknown setting ${JSON.stringify(key)}`);
     }
-    return parsed as Record<string, string | number>;
+    return parsed as Record<string, string | number | string[]>;
   } catch (error) {
     throw new ConfigError(`config file ${path}: ${(error as Error).message}`);
   }

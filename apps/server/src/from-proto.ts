@@ -63,6 +63,7 @@ function limitsFromProto(limits: Limits): CoreLimits {
     ioReadIops: num("io_read_iops", limits.ioReadIops),
     ioWriteIops: num("io_write_iops", limits.ioWriteIops),
     maxPids: num("max_pids", limits.maxPids),
+    diskBytes: num("disk_bytes", limits.diskBytes),
   };
 }
 

@@ -10,7 +10,7 @@ import { JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
-import type { ServerConfig } from "./config.js";
+import { parseExpose, type ServerConfig } from "./config.js";
 import { identityKey, identityOf } from "./identity.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
@@ -97,16 +97,23 @@ function managerOptions(config: ServerConfig) {
   return {
     stateDir: config.stateDir,
     uidRange: { first: config.jobUidFirst, count: config.jobUidCount },
-    defaultLimits: { cpuMillicores: config.defaultCpu, memoryBytes: config.defaultMemory, maxPids: config.defaultPids },
+    defaultLimits: {
+      cpuMillicores: config.defaultCpu,
+      memoryBytes: config.defaultMemory,
+      maxPids: config.defaultPids,
+      diskBytes: config.defaultDisk,
+    },
     maxLimits: {
       cpuMillicores: config.maxCpu || cpus().length * 1000,
       memoryBytes: config.maxMemory || totalmem(),
       maxPids: config.maxPids,
+      diskBytes: config.maxDisk,
       ioReadBps: ioBps,
       ioWriteBps: ioBps,
       ioReadIops: ioIops,
       ioWriteIops: ioIops,
     },
+    exposedPaths: config.expose.map(parseExpose),
     defaultGraceMs: config.gracePeriodMs,
     outputCapBytes: config.outputCap,
     maxConcurrentJobs: config.maxJobs,

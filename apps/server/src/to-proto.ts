@@ -74,6 +74,7 @@ function limitsToProto(limits: core.Limits): Limits {
     ioReadIops: big(limits.ioReadIops),
     ioWriteIops: big(limits.ioWriteIops),
     maxPids: limits.maxPids,
+    diskBytes: big(limits.diskBytes),
   });
 }
 

@@ -1,8 +1,8 @@
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, readFile, rm, stat, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { cgroupDirs, processesOfUid } from "@jobworker/testkit/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Job } from "./job.js";
@@ -14,12 +14,19 @@ const scope = { owner: "alice" };
 describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces, cgroups, uid switching)", () => {
   let temp: TempManager;
   let manager: JobManager;
+  /** A host directory on a real disk, exposed read-write to jobs. */
+  let diskDir: string;
 
   beforeAll(async () => {
-    temp = await tempManager();
+    diskDir = await testTempDir("jobworker-disk-");
+    await chmod(diskDir, 0o1777);
+    temp = await tempManager({ exposedPaths: [{ path: diskDir, writable: true }] });
     manager = temp.manager;
   });
-  afterAll(() => temp.dispose());
+  afterAll(async () => {
+    await temp.dispose();
+    await rm(diskDir, { recursive: true, force: true });
+  });
 
   /** Runs a shell script as a job and returns how it ended and what it printed. */
   async function run(
@@ -68,22 +75,32 @@ describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces
     expect(output.trim()).not.toBe(hostname());
   });
 
-  it("cannot write the host filesystem; only its work dir and a size-capped /tmp are writable", async () => {
-    const { job, output } = await run(
-      "for f in /etc/jobworker-probe /var/tmp/jobworker-probe /root/probe; do touch $f 2>/dev/null && echo wrote $f; done; " +
-        "touch ./mine && echo wrote work; touch /tmp/mine && echo wrote tmp; " +
-        "df -k /tmp | tail -1 | awk '{print $2}'; pwd",
+  it("cannot write the host filesystem; only its work dir, /tmp and /run are writable, within its disk limit", async () => {
+    const { output } = await run(
+      "for f in /etc/jobworker-probe /usr/jobworker-probe /jobworker-probe /var/tmp/jobworker-probe; do touch $f 2>/dev/null && echo wrote $f; done; " +
+        "touch ./mine && echo wrote work; touch /tmp/mine && echo wrote tmp; touch /run/mine && echo wrote run; " +
+        "df -k /tmp | tail -1 | awk '{print $2}'; pwd; echo $HOME",
+      { limits: { diskBytes: 64 * 2 ** 20 } },
     );
-    const [writes, tmpKib, pwd] = [
-      output.split("\n").slice(0, 2).join("\n"),
-      output.split("\n")[2],
-      output.split("\n")[3],
-    ];
-    expect(writes).toBe("wrote work\nwrote tmp");
-    expect(Number(tmpKib)).toBe(64 * 1024);
-    expect(pwd).toBe(join(temp.stateDir, "work", job.id));
+    expect(output).toBe("wrote work\nwrote tmp\nwrote run\n65536\n/work\n/work\n");
     await expect(stat("/etc/jobworker-probe")).rejects.toThrow(/ENOENT/);
-    await expect(stat("/var/tmp/jobworker-probe")).rejects.toThrow(/ENOENT/);
+    await expect(stat("/usr/jobworker-probe")).rejects.toThrow(/ENOENT/);
+  });
+
+  it("sees only the system dirs of the host and the paths exposed to it: no /home, /root or /srv", async () => {
+    const { output } = await run("ls -A / | tr '\\n' ' '; echo; ls -A /var /var/tmp | tr '\\n' ' '");
+    const [root, below] = output.split("\n");
+    const optional = ["lib32", "libx32", "lib64"];
+    expect(
+      root
+        ?.trim()
+        .split(" ")
+        .filter((name) => !optional.includes(name)),
+    ).toEqual(
+      // var/tmp/<dir> is there only because the test exposes a directory in /var/tmp.
+      ["bin", "dev", "etc", "lib", "opt", "proc", "run", "sbin", "sys", "tmp", "usr", "var", "work"],
+    );
+    expect(below?.trim()).toBe(`/var: tmp  /var/tmp: ${basename(diskDir)}`);
   });
 
   it("runs as its own unprivileged uid with no capabilities, no_new_privs and seccomp", async () => {
@@ -114,16 +131,17 @@ describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces
   it("two concurrent jobs cannot read each other's files or signal each other", async () => {
     const victim = await manager.start("alice", {
       command: "/bin/sh",
-      args: ["-c", "echo secret > ./secret; chmod 644 ./secret; echo ready; sleep 1000"],
+      args: ["-c", "echo secret > ./secret; chmod 644 ./secret; echo secret > /tmp/secret; echo ready; sleep 1000"],
     });
     await firstOutput(manager, victim.id);
-    const victimFile = join(temp.stateDir, "work", victim.id, "secret");
     const { output } = await run(
-      `cat ${victimFile} 2>/dev/null || echo no-read; for p in $(ls /proc | grep -E '^[0-9]+$'); do [ $p = $$ ] || kill -9 $p 2>/dev/null; done; echo done`,
+      "cat /work/secret /tmp/secret 2>/dev/null || echo no-read; for p in $(ls /proc | grep -E '^[0-9]+$'); do [ $p = $$ ] || kill -9 $p 2>/dev/null; done; echo done",
     );
     expect(output).toBe("no-read\ndone\n");
     expect(manager.get(victim.id, scope).state).toBe("running");
-    expect(await readFile(victimFile, "utf8")).toBe("secret\n");
+    // The victim's work dir lives in its own mount namespace: read it through one of its processes.
+    const [victimPid] = await processesOfUid(victim.uid);
+    expect(await readFile(`/proc/${victimPid}/root/work/secret`, "utf8")).toBe("secret\n");
     await manager.stop(victim.id, scope, { graceMs: 0 });
   });
 
@@ -153,8 +171,10 @@ describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces
   });
 
   it("direct writes at a 5 MB/s limit take about size / limit", async () => {
-    const { job, output } = await run("dd if=/dev/zero of=./out bs=1M count=10 oflag=direct 2>&1 | tail -1", {
+    // The work dir is memory: write to a host directory exposed read-write, on the state dir's disk.
+    const { job, output } = await run(`dd if=/dev/zero of=${diskDir}/out bs=1M count=10 oflag=direct 2>&1 | tail -1`, {
       limits: { ioWriteBps: 5_000_000 },
+      workingDirectory: diskDir,
     });
     expect(job.exitCode).toBe(0);
     const seconds = ((job.endedAt ?? 0) - (job.startedAt ?? 0)) / 1000;
@@ -179,7 +199,9 @@ describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces
   });
 
   it("a job cannot fill the disk through /tmp beyond its cap", async () => {
-    const { output } = await run("dd if=/dev/zero of=/tmp/fill bs=1M count=100 2>&1 | grep -c 'No space left'");
+    const { output } = await run("dd if=/dev/zero of=/tmp/fill bs=1M count=100 2>&1 | grep -c 'No space left'", {
+      limits: { diskBytes: 64 * 2 ** 20 },
+    });
     expect(output.trim()).toBe("1");
   });
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sendControl } from "@jobworker/helper";
 import { cgroupDirs, fileAppears, processesOfUid } from "@jobworker/testkit/host";
@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectLayout } from "./cgroups/layout.js";
 import { isJobError } from "./errors.js";
 import { JobManager } from "./job-manager.js";
-import { collect, needsRoot, openResources, type TempManager, tempManager } from "./testing/temp-manager.js";
+import {
+  collect,
+  needsRoot,
+  openResources,
+  type TempManager,
+  tempManager,
+  testTempDir,
+} from "./testing/temp-manager.js";
 
 const alice = { owner: "alice" };
 
@@ -16,14 +23,24 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   let manager: JobManager;
   let before: { fds: number; watches: number };
 
+  /** A host directory exposed read-only to jobs, for programs the tests write. */
+  let programs: string;
+
   beforeAll(async () => {
     before = await openResources();
-    temp = await tempManager({ maxConcurrentJobs: 8, outputCapBytes: 1024 * 1024 });
+    programs = await testTempDir("jobworker-programs-");
+    await chmod(programs, 0o755);
+    temp = await tempManager({
+      maxConcurrentJobs: 8,
+      outputCapBytes: 1024 * 1024,
+      exposedPaths: [{ path: programs, writable: false }],
+    });
     manager = temp.manager;
   });
 
   afterAll(async () => {
     await temp.dispose();
+    await rm(programs, { recursive: true, force: true });
     expect(await openResources()).toEqual(before);
   });
 
@@ -59,7 +76,11 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it.each([
-    ["a missing executable", "/nonexistent/binary", /cannot execute \/nonexistent\/binary: no such file/],
+    [
+      "a missing executable",
+      "/usr/bin/jobworker-nonexistent",
+      /cannot execute \/usr\/bin\/jobworker-nonexistent: no such file/,
+    ],
     ["a name not in PATH", "no-such-command-anywhere", /not found in PATH/],
     ["a relative path", "./script.sh", /absolute path or a bare name/],
     ["a file without execute permission", "/etc/passwd", /permission denied/],
@@ -72,14 +93,16 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 
   it("fails to start a file in no executable format with ENOEXEC", async () => {
-    const path = join(temp.stateDir, "..", `jobworker-garbage-${process.pid}`);
+    const path = join(programs, "garbage");
     await writeFile(path, Buffer.from([0, 1, 2, 3, 4, 5, 6, 7]), { mode: 0o755 });
-    try {
-      await expect(manager.start("alice", { command: path })).rejects.toThrow(/not an executable format/);
-    } finally {
-      await chmod(path, 0o600);
-      await import("node:fs/promises").then(({ rm }) => rm(path));
-    }
+    await expect(manager.start("alice", { command: path })).rejects.toThrow(/not an executable format/);
+  });
+
+  it("refuses a command outside the job's view, saying so", async () => {
+    await expect(manager.start("alice", { command: "/srv/jobworker/program" })).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringMatching(/outside the job's view/),
+    });
   });
 
   it("a job that ignores SIGTERM ends by SIGKILL after the grace period", async () => {
@@ -191,7 +214,6 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
     await manager.delete(job.id, alice);
     expect(() => manager.get(job.id, alice)).toThrow(expect.objectContaining({ code: "not_found" }));
     await expect(stat(join(temp.stateDir, "jobs", job.id))).rejects.toThrow(/ENOENT/);
-    await expect(stat(join(temp.stateDir, "work", job.id))).rejects.toThrow(/ENOENT/);
   });
 
   it("a restarted manager re-adopts a running job and reports its real exit code", async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { statSync, watch } from "node:fs";
 import { stat } from "node:fs/promises";
-import { isAbsolute } from "node:path";
+import { resolve } from "node:path";
 import { type ExitRecord, LaunchError, LauncherService, readExitRecord } from "@jobworker/helper";
 import { wholeDiskOf } from "./cgroups/block-device.js";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
@@ -18,6 +18,16 @@ import { hasIoLimits, resolveLimits } from "./limits.js";
 import { ManagedJob } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { type OutputChunk, type ReadOutputOptions, readOutput } from "./output/log-reader.js";
+import { ALLOCATION_SLACK_BYTES, inodesFor, outputLimitFor } from "./sandbox/disk-space.js";
+import {
+  checkExposedPaths,
+  checkWorkingDirectory,
+  isInJobView,
+  JOB_WORK_DIR,
+  SYSTEM_DIRS,
+  workingDirectoryRefused,
+} from "./sandbox/filesystem-view.js";
+import { checkUidRange } from "./sandbox/uid-range.js";
 import { StateStore } from "./state-store.js";
 import { UidPool } from "./uid-pool.js";
 
@@ -48,6 +58,8 @@ export class JobManager {
     onWarning: (message: string) => void = (message) => process.emitWarning(message),
   ): Promise<JobManager> {
     const resolved = resolveOptions(options);
+    checkUidRange(resolved.uidRange);
+    resolved.exposedPaths = checkExposedPaths(resolved.exposedPaths, resolve(resolved.stateDir));
     const store = await StateStore.open(resolved.stateDir);
     const cgroups = await CgroupRoot.open(resolved.cgroupParent, resolved.cgroupLayout);
     const launcher = new LauncherService(onWarning);
@@ -60,6 +72,7 @@ export class JobManager {
   async start(owner: string, request: StartRequest): Promise<Job> {
     this.assertOpen();
     validateStartRequest(request, MAX_RUNTIME_LIMIT_MS);
+    if (request.workingDirectory) checkWorkingDirectory(request.workingDirectory, this.options.exposedPaths);
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
     if (this.activeCount() >= this.options.maxConcurrentJobs) {
       throw new JobError(
@@ -75,7 +88,7 @@ export class JobManager {
       command: request.command,
       executable: request.command,
       args: request.args ?? [],
-      workingDirectory: request.workingDirectory || this.store.workDir(id),
+      workingDirectory: request.workingDirectory || JOB_WORK_DIR,
       limits,
       maxRuntimeMs: request.maxRuntimeMs,
       state: "starting",
@@ -191,16 +204,24 @@ export class JobManager {
   private async launchJob(job: ManagedJob, request: StartRequest): Promise<void> {
     const { id, uid, limits } = job.record;
     const workdir = job.record.workingDirectory;
+    // IO limits apply to the disk the job's IO reaches: an exposed working directory's, else the state dir's.
+    const ioPath = this.options.exposedPaths.find(({ path }) => workdir === path || workdir.startsWith(`${path}/`))
+      ? workdir
+      : this.store.root;
     // Independent set-up steps run concurrently: start latency is what CI users feel.
     const [executable, disk] = await Promise.all([
       resolveCommand(request.command),
-      // The private work dir is created below, on the state dir's filesystem.
-      hasIoLimits(limits) ? wholeDiskOf(request.workingDirectory || this.store.root) : undefined,
-      this.store.createJobDirs(id, uid),
-      request.workingDirectory ? assertDirectory(request.workingDirectory) : undefined,
+      hasIoLimits(limits) ? wholeDiskOf(ioPath) : undefined,
+      this.store.createJobDir(id),
     ]);
     if (hasIoLimits(limits) && !disk) {
-      throw invalidArgument(`IO limits need a block device, and none backs ${workdir}`);
+      throw invalidArgument(`IO limits need a block device, and none backs ${ioPath}`);
+    }
+    const diskBytes = limits.diskBytes ?? this.options.defaultLimits.diskBytes ?? 2 ** 30;
+    if (!isInJobView(executable, this.options.exposedPaths)) {
+      throw invalidArgument(
+        `command ${executable} is outside the job's view; an operator can make its directory visible with --expose`,
+      );
     }
     job.record = { ...job.record, executable };
     job.cgroup = await this.cgroups.create(id, limits, disk);
@@ -210,19 +231,24 @@ export class JobManager {
         logPath: this.store.logPath(id),
         executable,
         argv: [executable, ...job.record.args],
-        env: jobEnvironment(request.env, this.store.workDir(id)),
+        env: jobEnvironment(request.env, JOB_WORK_DIR),
         workdir,
-        privateDir: this.store.workDir(id),
+        privateDir: JOB_WORK_DIR,
         hideDir: this.store.root,
+        systemDirs: SYSTEM_DIRS,
+        exposed: this.options.exposedPaths,
         hostname: `job-${id.slice(0, 8)}`,
         uid,
         gid: uid,
-        tmpSizeBytes: this.options.tmpSizeBytes,
+        diskBytes,
+        diskInodes: inodesFor(diskBytes),
+        // One byte past the limit is allowed, so that output of exactly the limit is not mistaken for too much.
+        outputLimitBytes: this.outputLimit(job) + 1,
         cgroup2Path: job.cgroup.unifiedPath,
         cgroup1Paths: job.cgroup.v1Paths,
       })
       .catch((error: unknown) => {
-        throw launchFailure(error, executable);
+        throw launchFailure(error, executable, workdir);
       });
     const startTime = (await processStartTime(launched.launcherPid)) ?? "";
     job.transition("running", { startedAt: Date.now(), launcher: { pid: launched.launcherPid, startTime } });
@@ -246,21 +272,32 @@ export class JobManager {
 
   /** One directory watch per job: output growth for readers and the cap, and the exit record's arrival. */
   private watchJob(job: ManagedJob): void {
-    let checkingSize = false;
+    // One size check at a time; an event during a check asks for one more, so the last write is always seen.
+    let checking = false;
+    let recheck = false;
+    const checkOutputSize = (): void => {
+      if (checking) {
+        recheck = true;
+        return;
+      }
+      checking = true;
+      recheck = false;
+      void stat(this.store.logPath(job.record.id))
+        .then((info) => {
+          if (job.state === "running" && this.isPastOutputLimit(job, info)) {
+            void this.requestStop(job, "output_limit", 0);
+          }
+        })
+        .catch(() => {}) // the job dir is gone: the job was deleted
+        .finally(() => {
+          checking = false;
+          if (recheck) checkOutputSize();
+        });
+    };
     job.watcher = watch(this.store.jobDir(job.record.id), (_event, file) => {
       if (file === "output.log") {
         job.feed.notify();
-        if (checkingSize || job.state !== "running") return;
-        checkingSize = true;
-        void stat(this.store.logPath(job.record.id))
-          .then(({ size }) => {
-            if (size > this.options.outputCapBytes && job.state === "running") {
-              void this.requestStop(job, "output_limit", 0);
-            }
-          })
-          .finally(() => {
-            checkingSize = false;
-          });
+        if (job.state === "running") checkOutputSize();
       } else if (file === "exit.json") {
         void this.finishFromRecord(job, { launcherGone: false });
       }
@@ -309,7 +346,9 @@ export class JobManager {
     });
     await cgroup.remove().catch((error) => this.onWarning(`removing cgroup of job ${job.record.id} failed: ${error}`));
     const outputBytes = this.outputSize(job.record.id) ?? 0;
-    const outcome = decideOutcome(exit, job.record.stopCause, oomKills);
+    // A job can reach its output limit and end by itself (a write failed with EFBIG) before the stop lands.
+    const stopCause = job.record.stopCause ?? (outputBytes > this.outputLimit(job) ? "output_limit" : undefined);
+    const outcome = decideOutcome(exit, stopCause, oomKills);
     job.transition("ended", { ...outcome, usage, outputBytes, endedAt: Date.now() });
     this.uids.release(job.record.uid);
     await this.store.save(job.record).catch((error) => this.onWarning(`saving job ${job.record.id} failed: ${error}`));
@@ -378,6 +417,17 @@ export class JobManager {
     return { ...job.record, outputBytes: this.outputSize(job.record.id) ?? job.record.outputBytes };
   }
 
+  /** Most bytes of output the job may write (its disk limit, within the server's output cap). */
+  private outputLimit(job: ManagedJob): number {
+    return outputLimitFor(job.record.limits.diskBytes, this.options.outputCapBytes);
+  }
+
+  /** Past the limit by its size, or by blocks allocated beyond its size. */
+  private isPastOutputLimit(job: ManagedJob, info: { size: number; blocks: number }): boolean {
+    const limit = this.outputLimit(job);
+    return info.size > limit || info.blocks * 512 > limit + ALLOCATION_SLACK_BYTES;
+  }
+
   private outputSize(id: string): number | undefined {
     try {
       return statSync(this.store.logPath(id)).size;
@@ -391,15 +441,10 @@ export class JobManager {
   }
 }
 
-async function assertDirectory(path: string): Promise<void> {
-  if (!isAbsolute(path)) throw invalidArgument(`working directory ${JSON.stringify(path)} must be absolute`);
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory()) throw invalidArgument(`working directory ${path} does not exist`);
-}
-
 /** Turns a launcher failure into the error a caller can act on. */
-function launchFailure(error: unknown, executable: string): Error {
+function launchFailure(error: unknown, executable: string, workdir: string): Error {
   if (!(error instanceof LaunchError)) return error instanceof Error ? error : new Error(String(error));
+  if (error.isWorkdirFailure) return workingDirectoryRefused(workdir);
   if (error.errno === "ENOSPC" || error.errno === "EDQUOT") {
     return new JobError("resource_exhausted", "the state directory is full: delete jobs or free space", {
       cause: error,

@@ -12,6 +12,8 @@ export interface Limits {
   ioWriteIops?: number;
   /** Maximum processes and threads. */
   maxPids?: number;
+  /** Disk space: the job's writable space (memory-backed, so also within memoryBytes) and its output. */
+  diskBytes?: number;
 }
 
 export type LimitName = keyof Limits;
@@ -24,6 +26,7 @@ export const LIMIT_NAMES: readonly LimitName[] = [
   "ioReadIops",
   "ioWriteIops",
   "maxPids",
+  "diskBytes",
 ];
 
 /** Smallest values the kernel (or a starting process) can live with. */
@@ -35,6 +38,7 @@ const MINIMUMS: Required<Limits> = {
   ioReadIops: 1,
   ioWriteIops: 1,
   maxPids: 1,
+  diskBytes: 1024 * 1024,
 };
 
 /**

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from "node:os";
+import type { ExposedPath } from "@jobworker/helper";
 import type { CgroupLayout } from "./cgroups/layout.js";
 import type { Limits } from "./limits.js";
 
@@ -10,7 +11,10 @@ export interface JobManagerOptions {
   cgroupParent?: string;
   /** Override of the detected cgroup layout (for tests against a fake cgroupfs). */
   cgroupLayout?: CgroupLayout;
-  /** Transient uids/gids handed to jobs, one per running job. Default 200000, 65536 of them. */
+  /**
+   * Transient uids/gids handed to jobs, one per running job. Default 200000, 65536 of them.
+   * Must not hold 0, 2^32-1 or any of the host's users or groups.
+   */
   uidRange?: { first: number; count: number };
   /** Limits applied when a request leaves one out. */
   defaultLimits?: Limits;
@@ -22,8 +26,13 @@ export interface JobManagerOptions {
   outputCapBytes?: number;
   /** Most jobs running at once; more is resource_exhausted. Default 1000. */
   maxConcurrentJobs?: number;
-  /** Size cap of each job's private /tmp. Default 64 MiB. */
-  tmpSizeBytes?: number;
+  /**
+   * Host paths every job sees at the same path, read-only unless `writable`
+   * (beyond the system dirs: /usr, /bin, /sbin, /lib*, /etc, /opt). Each must
+   * exist as its real path and stay clear of the state dir and of the job's own
+   * /work, /tmp, /run, /dev, /proc and /sys. Default none.
+   */
+  exposedPaths?: ExposedPath[];
 }
 
 export type ResolvedOptions = Required<Omit<JobManagerOptions, "cgroupLayout">> &
@@ -39,15 +48,20 @@ export function resolveOptions(options: JobManagerOptions): ResolvedOptions {
     cgroupParent: options.cgroupParent ?? "jobworker",
     cgroupLayout: options.cgroupLayout,
     uidRange: options.uidRange ?? { first: 200_000, count: 65_536 },
-    defaultLimits: options.defaultLimits ?? { cpuMillicores: 1000, memoryBytes: 512 * 2 ** 20, maxPids: 1024 },
+    // Every job has a disk limit: its writable space is a tmpfs of that size.
+    defaultLimits: {
+      diskBytes: 2 ** 30,
+      ...(options.defaultLimits ?? { cpuMillicores: 1000, memoryBytes: 512 * 2 ** 20, maxPids: 1024 }),
+    },
     maxLimits: options.maxLimits ?? {
       cpuMillicores: cpus().length * 1000,
       memoryBytes: totalmem(),
       maxPids: 32_768,
+      diskBytes: 16 * 2 ** 30,
     },
     defaultGraceMs: options.defaultGraceMs ?? 10_000,
     outputCapBytes: options.outputCapBytes ?? 2 ** 30,
     maxConcurrentJobs: options.maxConcurrentJobs ?? 1000,
-    tmpSizeBytes: options.tmpSizeBytes ?? 64 * 2 ** 20,
+    exposedPaths: options.exposedPaths ?? [],
   };
 }

@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { JobError } from "./errors.js";
 import type { Job } from "./job.js";
 
@@ -9,7 +11,8 @@ const RECORD_FILE = "record.json";
 
 /**
  * The state directory: one folder per job under jobs/ (record, output, exit
- * record, control FIFO) and one private work dir per job under work/.
+ * record, control FIFO). A job's work dir is not here: it lives in the job's
+ * own memory-backed writable space, which ends with the job.
  * Records are written atomically (temporary file, then rename).
  *
  * The per-job files are created and written synchronously: each is a few
@@ -27,7 +30,6 @@ export class StateStore {
       throw new Error(`state dir ${root} must not be under /tmp: every job gets its own /tmp, which hides it`);
     }
     await mkdir(join(root, "jobs"), { recursive: true, mode: 0o700 });
-    await mkdir(join(root, "work"), { recursive: true, mode: 0o700 });
     await chmod(root, 0o700);
     const info = await stat(root);
     if (process.getuid && info.uid !== process.getuid()) {
@@ -44,17 +46,11 @@ export class StateStore {
     return join(this.jobDir(id), "output.log");
   }
 
-  workDir(id: string): string {
-    return join(this.root, "work", id);
-  }
-
-  /** Creates a job's folder and its private work dir, the latter owned by the job's uid. */
-  async createJobDirs(id: string, uid: number): Promise<void> {
+  /** Creates a job's folder and its empty output. */
+  async createJobDir(id: string): Promise<void> {
     try {
       mkdirSync(this.jobDir(id), { mode: 0o700 });
       writeFileSync(this.logPath(id), "", { mode: 0o600 });
-      mkdirSync(this.workDir(id), { mode: 0o700 });
-      chownSync(this.workDir(id), uid, uid);
     } catch (error) {
       throw this.full(error);
     }
@@ -98,9 +94,25 @@ export class StateStore {
     });
   }
 
-  /** Removes a job's folder, output and work dir. */
+  /**
+   * Removes a job's folder and output. The launcher makes the output
+   * append-only while the job runs and clears that at its end; a launcher that
+   * died first leaves it set, and the file cannot be unlinked until it is cleared.
+   */
   async remove(id: string): Promise<void> {
-    await rm(this.jobDir(id), { recursive: true, force: true });
-    await rm(this.workDir(id), { recursive: true, force: true });
+    try {
+      await rm(this.jobDir(id), { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EPERM") throw error;
+      await clearAppendOnly(this.logPath(id));
+      await rm(this.jobDir(id), { recursive: true, force: true });
+    }
   }
+}
+
+/** Clears a file's append-only inode flag (Node has no ioctl; e2fsprogs' chattr is on every Debian host). */
+async function clearAppendOnly(path: string): Promise<void> {
+  await promisify(execFile)("chattr", ["-a", path]).catch((error: unknown) => {
+    throw new Error(`cannot clear the append-only flag of ${path} (is chattr installed?): ${error}`);
+  });
 }

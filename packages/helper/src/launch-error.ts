@@ -1,38 +1,38 @@
 import { constants } from "node:os";
 
-/** Setup stages of the launcher, numbered as in launcher.c's `enum stage`. */
-const STAGES = [
-  "",
-  "parsing its arguments",
-  "opening the job's files",
-  "creating the job's namespaces",
-  "joining the job's cgroup v1 controllers",
-  "creating the job's cgroup namespace",
-  "setting up the job's mounts",
-  "setting the job's hostname",
-  "bringing up the job's loopback interface",
-  "forking the job's process",
-  "dropping the job's privileges",
-  "installing the job's seccomp filter",
-  "executing the command",
-] as const;
-
-const EXEC_STAGE = 12;
-
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
 
-/** Why the launcher could not start a job: the failing stage and the errno it got. */
+/**
+ * Why the launcher could not start a job: the call that failed, the path it
+ * acted on, and the errno it got, as in `mount_setattr /usr: EPERM`.
+ */
 export class LaunchError extends Error {
   override readonly name = "LaunchError";
   /** The errno name, for example "ENOENT". */
   readonly errno: string;
-  /** True when the job's own exec failed (as opposed to the sandbox set-up). */
-  readonly isExecFailure: boolean;
+  /** The failing call, for example "execve" or "mount_setattr". */
+  readonly call: string;
+  /** The path it acted on, in the job's view once the view exists; "-" when none. */
+  readonly path: string;
 
-  constructor(stage: number, errno: number) {
+  constructor(errno: number, what: string) {
     const code = errnoNames.get(errno) ?? `errno ${errno}`;
-    super(`launcher failed ${STAGES[stage] ?? `at stage ${stage}`}: ${code}`);
+    const space = what.indexOf(" ");
+    const call = space < 0 ? what : what.slice(0, space);
+    const path = space < 0 ? "-" : what.slice(space + 1);
+    super(`launcher: ${what}: ${code}`);
     this.errno = code;
-    this.isExecFailure = stage === EXEC_STAGE;
+    this.call = call;
+    this.path = path;
+  }
+
+  /** True when the job's own exec failed (as opposed to the sandbox set-up). */
+  get isExecFailure(): boolean {
+    return this.call === "execve";
+  }
+
+  /** True when the job's user could not enter its working directory. */
+  get isWorkdirFailure(): boolean {
+    return this.call === "chdir";
   }
 }

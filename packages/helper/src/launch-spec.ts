@@ -10,24 +10,38 @@ export interface LaunchSpec {
   argv: readonly string[];
   /** The job's whole environment. Nothing else is inherited. */
   env: Readonly<Record<string, string>>;
-  /** Working directory inside the job. */
+  /** Working directory inside the job's view, entered as the job's uid. */
   workdir: string;
-  /** Host directory made writable inside the job at the same path. */
-  privateDir?: string;
-  /** Host directory hidden from the job behind an empty read-only tmpfs (the state dir). */
+  /** Where the job's private, writable work dir appears in its view. */
+  privateDir: string;
+  /** Host directory kept out of the job's view even where an exposed path includes it (the state dir). */
   hideDir?: string;
+  /** Host directories the job sees read-only at the same path, where the host has them (a symlink stays one). */
+  systemDirs: readonly string[];
+  /** Host paths visible to the job at the same path, read-only unless `writable`; parents before children. */
+  exposed: readonly ExposedPath[];
   hostname: string;
   uid: number;
   gid: number;
-  /** Size cap of the job's private /tmp, in bytes. */
-  tmpSizeBytes: number;
+  /** Size of the job's writable space (work dir, /tmp, /run, /dev/shm: one tmpfs), in bytes. */
+  diskBytes: number;
+  /** Most files and directories in that space. */
+  diskInodes: number;
+  /** No file the job writes, its output included, may grow past this many bytes (RLIMIT_FSIZE). */
+  outputLimitBytes: number;
   /** Unified-hierarchy cgroup the job is cloned into (CLONE_INTO_CGROUP). */
   cgroup2Path?: string;
   /** cgroup v1 controller directories the job joins before it execs. */
   cgroup1Paths: readonly string[];
 }
 
-/** Turns a spec into the launcher's command line (its protocol is described in launcher.c). */
+/** A host path the operator makes visible to jobs. */
+export interface ExposedPath {
+  path: string;
+  writable: boolean;
+}
+
+/** Turns a spec into the launcher's command line (its protocol is described in launcher/launcher.c). */
 export function toLauncherArgs(spec: LaunchSpec): string[] {
   const args = [
     "--job-dir",
@@ -42,11 +56,18 @@ export function toLauncherArgs(spec: LaunchSpec): string[] {
     String(spec.uid),
     "--gid",
     String(spec.gid),
-    "--tmp-size",
-    String(spec.tmpSizeBytes),
+    "--private-dir",
+    spec.privateDir,
+    "--disk-bytes",
+    String(spec.diskBytes),
+    "--disk-inodes",
+    String(spec.diskInodes),
+    "--output-limit",
+    String(spec.outputLimitBytes),
   ];
-  if (spec.privateDir) args.push("--private-dir", spec.privateDir);
   if (spec.hideDir) args.push("--hide", spec.hideDir);
+  for (const path of spec.systemDirs) args.push("--system", path);
+  for (const { path, writable } of spec.exposed) args.push(writable ? "--expose-rw" : "--expose-ro", path);
   if (spec.cgroup2Path) args.push("--cgroup2", spec.cgroup2Path);
   for (const path of spec.cgroup1Paths) args.push("--cgroup1", path);
   // The launcher execs argv[0] as a path; the job's argv[0] is the executable path too.

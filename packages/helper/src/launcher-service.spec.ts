@@ -1,5 +1,5 @@
 import { watch } from "node:fs";
-import { chown, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileAppears } from "@jobworker/testkit/host";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -26,23 +26,24 @@ describe.skipIf(needsRoot)("the launcher without cgroups (needs root: namespaces
   beforeEach(async () => {
     stateDir = await mkdtemp("/var/tmp/jobworker-test-launcher-");
     const jobDir = join(stateDir, "jobs", "j1");
-    const workDir = join(stateDir, "work", "j1");
     await mkdir(jobDir, { recursive: true });
-    await mkdir(workDir, { recursive: true });
-    await chown(workDir, UID, UID);
     spec = (argv) => ({
       jobDir,
       logPath: join(jobDir, "output.log"),
       executable: argv[0] ?? "",
       argv,
       env: { PATH: "/usr/bin:/bin" },
-      workdir: workDir,
-      privateDir: workDir,
+      workdir: "/work",
+      privateDir: "/work",
       hideDir: stateDir,
+      systemDirs: ["/usr", "/bin", "/lib", "/lib64", "/etc"],
+      exposed: [],
       hostname: "job-test",
       uid: UID,
       gid: UID,
-      tmpSizeBytes: 2 ** 20,
+      diskBytes: 2 ** 20,
+      diskInodes: 1024,
+      outputLimitBytes: 2 ** 20,
       cgroup1Paths: [],
     });
   });
@@ -82,8 +83,34 @@ describe.skipIf(needsRoot)("the launcher without cgroups (needs root: namespaces
     expect(await sendControl(jobDir, "term")).toBe(false);
   });
 
-  it("refuses to run a job as root", async () => {
-    await expect(launch({ ...spec(["/bin/true"]), uid: 0 })).rejects.toThrow(/parsing its arguments: EINVAL/);
+  it("refuses to run a job as root, or as uid 2^32-1, which would leave setresuid a no-op", async () => {
+    await expect(launch({ ...spec(["/bin/true"]), uid: 0 })).rejects.toThrow("launcher: parse arguments: EINVAL");
+    await expect(launch({ ...spec(["/bin/true"]), uid: 2 ** 32 - 1 })).rejects.toThrow(/EINVAL/);
+    await expect(launch({ ...spec(["/bin/true"]), gid: 2 ** 32 - 1 })).rejects.toThrow(/EINVAL/);
+  });
+
+  it("parses numbers strictly: a malformed size is refused, never read as unlimited or zero", async () => {
+    for (const diskBytes of [Number.NaN, -1, 1.5, 2 ** 64]) {
+      await expect(launch({ ...spec(["/bin/true"]), diskBytes })).rejects.toThrow(/EINVAL/);
+    }
+  });
+
+  it("names the failing call and its path, and enters the working directory as the job's user", async () => {
+    const missing = await launch({ ...spec(["/bin/true"]), workdir: "/work/missing" }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ call: "chdir", path: "/work/missing", errno: "ENOENT", isWorkdirFailure: true });
+    expect(String(missing)).toContain("launcher: chdir /work/missing: ENOENT");
+    // A world-readable directory inside a 0700 one: root could enter it, the job's user cannot.
+    const secret = await mkdtemp("/var/tmp/jobworker-test-secret-");
+    try {
+      await mkdir(join(secret, "sub"), { mode: 0o755 });
+      const exposed = [{ path: secret, writable: false }];
+      const denied = await launch({ ...spec(["/bin/true"]), exposed, workdir: join(secret, "sub") }).catch(
+        (e: unknown) => e,
+      );
+      expect(denied).toMatchObject({ call: "chdir", errno: "EACCES", isWorkdirFailure: true });
+    } finally {
+      await rm(secret, { recursive: true });
+    }
   });
 });
 
@@ -91,23 +118,24 @@ describe.skipIf(needsRoot)("the launcher service (needs root)", () => {
   let stateDir: string;
   const specFor = async (name: string, argv: string[]): Promise<LaunchSpec> => {
     const jobDir = join(stateDir, "jobs", name);
-    const workDir = join(stateDir, "work", name);
     await mkdir(jobDir, { recursive: true });
-    await mkdir(workDir, { recursive: true });
-    await chown(workDir, UID, UID);
     return {
       jobDir,
       logPath: join(jobDir, "output.log"),
       executable: argv[0] ?? "",
       argv,
       env: { PATH: "/usr/bin:/bin", NAME: name },
-      workdir: workDir,
-      privateDir: workDir,
+      workdir: "/work",
+      privateDir: "/work",
       hideDir: stateDir,
+      systemDirs: ["/usr", "/bin", "/lib", "/lib64", "/etc"],
+      exposed: [],
       hostname: `job-${name}`,
       uid: UID,
       gid: UID,
-      tmpSizeBytes: 2 ** 20,
+      diskBytes: 2 ** 20,
+      diskInodes: 1024,
+      outputLimitBytes: 2 ** 20,
       cgroup1Paths: [],
     };
   };

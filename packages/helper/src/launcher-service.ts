@@ -30,7 +30,7 @@ interface PendingLaunch {
 
 /**
  * Starts jobs through one long-lived `jobworker-launcher --serve` process,
- * which forks a launcher per job (protocol in launcher.c). Forking that small
+ * which forks a launcher per job (protocol in launcher/launcher.c). Forking that small
  * process is far cheaper than forking this one, and this event loop never
  * stops for a fork. The service is spawned on first use and again if it dies.
  */
@@ -108,7 +108,7 @@ export class LauncherService {
   }
 
   private onLine(line: string): void {
-    const [first, kind, a, b, c] = line.split(" ");
+    const [first, kind, a, b] = line.split(" ");
     if (first === "exited") {
       this.onLauncherExit(Number(kind));
       return;
@@ -125,8 +125,9 @@ export class LauncherService {
       const launcherExited = new Promise<boolean>((resolve) => this.exits.set(launcherPid, resolve));
       request.resolve({ initPid: Number(a), launcherPid, launcherExited });
     } else if (kind === "error") {
-      request.failure = new LaunchError(Number(a), Number(b));
-      const launcherPid = Number(c);
+      // "<id> error <errno> <launcher-pid> <call> <path>": the path may hold spaces.
+      request.failure = new LaunchError(Number(a), line.split(" ").slice(4).join(" "));
+      const launcherPid = Number(b);
       if (launcherPid > 0) this.requestOfPid.set(launcherPid, id);
       else {
         this.pending.delete(id); // the fork itself failed: nothing to wait for

@@ -38,7 +38,12 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
       summary: "Environment variable K=V (repeatable). The server's env is never passed.",
       multiple: true,
     }),
-    workdir: Flags.string({ char: "w", summary: "Working directory inside the job (default: its private dir)." }),
+    workdir: Flags.string({
+      char: "w",
+      summary: "Working directory inside the job (default: its private, writable /work).",
+      description:
+        "It must lie in the job's view (/work, /tmp, /run, /usr, /bin, /etc, /opt... or a path the server exposes) and be enterable by the job's user.",
+    }),
     cpu: Flags.string({ summary: "CPU limit: cores (0.5, 2) or millicores (500m).", helpGroup: "LIMITS" }),
     memory: Flags.string({ char: "m", summary: "Memory limit, no swap (256MiB, 1G).", helpGroup: "LIMITS" }),
     "io-read-bps": Flags.string({ summary: "Disk read bandwidth (10MB, 1GiB).", helpGroup: "LIMITS" }),
@@ -46,6 +51,10 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
     "io-read-iops": Flags.integer({ summary: "Disk read operations per second.", helpGroup: "LIMITS", min: 1 }),
     "io-write-iops": Flags.integer({ summary: "Disk write operations per second.", helpGroup: "LIMITS", min: 1 }),
     pids: Flags.integer({ summary: "Most processes and threads at once.", helpGroup: "LIMITS", min: 1 }),
+    disk: Flags.string({
+      summary: "Disk space for its writable dirs (memory-backed) and its output (1GiB).",
+      helpGroup: "LIMITS",
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -66,6 +75,7 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
         ioReadIops: flags["io-read-iops"] === undefined ? undefined : BigInt(flags["io-read-iops"]),
         ioWriteIops: flags["io-write-iops"] === undefined ? undefined : BigInt(flags["io-write-iops"]),
         maxPids: flags.pids,
+        diskBytes: flags.disk === undefined ? undefined : parseSize(flags.disk, "disk"),
       }),
       maxRuntime:
         flags["max-runtime"] === undefined ? undefined : durationOf(parseDuration(flags["max-runtime"], "max-runtime")),

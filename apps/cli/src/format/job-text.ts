@@ -93,6 +93,7 @@ export function jobStatus(job: Job): string {
     ["CPU limit", limits?.cpuMillicores !== undefined ? `${limits.cpuMillicores}m` : "none"],
     ["Memory limit", limits?.memoryBytes !== undefined ? formatBytes(limits.memoryBytes) : "none"],
     ["Pids limit", limits?.maxPids !== undefined ? String(limits.maxPids) : "none"],
+    ["Disk limit", limits?.diskBytes !== undefined ? formatBytes(limits.diskBytes) : "none"],
   );
   const io: string[] = [];
   if (limits?.ioReadBps !== undefined) io.push(`read ${formatBytes(limits.ioReadBps)}/s`);

@@ -16,12 +16,12 @@ describe.skipIf(needsRoot)("output streaming (needs root: jobs run isolated)", (
   let data: Buffer;
 
   beforeAll(async () => {
-    temp = await tempManager();
-    manager = temp.manager;
     dataDir = await testTempDir("jobworker-data-");
     data = randomBytes(SIZE);
     await writeFile(join(dataDir, "random.bin"), data, { mode: 0o644 });
     await chmod(dataDir, 0o755); // readable by the jobs' transient uids
+    temp = await tempManager({ exposedPaths: [{ path: dataDir, writable: false }] });
+    manager = temp.manager;
   });
 
   afterAll(async () => {

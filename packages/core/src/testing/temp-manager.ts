@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { Job, StartRequest } from "../job.js";
 import { JobManager } from "../job-manager.js";
 import type { JobManagerOptions } from "../options.js";
 
@@ -74,6 +75,19 @@ export async function openResources(): Promise<{ fds: number; watches: number }>
     watches += info.split("\n").filter((line) => line.startsWith("inotify wd:")).length;
   }
   return { fds, watches };
+}
+
+/** Runs a shell script as one of `owner`'s jobs and returns how it ended and what it printed. */
+export async function runScript(
+  manager: JobManager,
+  script: string,
+  options: Partial<StartRequest> = {},
+  owner = "alice",
+): Promise<{ job: Job; output: string }> {
+  const job = await manager.start(owner, { command: "/bin/sh", args: ["-c", script], ...options });
+  const ended = await manager.wait(job.id, { owner });
+  const output = (await collect(manager.openOutput(job.id, { owner }))).toString();
+  return { job: ended, output };
 }
 
 /** Collects a job's whole output. */

@@ -43,7 +43,11 @@ export type StartJobRequest = Message<"jobworker.v1.StartJobRequest"> & {
   env: { [key: string]: string };
 
   /**
-   * Working directory inside the job. Empty means the job's private, writable directory.
+   * Working directory inside the job, entered as the job's user. Empty means the
+   * job's private, writable /work. It must lie in the job's view: /work, /tmp, /run,
+   * the host's system dirs (/usr, /bin, /sbin, /lib*, /etc, /opt) or a path the
+   * server exposes; otherwise, or when the job's user cannot enter it, the request
+   * fails with INVALID_ARGUMENT.
    *
    * @generated from field: string working_directory = 4;
    */

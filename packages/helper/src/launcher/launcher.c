@@ -5,7 +5,8 @@
  *
  *   service            "--serve": one per server; forks a launcher per request
  *     `- launcher      one per job, own session; owns the init's pidfd; writes the exit record
- *          `- init     PID 1 of the new PID namespace; reaps, forwards signals
+ *          `- init     PID 1 of the new namespaces, as the job's uid with no capabilities;
+ *               |      reaps, forwards signals
  *               `- job the user's program, unprivileged and seccomp-filtered
  *
  * The server starts the service once instead of spawning a launcher per job:
@@ -18,31 +19,28 @@
  *             and its arguments, then exactly the job's environment
  *   replies   text lines, each one write(): "<id> forked <launcher-pid>" from the service,
  *             then "<id> started <init-host-pid> <launcher-pid>" or
- *             "<id> error <stage> <errno> <launcher-pid>" from the launcher, and
+ *             "<id> error <errno> <launcher-pid> <call> <path>" from the launcher, and
  *             "exited <launcher-pid> <status>" once the service has reaped it
  *   EOF       the caller is gone: the service exits; launchers and jobs run on
  *   <job-dir>/control      FIFO; the words "term" and "kill" ask for a stop
  *   <job-dir>/exit.json    written atomically once the init has been reaped
  *   <job-dir>/launcher.log the launcher's own diagnostics
+ *
+ * The other parts: filesystem.c builds the job's view, seccomp.c its filter.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/sched.h>
-#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -53,51 +51,65 @@
 #include <grp.h>
 #include <unistd.h>
 
-#define MAX_V1_CGROUPS 16
+#include "launcher.h"
+
 #define JOB_MAX_FDS 4096 /* the job's RLIMIT_NOFILE: the server's own limit is far higher */
 #define HANDSHAKE_FD 3 /* the service's socket to the caller */
 #define MAX_REQUEST_BYTES (64u << 20)
+#define WHAT_BYTES 240 /* "call path" of a failure: fits one atomic pipe write with its errno */
 
-/* Setup stages, reported with errno when one fails. launcher.ts names them. */
-enum stage {
-  STAGE_ARGS = 1, STAGE_FILES, STAGE_CLONE, STAGE_CGROUP_V1, STAGE_CGROUPNS,
-  STAGE_MOUNT, STAGE_HOSTNAME, STAGE_LOOPBACK, STAGE_FORK, STAGE_CREDENTIALS,
-  STAGE_SECCOMP, STAGE_EXEC,
+/* The inode flag that makes a file append-only (linux/fs.h clashes with sys/mount.h). */
+#define APPEND_ONLY_FLAG 0x00000020
+#define GET_INODE_FLAGS _IOR('f', 1, long)
+#define SET_INODE_FLAGS _IOW('f', 2, long)
+
+struct failure {
+  int32_t err;
+  char what[WHAT_BYTES];
 };
-
-struct options {
-  const char *job_dir, *log_path, *hostname, *workdir, *private_dir, *hide_dir;
-  const char *cgroup2, *cgroup1[MAX_V1_CGROUPS];
-  int cgroup1_count;
-  uid_t uid;
-  gid_t gid;
-  unsigned long tmp_size;
-  char **argv;
-};
-
-struct failure { int32_t stage, err; };
 
 static int failure_fd = -1; /* close-on-exec pipe: setup and exec failures */
 static uint32_t request_id;  /* the caller's id for the job this launcher starts */
 static char *role_arg;       /* the service's argv[1]: relabelled "job" in each launcher, for ps */
 
-/* Reports a failed setup stage to the outer launcher and ends this process. */
-static void fail(enum stage stage) {
-  struct failure f = { stage, errno };
+/* "call path" on one line: a path can hold any byte but NUL, and the reply is a text line. */
+static void describe(char *out, size_t size, const char *call, const char *path) {
+  snprintf(out, size, "%s %s", call, path ? path : "-");
+  for (char *c = out; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+}
+
+_Noreturn void fail(const char *call, const char *path) {
+  struct failure f = { .err = errno };
+  describe(f.what, sizeof f.what, call, path);
   if (write(failure_fd, &f, sizeof f) < 0) _exit(126);
   _exit(127);
 }
 
-#define CHECK(call, stage) do { if ((call) < 0) fail(stage); } while (0)
+/* A decimal number in [min, max], all of the text and nothing else: no sign, no space, no overflow. */
+static int parse_number(const char *text, unsigned long long min, unsigned long long max, unsigned long long *out) {
+  if (text[0] < '0' || text[0] > '9') return -1;
+  char *end;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value < min || value > max) return -1;
+  *out = value;
+  return 0;
+}
 
+/* Every option is required except the cgroups, --hide, the system dirs and the exposed paths. */
 static int parse_options(int argc, char **argv, struct options *o) {
+  unsigned long long uid = 0, gid = 0;
   memset(o, 0, sizeof *o);
-  o->tmp_size = 64UL << 20;
   for (int i = 1; i < argc; i++) {
     const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(flag, "--") == 0) { o->argv = &argv[i + 1]; break; }
+    if (strcmp(flag, "--") == 0) {
+      o->argv = &argv[i + 1];
+      break;
+    }
     if (value == NULL) return -1;
     i++;
+    int bad = 0;
     if (strcmp(flag, "--job-dir") == 0) o->job_dir = value;
     else if (strcmp(flag, "--log") == 0) o->log_path = value;
     else if (strcmp(flag, "--hostname") == 0) o->hostname = value;
@@ -107,128 +119,104 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(flag, "--cgroup2") == 0) o->cgroup2 = value;
     else if (strcmp(flag, "--cgroup1") == 0 && o->cgroup1_count < MAX_V1_CGROUPS)
       o->cgroup1[o->cgroup1_count++] = value;
-    else if (strcmp(flag, "--uid") == 0) o->uid = (uid_t)strtoul(value, NULL, 10);
-    else if (strcmp(flag, "--gid") == 0) o->gid = (gid_t)strtoul(value, NULL, 10);
-    else if (strcmp(flag, "--tmp-size") == 0) o->tmp_size = strtoul(value, NULL, 10);
+    else if (strcmp(flag, "--system") == 0 && o->system_dir_count < MAX_SYSTEM_DIRS && value[0] == '/')
+      o->system_dirs[o->system_dir_count++] = value;
+    else if ((strcmp(flag, "--expose-ro") == 0 || strcmp(flag, "--expose-rw") == 0) &&
+             o->exposed_count < MAX_EXPOSED && value[0] == '/')
+      o->exposed[o->exposed_count++] = (struct exposed_path){ value, flag[9] == 'r' && flag[10] == 'w' };
+    /* Ids 0 (root) and 2^32-1 ((uid_t)-1, which makes setresuid a no-op) are never a job's. */
+    else if (strcmp(flag, "--uid") == 0) bad = parse_number(value, 1, UINT32_MAX - 1, &uid);
+    else if (strcmp(flag, "--gid") == 0) bad = parse_number(value, 1, UINT32_MAX - 1, &gid);
+    else if (strcmp(flag, "--disk-bytes") == 0) bad = parse_number(value, 4096, 1ULL << 50, &o->disk_bytes);
+    else if (strcmp(flag, "--disk-inodes") == 0) bad = parse_number(value, 64, 1ULL << 32, &o->disk_inodes);
+    else if (strcmp(flag, "--output-limit") == 0) bad = parse_number(value, 1, 1ULL << 62, &o->output_limit);
     else return -1;
+    if (bad) return -1;
   }
-  if (!o->argv || !o->argv[0] || o->argv[0][0] != '/' || !o->job_dir || !o->log_path ||
-      !o->hostname || !o->workdir || o->uid == 0 || o->gid == 0)
+  o->uid = (uid_t)uid;
+  o->gid = (gid_t)gid;
+  if (!o->argv || !o->argv[0] || o->argv[0][0] != '/' || !o->job_dir || !o->log_path || !o->hostname ||
+      !o->workdir || o->workdir[0] != '/' || !o->private_dir || o->private_dir[0] != '/' || uid == 0 ||
+      gid == 0 || o->disk_bytes == 0 || o->disk_inodes == 0 || o->output_limit == 0)
     return -1;
   return 0;
-}
-
-/* Default seccomp deny list: syscalls a job never needs that widen the kernel's attack surface. */
-static int install_seccomp(void) {
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
-  struct sock_filter filter[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    /* x32 syscalls alias the x86_64 ones with a high bit: refuse them all. */
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-    /* clone3 passes flags in memory the filter cannot read; ENOSYS makes libc fall back to clone. */
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-    /* clone: refuse any namespace flag (CLONE_NEWUSER above all); other syscalls skip ahead. */
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
-             CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    DENY(SYS_unshare), DENY(SYS_setns), DENY(SYS_mount), DENY(SYS_umount2),
-    DENY(SYS_pivot_root), DENY(SYS_open_tree), DENY(SYS_move_mount), DENY(SYS_fsopen),
-    DENY(SYS_fsconfig), DENY(SYS_fsmount), DENY(SYS_fspick), DENY(SYS_mount_setattr),
-    DENY(SYS_keyctl), DENY(SYS_add_key), DENY(SYS_request_key), DENY(SYS_bpf),
-    DENY(SYS_perf_event_open), DENY(SYS_init_module), DENY(SYS_finit_module),
-    DENY(SYS_delete_module), DENY(SYS_kexec_load), DENY(SYS_kexec_file_load),
-    DENY(SYS_reboot), DENY(SYS_swapon), DENY(SYS_swapoff), DENY(SYS_ptrace),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-#undef DENY
-  struct sock_fprog prog = { .len = sizeof filter / sizeof filter[0], .filter = filter };
-  return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
-}
-
-/* Makes the host read-only, hides the state dir, and mounts the job's own /tmp, /proc, /sys. */
-static void setup_mounts(const struct options *o) {
-  struct mount_attr private_ro = { .attr_set = MOUNT_ATTR_RDONLY, .propagation = MS_PRIVATE };
-  int private_fd = -1;
-  if (o->private_dir)
-    CHECK(private_fd = open_tree(AT_FDCWD, o->private_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
-          STAGE_MOUNT);
-  CHECK(mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &private_ro, sizeof private_ro), STAGE_MOUNT);
-  if (o->hide_dir) {
-    struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-    CHECK(mount("jobworker", o->hide_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                "mode=0755,size=64k"), STAGE_MOUNT);
-    if (private_fd >= 0) {
-      char path[4096];
-      /* The private dir keeps its host path: recreate the directories leading to it. */
-      for (size_t i = strlen(o->hide_dir) + 1; i <= strlen(o->private_dir); i++) {
-        if (o->private_dir[i] != '/' && o->private_dir[i] != '\0') continue;
-        snprintf(path, sizeof path, "%.*s", (int)i, o->private_dir);
-        if (mkdir(path, 0755) < 0 && errno != EEXIST) fail(STAGE_MOUNT);
-      }
-      CHECK(move_mount(private_fd, "", AT_FDCWD, o->private_dir, MOVE_MOUNT_F_EMPTY_PATH),
-            STAGE_MOUNT);
-    }
-    CHECK(mount_setattr(AT_FDCWD, o->hide_dir, 0, &ro, sizeof ro), STAGE_MOUNT);
-  }
-  char tmp_options[64];
-  snprintf(tmp_options, sizeof tmp_options, "mode=1777,size=%lu", o->tmp_size);
-  CHECK(mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_options), STAGE_MOUNT);
-  CHECK(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), STAGE_MOUNT);
-  unsigned long sys_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  CHECK(mount("sysfs", "/sys", "sysfs", sys_flags, NULL), STAGE_MOUNT);
-  /* In the cgroup namespace, a fresh cgroup2 mount shows only the job's own cgroup. */
-  CHECK(mount("cgroup2", "/sys/fs/cgroup", "cgroup2", sys_flags, NULL), STAGE_MOUNT);
 }
 
 static void bring_up_loopback(void) {
   struct ifreq ifr = { 0 };
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  CHECK(sock, STAGE_LOOPBACK);
+  CHECK(sock, "socket", "AF_INET");
   strcpy(ifr.ifr_name, "lo");
-  CHECK(ioctl(sock, SIOCGIFFLAGS, &ifr), STAGE_LOOPBACK);
+  CHECK(ioctl(sock, SIOCGIFFLAGS, &ifr), "ioctl(SIOCGIFFLAGS)", "lo");
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  CHECK(ioctl(sock, SIOCSIFFLAGS, &ifr), STAGE_LOOPBACK);
+  CHECK(ioctl(sock, SIOCSIFFLAGS, &ifr), "ioctl(SIOCSIFFLAGS)", "lo");
   close(sock);
 }
 
-/* Runs in the job's main process: drop every privilege, then exec the user's program. */
-static void exec_job(const struct options *o, int log_fd, const sigset_t *original_mask) {
-  CHECK(sigprocmask(SIG_SETMASK, original_mask, NULL), STAGE_CREDENTIALS);
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  CHECK(null_fd, STAGE_FILES);
-  CHECK(dup2(null_fd, 0), STAGE_FILES);
-  CHECK(dup2(log_fd, 1), STAGE_FILES);
-  CHECK(dup2(log_fd, 2), STAGE_FILES);
-  CHECK(chdir(o->workdir), STAGE_FILES);
-  struct rlimit fds = { JOB_MAX_FDS, JOB_MAX_FDS };
-  CHECK(setrlimit(RLIMIT_NOFILE, &fds), STAGE_CREDENTIALS);
-  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
-    CHECK(prctl(PR_CAPBSET_DROP, cap), STAGE_CREDENTIALS);
-  CHECK(setgroups(0, NULL), STAGE_CREDENTIALS);
-  CHECK(setresgid(o->gid, o->gid, o->gid), STAGE_CREDENTIALS);
-  CHECK(setresuid(o->uid, o->uid, o->uid), STAGE_CREDENTIALS);
-  CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), STAGE_CREDENTIALS);
-  /* Everything but 0-2 and the close-on-exec failure pipe goes before the user's code runs. */
-  CHECK(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), STAGE_FILES);
-  CHECK(install_seccomp(), STAGE_SECCOMP);
-  execve(o->argv[0], o->argv, environ);
-  fail(STAGE_EXEC);
+/* Closes every fd from 3 up but the (at most three) listed ones. */
+static void close_fds_except(int a, int b, int c) {
+  int keep[3] = { a, b, c };
+  for (int i = 0; i < 3; i++) /* sort the three */
+    for (int j = i + 1; j < 3; j++)
+      if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
+  unsigned int from = 3;
+  for (int i = 0; i < 3; i++) {
+    if (keep[i] < (int)from) continue;
+    if ((unsigned int)keep[i] > from) CHECK(close_range(from, (unsigned int)keep[i] - 1, 0), "close_range", "-");
+    from = (unsigned int)keep[i] + 1;
+  }
+  CHECK(close_range(from, ~0U, 0), "close_range", "-");
 }
 
-/* PID 1 of the job's namespace. Returns the main process's wait status through status_fd. */
-static void run_init(const struct options *o, int log_fd, int status_fd) {
+static void set_limit(int resource, unsigned long long value, const char *name) {
+  struct rlimit limit = { value, value };
+  CHECK(setrlimit(resource, &limit), "setrlimit", name);
+}
+
+/*
+ * The init keeps no privilege once the view is built: it becomes the job's
+ * uid with no capabilities, not dumpable (so the job can neither ptrace it nor
+ * open its /proc files), under the job's seccomp filter and rlimits, which the
+ * job inherits. A namespace's init gets no signal from inside it that it has
+ * not asked for, so the job cannot signal it to any effect either.
+ */
+static void drop_privileges(const struct options *o) {
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+    CHECK(prctl(PR_CAPBSET_DROP, cap), "prctl(PR_CAPBSET_DROP)", "-");
+  CHECK(setgroups(0, NULL), "setgroups", "-");
+  CHECK(setresgid(o->gid, o->gid, o->gid), "setresgid", "-");
+  CHECK(setresuid(o->uid, o->uid, o->uid), "setresuid", "-"); /* clears every capability */
+  CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)", "-");
+  CHECK(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)", "-");
+  /* A change of credentials clears the parent-death signal: set it again. */
+  CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl(PR_SET_PDEATHSIG)", "-");
+  set_limit(RLIMIT_NOFILE, JOB_MAX_FDS, "RLIMIT_NOFILE");
+  set_limit(RLIMIT_FSIZE, o->output_limit, "RLIMIT_FSIZE");
+  set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE"); /* a crash must not write a core file on the host's behalf */
+  CHECK(install_seccomp_filter(), "prctl(PR_SET_SECCOMP)", "-");
+}
+
+/* Runs in the job's main process: its files, its working directory (entered as its uid), exec. */
+static void exec_job(const struct options *o, int null_fd, int log_fd, const sigset_t *original_mask) {
+  CHECK(sigprocmask(SIG_SETMASK, original_mask, NULL), "sigprocmask", "-");
+  /* Past its output limit a write fails with EFBIG instead of killing the job; the server ends it. */
+  if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR) fail("signal", "SIGXFSZ");
+  CHECK(dup2(null_fd, 0), "dup2", "/dev/null");
+  CHECK(dup2(log_fd, 1), "dup2", "output");
+  CHECK(dup2(log_fd, 2), "dup2", "output");
+  CHECK(chdir(o->workdir), "chdir", o->workdir);
+  /* Everything but 0-2 and the close-on-exec failure pipe goes before the user's code runs. */
+  CHECK(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range", "-");
+  execve(o->argv[0], o->argv, environ);
+  fail("execve", o->argv[0]);
+}
+
+/* PID 1 of the job's namespaces. Returns the main process's wait status through status_fd. */
+static _Noreturn void run_init(const struct options *o, int log_fd, int status_fd) {
   /* If the outer launcher dies, so does the job: nobody would be left to record its end. */
-  CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL), STAGE_FORK);
-  close(HANDSHAKE_FD);
+  CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl(PR_SET_PDEATHSIG)", "-");
+  /* The launcher's files (handshake socket, control FIFO, exit record, cgroup) are not the init's. */
+  close_fds_except(failure_fd, status_fd, log_fd);
   /*
    * Join the v1 hierarchies through "tasks", not "cgroup.procs": this process is
    * single-threaded, so moving the calling thread moves all of it, and the kernel
@@ -239,14 +227,18 @@ static void run_init(const struct options *o, int log_fd, int status_fd) {
     char path[4096];
     snprintf(path, sizeof path, "%s/tasks", o->cgroup1[i]);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    CHECK(fd, STAGE_CGROUP_V1);
-    CHECK(write(fd, "0", 1), STAGE_CGROUP_V1);
+    CHECK(fd, "open", path);
+    CHECK(write(fd, "0", 1), "write", path);
     close(fd);
   }
-  CHECK(unshare(CLONE_NEWCGROUP), STAGE_CGROUPNS);
-  setup_mounts(o);
-  CHECK(sethostname(o->hostname, strlen(o->hostname)), STAGE_HOSTNAME);
+  CHECK(unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)", "-");
+  build_filesystem_view(o);
+  CHECK(sethostname(o->hostname, strlen(o->hostname)), "sethostname", o->hostname);
   bring_up_loopback();
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  CHECK(null_fd, "open", "/dev/null");
+  for (int fd = 0; fd <= 2; fd++) CHECK(dup2(null_fd, fd), "dup2", "/dev/null"); /* the launcher's log was fd 2 */
+  drop_privileges(o);
 
   /* Block the signals we handle so none is lost between fork and sigwaitinfo. */
   sigset_t handled, original;
@@ -254,18 +246,22 @@ static void run_init(const struct options *o, int log_fd, int status_fd) {
   sigemptyset(&handled);
   sigaddset(&handled, SIGCHLD);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&handled, forwarded[i]);
-  CHECK(sigprocmask(SIG_BLOCK, &handled, &original), STAGE_FORK);
+  CHECK(sigprocmask(SIG_BLOCK, &handled, &original), "sigprocmask", "-");
 
   pid_t job = fork();
-  CHECK(job, STAGE_FORK);
-  if (job == 0) exec_job(o, log_fd, &original);
+  CHECK(job, "fork", "-");
+  if (job == 0) exec_job(o, null_fd, log_fd, &original);
   close(failure_fd);
   close(log_fd);
+  close(null_fd);
 
   for (;;) {
     siginfo_t info;
     if (sigwaitinfo(&handled, &info) < 0) continue;
-    if (info.si_signo != SIGCHLD) { kill(job, info.si_signo); continue; }
+    if (info.si_signo != SIGCHLD) {
+      kill(job, info.si_signo);
+      continue;
+    }
     int status;
     pid_t reaped;
     while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -276,6 +272,18 @@ static void run_init(const struct options *o, int log_fd, int status_fd) {
       _exit(0);
     }
   }
+}
+
+/*
+ * Sets or clears the output's append-only inode flag. Set, the job can only
+ * add bytes: it can neither clear O_APPEND, nor truncate, nor open the file
+ * for writing anew, so what readers were sent stays what is on disk.
+ */
+static int set_append_only(int fd, int on) {
+  int flags;
+  if (ioctl(fd, GET_INODE_FLAGS, &flags) < 0) return -1;
+  flags = on ? flags | APPEND_ONLY_FLAG : flags & ~APPEND_ONLY_FLAG;
+  return ioctl(fd, SET_INODE_FLAGS, &flags);
 }
 
 #define EXIT_RECORD_BYTES 128
@@ -313,11 +321,19 @@ static int write_exit_record(int fd, const char *job_dir, int have_status, int s
   return ok ? rename(tmp, final) : -1;
 }
 
-/* Obeys "term" and "kill" on the control FIFO until the init exits; returns its report. */
-static void supervise(int pidfd, int control_fd, int status_fd, int record_fd, const char *job_dir) {
+/*
+ * Obeys "term" and "kill" on the control FIFO until the init exits, then makes
+ * the output an ordinary file again (no process of the job is left to write
+ * it) and writes the exit record.
+ */
+static void supervise(int pidfd, int control_fd, int status_fd, int record_fd, int log_fd, const char *job_dir) {
   struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = control_fd, .events = POLLIN } };
   while (!(fds[0].revents & POLLIN)) {
-    if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; perror("launcher: poll"); break; }
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      perror("launcher: poll");
+      break;
+    }
     if (fds[1].revents & POLLIN) {
       char word[64];
       ssize_t n = read(control_fd, word, sizeof word - 1);
@@ -332,6 +348,7 @@ static void supervise(int pidfd, int control_fd, int status_fd, int record_fd, c
   if (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0) perror("launcher: waitid");
   int32_t status = 0;
   int have_status = read(status_fd, &status, sizeof status) == sizeof status;
+  if (set_append_only(log_fd, 0) < 0) perror("launcher: clearing the output's append-only flag");
   if (write_exit_record(record_fd, job_dir, have_status, status) < 0) {
     perror("launcher: writing exit record");
     exit(1);
@@ -339,26 +356,42 @@ static void supervise(int pidfd, int control_fd, int status_fd, int record_fd, c
 }
 
 /* Answers the caller's request, in one write so lines of concurrent launchers never interleave. */
-static void handshake(const char *outcome) {
-  char line[160];
-  int len = snprintf(line, sizeof line, "%u %s %d\n", request_id, outcome, (int)getpid());
-  if (write(HANDSHAKE_FD, line, (size_t)len) < 0) perror("launcher: handshake");
+static void reply(const char *line, int length) {
+  if (write(HANDSHAKE_FD, line, (size_t)length) < 0) perror("launcher: handshake");
   close(HANDSHAKE_FD);
+}
+
+static void reply_started(long init) {
+  char line[96];
+  reply(line, snprintf(line, sizeof line, "%u started %ld %d\n", request_id, init, (int)getpid()));
+}
+
+static void reply_error(int err, const char *what) {
+  char line[WHAT_BYTES + 64];
+  int length = snprintf(line, sizeof line, "%u error %d %d %s\n", request_id, err, (int)getpid(), what);
+  reply(line, length < (int)sizeof line ? length : (int)sizeof line - 1);
+}
+
+/* Reports a failed call of the launcher itself (before the init exists); returns its exit code. */
+static int refuse(const char *call, const char *path) {
+  char what[WHAT_BYTES];
+  int err = errno;
+  describe(what, sizeof what, call, path);
+  reply_error(err, what);
+  return 1;
 }
 
 /* One job, in a process forked by the service: set up, clone the init, report, supervise. */
 static int launch_job(int argc, char **argv) {
   struct options o;
-  char line[128];
   if (parse_options(argc, argv, &o) < 0) {
-    snprintf(line, sizeof line, "error %d %d", STAGE_ARGS, EINVAL);
-    handshake(line);
-    return 2;
+    errno = EINVAL;
+    return refuse("parse", "arguments");
   }
   /* Diagnostics go to the job dir: the launcher outlives the server and its stderr. */
-  char log_path[4096];
-  snprintf(log_path, sizeof log_path, "%s/launcher.log", o.job_dir);
-  int diagnostics = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/launcher.log", o.job_dir);
+  int diagnostics = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (diagnostics < 0) diagnostics = open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (diagnostics >= 0) {
     dup2(diagnostics, 2);
@@ -367,19 +400,17 @@ static int launch_job(int argc, char **argv) {
   /* Own session: the job outlives the server, and no terminal signal reaches it from there. */
   setsid();
 
-  char control_path[4096];
-  snprintf(control_path, sizeof control_path, "%s/control", o.job_dir);
   int failure_pipe[2], status_pipe[2], control_fd, log_fd, record_fd, cgroup_fd = -1;
-  if (pipe2(failure_pipe, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0 ||
-      (mkfifo(control_path, 0600) < 0 && errno != EEXIST) ||
-      (control_fd = open(control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0 ||
-      (log_fd = open(o.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-      (record_fd = reserve_exit_record(o.job_dir)) < 0 ||
-      (o.cgroup2 && (cgroup_fd = open(o.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)) {
-    snprintf(line, sizeof line, "error %d %d", STAGE_FILES, errno);
-    handshake(line);
-    return 1;
-  }
+  if (pipe2(failure_pipe, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) return refuse("pipe2", "-");
+  snprintf(path, sizeof path, "%s/control", o.job_dir);
+  if (mkfifo(path, 0600) < 0 && errno != EEXIST) return refuse("mkfifo", path);
+  if ((control_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) return refuse("open", path);
+  if ((record_fd = reserve_exit_record(o.job_dir)) < 0) return refuse("reserve", "exit.json.tmp");
+  if (o.cgroup2 && (cgroup_fd = open(o.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return refuse("open", o.cgroup2);
+  if ((log_fd = open(o.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+    return refuse("open", o.log_path);
+  if (set_append_only(log_fd, 1) < 0) return refuse("ioctl(FS_IOC_SETFLAGS)", o.log_path);
 
   int pidfd = -1;
   struct clone_args args = {
@@ -392,18 +423,16 @@ static int launch_job(int argc, char **argv) {
   long init = syscall(SYS_clone3, &args, sizeof args);
   if (init == 0) {
     failure_fd = failure_pipe[1];
-    close(failure_pipe[0]);
-    close(status_pipe[0]);
     run_init(&o, log_fd, status_pipe[1]);
   }
   if (init < 0) {
-    snprintf(line, sizeof line, "error %d %d", STAGE_CLONE, errno);
-    handshake(line);
-    return 1;
+    int err = errno;
+    set_append_only(log_fd, 0);
+    errno = err;
+    return refuse("clone3", "-");
   }
   close(failure_pipe[1]);
   close(status_pipe[1]);
-  close(log_fd);
   /* Ignored only here, after the clone: an ignored signal would stay ignored across the job's exec. */
   signal(SIGPIPE, SIG_IGN);
 
@@ -411,12 +440,15 @@ static int launch_job(int argc, char **argv) {
   struct failure f;
   ssize_t n;
   while ((n = read(failure_pipe[0], &f, sizeof f)) < 0 && errno == EINTR) {}
-  if (n == sizeof f) snprintf(line, sizeof line, "error %d %d", f.stage, f.err);
-  else snprintf(line, sizeof line, "started %ld", init);
-  handshake(line);
+  if (n == sizeof f) {
+    f.what[sizeof f.what - 1] = '\0';
+    reply_error(f.err, f.what);
+  } else {
+    reply_started(init);
+  }
   close(failure_pipe[0]);
 
-  supervise(pidfd, control_fd, status_pipe[0], record_fd, o.job_dir);
+  supervise(pidfd, control_fd, status_pipe[0], record_fd, log_fd, o.job_dir);
   return 0;
 }
 
@@ -470,7 +502,7 @@ static void start_launcher(const char *request, uint32_t size, const sigset_t *o
   }
   /* "forked" lets the caller tell a launcher that died before answering from one still busy. */
   char line[64];
-  int len = pid < 0 ? snprintf(line, sizeof line, "%u error %d %d 0\n", id, STAGE_FORK, errno)
+  int len = pid < 0 ? snprintf(line, sizeof line, "%u error %d 0 fork -\n", id, errno)
                     : snprintf(line, sizeof line, "%u forked %d\n", id, (int)pid);
   if (write(HANDSHAKE_FD, line, (size_t)len) < 0) perror("launcher service: reply");
   free(strings);
