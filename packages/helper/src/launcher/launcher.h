@@ -1,9 +1,15 @@
-/* Declarations shared by the launcher's parts: launcher.c (protocol, launch,
- * init, supervision), filesystem.c (the job's view) and seccomp.c (its filter). */
+/* Declarations shared by the launcher's parts: service.c (the service, main),
+ * launcher.c (one job's launcher), init.c (the job's init and main process),
+ * filesystem.c (the job's view) and seccomp.c (its syscall filter). */
 #ifndef JOBWORKER_LAUNCHER_H
 #define JOBWORKER_LAUNCHER_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#define HANDSHAKE_FD 3   /* the service's socket to the caller, inherited by each launcher */
+#define WHAT_BYTES 240   /* "call path" of a failure: fits one atomic pipe write with its errno */
 
 #define MAX_V1_CGROUPS 16
 #define MAX_EXPOSED 64
@@ -32,6 +38,24 @@ struct options {
   unsigned long long output_limit;
   char **argv;
 };
+
+/* What the init or the job sends the launcher when a call fails: errno and "call path". */
+struct failure {
+  int32_t err;
+  char what[WHAT_BYTES];
+};
+
+/* service.c hands each launcher its request's id; replies carry it. */
+extern uint32_t request_id;
+
+/* launcher.c: starts one job from its options; returns the launcher's exit code. */
+int launch_job(int argc, char **argv);
+
+/* init.c: runs as the job's init in its new namespaces; never returns. */
+_Noreturn void run_init(const struct options *o, int failure_pipe, int log_fd, int status_fd);
+
+/* "call path" on one line, with control characters replaced: a path can hold any byte but NUL. */
+void describe_call(char *out, size_t size, const char *call, const char *path);
 
 /*
  * Reports a failed call, named with the path it acted on ("mount_setattr /usr"),
