@@ -39,6 +39,11 @@ describe("server configuration", () => {
 
   it.each([
     [["--max-jobs", "many"], /--max-jobs must be a non-negative integer, got "many"/],
+    [["--max-jobs", ""], /--max-jobs must be a non-negative integer, got ""/],
+    [["--job-uid-first", "0x10"], /--job-uid-first must be a non-negative integer, got "0x10"/],
+    [["--max-disk-bytes", "1e9"], /--max-disk-bytes must be a non-negative integer, got "1e9"/],
+    [["--job-uid-count", " 12"], /--job-uid-count must be a non-negative integer, got " 12"/],
+    [["--default-disk-bytes=-1"], /--default-disk-bytes must be a non-negative integer, got "-1"/],
     [["--no-such-flag"], /Unknown option '--no-such-flag'/],
   ])("refuses %j with a clear error", (argv, message) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);

@@ -290,8 +290,9 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
   }
 }
 
+/** Decimal digits only: Number() would also take "", " 12 ", "0x10" and "1e3". */
 function toInteger(flag: string, raw: string | number): number {
-  const value = typeof raw === "number" ? raw : Number(raw);
+  const value = typeof raw === "number" ? raw : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new ConfigError(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   }
