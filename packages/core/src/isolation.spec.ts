@@ -93,8 +93,28 @@ describe.skipIf(needsRoot)("isolation on the real kernel (needs root: namespaces
     const optional = ["lib32", "libx32", "lib64"];
     // The exposed directory's parents exist (empty but for the way to it): /var/tmp here, /mnt in the VM.
     const exposedTop = diskDir.split("/")[1] ?? "";
-    const expected = ["bin", "dev", "etc", "lib", "opt", "proc", "run", "sbin", "sys", "tmp", "usr", "work", exposedTop];
-    expect(root?.trim().split(" ").filter((name) => !optional.includes(name)).sort()).toEqual(expected.sort());
+    const expected = [
+      "bin",
+      "dev",
+      "etc",
+      "lib",
+      "opt",
+      "proc",
+      "run",
+      "sbin",
+      "sys",
+      "tmp",
+      "usr",
+      "work",
+      exposedTop,
+    ];
+    expect(
+      root
+        ?.trim()
+        .split(" ")
+        .filter((name) => !optional.includes(name))
+        .sort(),
+    ).toEqual(expected.sort());
     expect(beside).toBe(basename(diskDir));
   });
 

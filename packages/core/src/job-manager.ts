@@ -1,46 +1,53 @@
 import { randomUUID } from "node:crypto";
-import { statSync, watch } from "node:fs";
-import { stat } from "node:fs/promises";
+import { statfs } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type ExitRecord, LaunchError, LauncherService, readExitRecord } from "@jobworker/helper";
-import { wholeDiskOf } from "./cgroups/block-device.js";
+import { LauncherService } from "@jobworker/helper";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
-import { resolveCommand } from "./command.js";
 import { failedPrecondition, invalidArgument, JobError, notFound } from "./errors.js";
 import { inScope, type Job, type JobScope, type StartRequest } from "./job.js";
-import { isActive, type JobState, type StopCause } from "./job-state.js";
-import { jobEnvironment } from "./lifecycle/job-environment.js";
-import { decideOutcome } from "./lifecycle/outcome.js";
-import { isSameProcessAlive, processStartTime } from "./lifecycle/process-identity.js";
-import { terminate } from "./lifecycle/terminate.js";
+import { isActive, type JobState } from "./job-state.js";
+import { launchJob } from "./lifecycle/launch.js";
+import { processStartTime } from "./lifecycle/process-identity.js";
 import { validateStartRequest } from "./lifecycle/validate.js";
-import { hasIoLimits, resolveLimits } from "./limits.js";
-import { ManagedJob } from "./managed-job.js";
+import { resolveLimits } from "./limits.js";
+import { ManagedJob, type TransitionListener } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { type OutputChunk, type ReadOutputOptions, readOutput } from "./output/log-reader.js";
-import { ALLOCATION_SLACK_BYTES, inodesFor, outputLimitFor } from "./sandbox/disk-space.js";
-import {
-  checkExposedPaths,
-  checkWorkingDirectory,
-  isInJobView,
-  JOB_WORK_DIR,
-  SYSTEM_DIRS,
-  workingDirectoryRefused,
-} from "./sandbox/filesystem-view.js";
+import { assertActiveQuota, type OwnerQuota, StartRateLimiter } from "./quota.js";
+import { recoverJobs } from "./recovery.js";
+import { expiredJobs } from "./retention.js";
+import { checkExposedPaths, checkWorkingDirectory, JOB_WORK_DIR } from "./sandbox/filesystem-view.js";
 import { checkUidRange } from "./sandbox/uid-range.js";
 import { StateStore } from "./state-store.js";
+import { JobSupervisor } from "./supervision/supervisor.js";
 import { UidPool } from "./uid-pool.js";
 
 /** Longest max runtime a timer can hold (about 24.8 days). */
 const MAX_RUNTIME_LIMIT_MS = 2 ** 31 - 1;
+/** How often expired jobs are looked for. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** One page of `list`: the jobs, and the token of the next page when there is one. */
+export interface JobPage {
+  jobs: Job[];
+  nextPageToken?: string;
+}
 
 /**
  * Runs, stops, waits for, lists and streams isolated jobs. Every method takes
  * the caller's scope: a job outside it is `not_found`, exactly like a missing one.
  * Jobs outlive the manager: a new manager on the same state dir re-adopts them.
+ *
+ * The policies live in their own modules: launching (lifecycle/launch.ts),
+ * supervision and recording the end (supervision/), recovery after a restart
+ * (recovery.ts), quotas (quota.ts), retention (retention.ts).
  */
 export class JobManager {
   private readonly jobs = new Map<string, ManagedJob>();
+  private readonly listeners = new Set<TransitionListener>();
+  private readonly startRate = new StartRateLimiter();
+  private readonly supervisor: JobSupervisor;
+  private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
   private constructor(
@@ -49,8 +56,22 @@ export class JobManager {
     private readonly cgroups: CgroupRoot,
     private readonly uids: UidPool,
     private readonly launcher: LauncherService,
+    private readonly maxOutputBytesTotal: number,
     private readonly onWarning: (message: string) => void,
-  ) {}
+  ) {
+    this.supervisor = new JobSupervisor({
+      options,
+      store,
+      cgroups,
+      onEnded: (job) => {
+        this.uids.release(job.record.uid);
+        this.pruneEnded(job.record.owner);
+      },
+      onWarning,
+    });
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
 
   /** Opens the state dir, re-adopts jobs still running, and removes cgroups a crashed run left behind. */
   static async open(
@@ -63,26 +84,43 @@ export class JobManager {
     const store = await StateStore.open(resolved.stateDir);
     const cgroups = await CgroupRoot.open(resolved.cgroupParent, resolved.cgroupLayout);
     const launcher = new LauncherService(onWarning);
-    const manager = new JobManager(resolved, store, cgroups, new UidPool(resolved.uidRange), launcher, onWarning);
-    await manager.recover();
+    const filesystem = await statfs(store.root);
+    const budget = resolved.maxOutputBytesTotal ?? Math.floor((filesystem.blocks * filesystem.bsize) / 2);
+    const manager = new JobManager(
+      resolved,
+      store,
+      cgroups,
+      new UidPool(resolved.uidRange),
+      launcher,
+      budget,
+      onWarning,
+    );
+    const records = await store.loadAll((id, error) => onWarning(`skipping job ${id}: ${error}`));
+    await recoverJobs(
+      {
+        cgroups,
+        supervisor: manager.supervisor,
+        register: (record) => manager.register(record),
+        onWarning,
+      },
+      records,
+    );
+    manager.sweep();
     return manager;
   }
 
-  /** Starts a job. Resolves once its program runs; rejects with a JobError when it cannot. */
-  async start(owner: string, request: StartRequest): Promise<Job> {
+  /**
+   * Starts a job. Resolves once its program runs; rejects with a JobError when
+   * it cannot. `quota` is the owner's (the default quota when absent).
+   */
+  async start(owner: string, request: StartRequest, { quota }: { quota?: OwnerQuota } = {}): Promise<Job> {
     this.assertOpen();
     validateStartRequest(request, MAX_RUNTIME_LIMIT_MS);
     if (request.workingDirectory) checkWorkingDirectory(request.workingDirectory, this.options.exposedPaths);
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
-    if (this.activeCount() >= this.options.maxConcurrentJobs) {
-      throw new JobError(
-        "resource_exhausted",
-        `the server already runs its maximum of ${this.options.maxConcurrentJobs} jobs`,
-      );
-    }
+    this.assertRoom(owner, quota ?? this.options.defaultQuota);
     const id = randomUUID();
-    const uid = this.uids.take();
-    const job = new ManagedJob({
+    const job = this.register({
       id,
       owner,
       command: request.command,
@@ -95,12 +133,17 @@ export class JobManager {
       oomKilled: false,
       createdAt: Date.now(),
       outputBytes: 0,
-      uid,
+      uid: this.uids.take(),
     });
-    // Registered before the first await, so the concurrency check above cannot be raced.
-    this.jobs.set(id, job);
     try {
-      await this.launchJob(job, request);
+      // Saved before the job runs: a crash from here on leaves a record that recovery settles.
+      await this.store.createJobDir(id);
+      this.store.saveSync(job.record);
+      const launched = await launchJob(this.launchContext, job, request);
+      const startTime = (await processStartTime(launched.launcherPid)) ?? "";
+      job.transition("running", { startedAt: Date.now(), launcher: { pid: launched.launcherPid, startTime } });
+      this.store.saveSync(job.record);
+      this.supervisor.superviseLaunched(job, launched);
     } catch (error) {
       await this.discardFailedStart(job);
       throw error;
@@ -115,39 +158,55 @@ export class JobManager {
 
   /** Jobs in scope, oldest first, optionally only those in one state or of one owner. */
   list(scope: JobScope, filter: { state?: JobState; owner?: string } = {}): Job[] {
-    return [...this.jobs.values()]
-      .filter((job) => inScope(job.record, scope))
-      .filter((job) => !filter.state || job.state === filter.state)
-      .filter((job) => !filter.owner || job.record.owner === filter.owner)
-      .map((job) => this.snapshot(job));
+    return this.matching(scope, filter).map((job) => this.snapshot(job));
   }
 
   /**
-   * Stops a job: SIGTERM, then after `graceMs` SIGKILL to its whole tree.
-   * Concurrent stops share one sequence and all return the final state.
+   * One page of `list`, oldest first. The token names the last job returned
+   * by its creation time and id, so a page never repeats or skips a job, even
+   * when jobs are added or deleted between pages (that job included).
+   */
+  listPage(
+    scope: JobScope,
+    filter: { state?: JobState; owner?: string },
+    page: { size: number; token?: string },
+  ): JobPage {
+    const jobs = this.matching(scope, filter);
+    let from = 0;
+    if (page.token) {
+      const after = parsePageToken(page.token);
+      from = jobs.findIndex((job) => compareJobs(job.record, after) > 0);
+      if (from < 0) from = jobs.length;
+    }
+    const slice = jobs.slice(from, from + page.size);
+    const last = slice[slice.length - 1];
+    return {
+      jobs: slice.map((job) => this.snapshot(job)),
+      nextPageToken: from + page.size < jobs.length && last ? `${last.record.createdAt}.${last.id}` : undefined,
+    };
+  }
+
+  /**
+   * Stops a job: SIGTERM, then after `graceMs` SIGKILL to its whole tree. A
+   * job already stopping takes the earlier of its two deadlines. Concurrent
+   * stops share one sequence and all return the final state.
    */
   async stop(id: string, scope: JobScope, { graceMs }: { graceMs?: number } = {}): Promise<Job> {
     const job = this.find(id, scope);
+    const grace = graceMs ?? this.options.defaultGraceMs;
+    if (!Number.isSafeInteger(grace) || grace < 0 || grace > this.options.maxGraceMs) {
+      throw invalidArgument(`grace must be between 0 and ${this.options.maxGraceMs} ms, got ${graceMs}`);
+    }
     if (job.state === "ended") throw failedPrecondition(`job ${id} has already ended`);
     if (job.state === "starting") throw failedPrecondition(`job ${id} is still starting; try again`);
-    await this.requestStop(job, "stopped", graceMs ?? this.options.defaultGraceMs);
+    await this.supervisor.requestStop(job, "stopped", grace);
     return this.snapshot(job);
   }
 
-  /** Resolves with the job once it has ended. Rejects with an AbortError when `signal` aborts first. */
+  /** Resolves with the job once it has ended. Rejects with the signal's reason when it aborts first. */
   async wait(id: string, scope: JobScope, signal?: AbortSignal): Promise<Job> {
     const job = this.find(id, scope);
-    if (job.state !== "ended") {
-      signal?.throwIfAborted();
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal?.reason);
-        signal?.addEventListener("abort", onAbort, { once: true });
-        void job.ended.then(() => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        });
-      });
-    }
+    await job.waitForEnd(signal);
     return this.snapshot(job);
   }
 
@@ -157,10 +216,10 @@ export class JobManager {
     if (options.fromOffset !== undefined && (!Number.isSafeInteger(options.fromOffset) || options.fromOffset < 0)) {
       throw invalidArgument(`offset must be a non-negative integer, got ${options.fromOffset}`);
     }
-    return readOutput(this.store.logPath(job.record.id), job.feed, options);
+    return readOutput(this.store.logPath(job.id), job.feed, options);
   }
 
-  /** Deletes an ended job: its record, output and work dir. */
+  /** Deletes an ended job: its record and output. */
   async delete(id: string, scope: JobScope): Promise<void> {
     const job = this.find(id, scope);
     if (job.state !== "ended") throw failedPrecondition(`job ${id} is still ${job.state}; stop it first`);
@@ -175,21 +234,31 @@ export class JobManager {
       jobs.map(async (job) => {
         await (job.state === "starting" || job.state === "ended"
           ? job.ended
-          : this.requestStop(job, "stopped", this.options.defaultGraceMs));
-        this.jobs.delete(job.record.id);
-        await this.store.remove(job.record.id);
+          : this.supervisor.requestStop(job, "stopped", this.options.defaultGraceMs));
+        this.jobs.delete(job.id);
+        await this.store.remove(job.id);
       }),
     );
     return jobs.length;
   }
 
+  /**
+   * Calls `listener` after every change of a job's state, with the job's
+   * record as it now is. Returns a function that unsubscribes.
+   */
+  subscribe(listener: TransitionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Stops watching. Running jobs keep running; a new manager on the same state dir re-adopts them. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.supervisor.close();
     for (const job of this.jobs.values()) {
       if (isActive(job.state)) {
-        job.watcher?.close();
-        clearTimeout(job.runtimeTimer);
+        job.releaseSupervision();
         job.feed.end();
       }
     }
@@ -201,201 +270,93 @@ export class JobManager {
     await this.cgroups.removeParent();
   }
 
-  private async launchJob(job: ManagedJob, request: StartRequest): Promise<void> {
-    const { id, uid, limits } = job.record;
-    const workdir = job.record.workingDirectory;
-    // IO limits apply to the disk the job's IO reaches: an exposed working directory's, else the state dir's.
-    const ioPath = this.options.exposedPaths.find(({ path }) => workdir === path || workdir.startsWith(`${path}/`))
-      ? workdir
-      : this.store.root;
-    // Independent set-up steps run concurrently: start latency is what CI users feel.
-    const [executable, disk] = await Promise.all([
-      resolveCommand(request.command),
-      hasIoLimits(limits) ? wholeDiskOf(ioPath) : undefined,
-      this.store.createJobDir(id),
-    ]);
-    if (hasIoLimits(limits) && !disk) {
-      throw invalidArgument(`IO limits need a block device, and none backs ${ioPath}`);
+  /** What the launch step needs of this manager. */
+  private get launchContext() {
+    return { options: this.options, store: this.store, cgroups: this.cgroups, launcher: this.launcher };
+  }
+
+  private register(record: Job): ManagedJob {
+    const job = new ManagedJob(record, (current, from) => {
+      for (const listener of this.listeners) listener(current, from);
+    });
+    this.jobs.set(record.id, job);
+    if (isActive(record.state)) this.uids.claim(record.uid);
+    return job;
+  }
+
+  /** Refuses a start the server, the owner's quota or the output budget has no room for. */
+  private assertRoom(owner: string, quota: OwnerQuota): void {
+    let active = 0;
+    let ownerActive = 0;
+    // Ended jobs' output, as recorded; a running job's output is bounded by its own disk limit.
+    let output = 0;
+    for (const job of this.jobs.values()) {
+      if (isActive(job.state)) {
+        active++;
+        if (job.record.owner === owner) ownerActive++;
+      } else {
+        output += job.record.outputBytes;
+      }
     }
-    const diskBytes = limits.diskBytes ?? this.options.defaultLimits.diskBytes ?? 2 ** 30;
-    if (!isInJobView(executable, this.options.exposedPaths)) {
-      throw invalidArgument(
-        `command ${executable} is outside the job's view; an operator can make its directory visible with --expose`,
+    if (active >= this.options.maxConcurrentJobs) {
+      throw new JobError(
+        "resource_exhausted",
+        `the server already runs its maximum of ${this.options.maxConcurrentJobs} jobs`,
       );
     }
-    job.record = { ...job.record, executable };
-    job.cgroup = await this.cgroups.create(id, limits, disk);
-    const launched = await this.launcher
-      .launch({
-        jobDir: this.store.jobDir(id),
-        logPath: this.store.logPath(id),
-        executable,
-        argv: [executable, ...job.record.args],
-        env: jobEnvironment(request.env, JOB_WORK_DIR),
-        workdir,
-        privateDir: JOB_WORK_DIR,
-        hideDir: this.store.root,
-        systemDirs: SYSTEM_DIRS,
-        exposed: this.options.exposedPaths,
-        hostname: `job-${id.slice(0, 8)}`,
-        uid,
-        gid: uid,
-        diskBytes,
-        diskInodes: inodesFor(diskBytes),
-        // One byte past the limit is allowed, so that output of exactly the limit is not mistaken for too much.
-        outputLimitBytes: this.outputLimit(job) + 1,
-        cgroup2Path: job.cgroup.unifiedPath,
-        cgroup1Paths: job.cgroup.v1Paths,
-      })
-      .catch((error: unknown) => {
-        throw launchFailure(error, executable, workdir);
-      });
-    const startTime = (await processStartTime(launched.launcherPid)) ?? "";
-    job.transition("running", { startedAt: Date.now(), launcher: { pid: launched.launcherPid, startTime } });
-    await this.store.save(job.record);
-    this.watchJob(job);
-    void launched.launcherExited.then((known) =>
-      known ? this.finishFromRecord(job, { launcherGone: true }) : this.followWithoutLauncher(job),
-    );
+    assertActiveQuota(owner, ownerActive, quota);
+    if (output >= this.maxOutputBytesTotal) {
+      throw new JobError(
+        "resource_exhausted",
+        `kept jobs hold ${output} bytes of output, the server's output budget of ${this.maxOutputBytesTotal}: delete ended jobs (runjob clean) and retry`,
+      );
+    }
+    this.startRate.take(owner, quota);
   }
 
   private async discardFailedStart(job: ManagedJob): Promise<void> {
-    this.jobs.delete(job.record.id);
+    this.jobs.delete(job.id);
     this.uids.release(job.record.uid);
     job.markEnded();
     await job.cgroup
       ?.kill()
       .then(() => job.cgroup?.remove())
       .catch((error) => this.onWarning(`removing cgroup of failed job: ${error}`));
-    await this.store.remove(job.record.id);
+    await this.store.remove(job.id);
   }
 
-  /** One directory watch per job: output growth for readers and the cap, and the exit record's arrival. */
-  private watchJob(job: ManagedJob): void {
-    // One size check at a time; an event during a check asks for one more, so the last write is always seen.
-    let checking = false;
-    let recheck = false;
-    const checkOutputSize = (): void => {
-      if (checking) {
-        recheck = true;
-        return;
-      }
-      checking = true;
-      recheck = false;
-      void stat(this.store.logPath(job.record.id))
-        .then((info) => {
-          if (job.state === "running" && this.isPastOutputLimit(job, info)) {
-            void this.requestStop(job, "output_limit", 0);
-          }
-        })
-        .catch(() => {}) // the job dir is gone: the job was deleted
-        .finally(() => {
-          checking = false;
-          if (recheck) checkOutputSize();
-        });
-    };
-    job.watcher = watch(this.store.jobDir(job.record.id), (_event, file) => {
-      if (file === "output.log") {
-        job.feed.notify();
-        if (job.state === "running") checkOutputSize();
-      } else if (file === "exit.json") {
-        void this.finishFromRecord(job, { launcherGone: false });
-      }
-    });
-    job.watcher.on("error", (error) => this.onWarning(`watch of job ${job.record.id} failed: ${error}`));
-    const { maxRuntimeMs, startedAt } = job.record;
-    if (maxRuntimeMs !== undefined && startedAt !== undefined) {
-      const remaining = Math.max(0, startedAt + maxRuntimeMs - Date.now());
-      job.runtimeTimer = setTimeout(
-        () => void this.requestStop(job, "timed_out", this.options.defaultGraceMs),
-        remaining,
-      );
-    }
+  /** Deletes ended jobs past the retention time, and each owner's oldest past its count. */
+  private sweep(): void {
+    this.startRate.prune();
+    const owners = new Set<string>();
+    for (const job of this.jobs.values()) owners.add(job.record.owner);
+    for (const owner of owners) this.pruneEnded(owner);
   }
 
-  private async requestStop(job: ManagedJob, cause: StopCause, graceMs: number): Promise<void> {
-    if (!job.stopping && job.state === "running") {
-      job.transition("stopping", { stopCause: cause });
-      job.stopping = this.store
-        .save(job.record)
-        .then(() => terminate(job, this.store.jobDir(job.record.id), graceMs))
-        .catch((error) => this.onWarning(`stopping job ${job.record.id} failed: ${error}`));
-    }
-    await job.ended;
-  }
-
-  /**
-   * Records the job's end once the launcher's exit record exists. Without a
-   * record, the job is lost only when its launcher is gone for sure.
-   */
-  private async finishFromRecord(job: ManagedJob, { launcherGone }: { launcherGone: boolean }): Promise<void> {
-    // A closed manager has handed its jobs over to the next one: it records nothing more.
-    if (this.closed || job.finishing || job.state === "ended") return;
-    const exit = await readExitRecord(this.store.jobDir(job.record.id));
-    if (!exit && !launcherGone) return;
-    job.finishing ??= this.finish(job, exit);
-    await job.finishing;
-  }
-
-  private async finish(job: ManagedJob, exit: ExitRecord | undefined): Promise<void> {
-    const cgroup = job.cgroup ?? this.cgroups.attach(job.record.id);
-    if (!exit) await cgroup.kill().catch(() => false);
-    const [oomKills, usage] = await Promise.all([cgroup.limits.oomKills(), cgroup.limits.usage()]).catch((error) => {
-      this.onWarning(`reading usage of job ${job.record.id} failed: ${error}`);
-      return [0, undefined] as const;
-    });
-    await cgroup.remove().catch((error) => this.onWarning(`removing cgroup of job ${job.record.id} failed: ${error}`));
-    const outputBytes = this.outputSize(job.record.id) ?? 0;
-    // A job can reach its output limit and end by itself (a write failed with EFBIG) before the stop lands.
-    const stopCause = job.record.stopCause ?? (outputBytes > this.outputLimit(job) ? "output_limit" : undefined);
-    const outcome = decideOutcome(exit, stopCause, oomKills);
-    job.transition("ended", { ...outcome, usage, outputBytes, endedAt: Date.now() });
-    this.uids.release(job.record.uid);
-    await this.store.save(job.record).catch((error) => this.onWarning(`saving job ${job.record.id} failed: ${error}`));
-    job.markEnded();
-  }
-
-  /** Loads every record, re-adopts running jobs, marks vanished ones lost, kills orphan cgroups. */
-  private async recover(): Promise<void> {
-    const records = await this.store.loadAll((id, error) => this.onWarning(`skipping job ${id}: ${error}`));
-    for (const record of records) {
-      const job = new ManagedJob(record);
-      this.jobs.set(record.id, job);
-      if (record.state === "ended") continue;
-      this.uids.claim(record.uid);
-      job.cgroup = this.cgroups.attach(record.id);
-      if (record.launcher && (await isSameProcessAlive(record.launcher))) {
-        this.watchJob(job); // before reading the record, so a record written in between is seen
-        this.followWithoutLauncher(job);
-        if (record.state === "stopping") {
-          job.stopping = terminate(job, this.store.jobDir(record.id), this.options.defaultGraceMs);
-        }
-      } else {
-        await this.finishFromRecord(job, { launcherGone: true });
-      }
-    }
-    for (const id of await this.cgroups.list()) {
-      if (this.jobs.get(id)?.state === "running" || this.jobs.get(id)?.state === "stopping") continue;
-      const orphan = this.cgroups.attach(id);
-      await orphan.kill();
-      await orphan.remove();
-      this.onWarning(`removed cgroup ${id}, left behind by an earlier run`);
-    }
-  }
-
-  /**
-   * Follows a running job whose launcher's exit nobody will report (re-adopted,
-   * or the launcher service stopped): the exit record's arrival (watchJob) or the
-   * cgroup emptying ends it, as lost if the launcher died without a record.
-   */
-  private followWithoutLauncher(job: ManagedJob): void {
+  private pruneEnded(owner: string): void {
     if (this.closed) return;
-    void this.finishFromRecord(job, { launcherGone: false });
-    void (job.cgroup ?? this.cgroups.attach(job.record.id)).waitEmpty().then(async () => {
-      const launcher = job.record.launcher;
-      const alive = launcher !== undefined && (await isSameProcessAlive(launcher));
-      await this.finishFromRecord(job, { launcherGone: !alive });
-    });
+    const ended = [...this.jobs.values()].filter((job) => job.state === "ended" && job.record.owner === owner);
+    const expired = expiredJobs(
+      ended.map((job) => job.record),
+      { retentionMs: this.options.retentionMs, maxEndedJobs: this.options.maxEndedJobsPerOwner },
+      Date.now(),
+    );
+    for (const id of expired) {
+      this.jobs.delete(id);
+      this.store.remove(id).catch((error) => this.onWarning(`deleting expired job ${id} failed: ${error}`));
+    }
+  }
+
+  /** Jobs in scope that pass the filter, oldest first (creation time, then id). */
+  private matching(scope: JobScope, filter: { state?: JobState; owner?: string }): ManagedJob[] {
+    return [...this.jobs.values()]
+      .filter(
+        (job) =>
+          inScope(job.record, scope) &&
+          (!filter.state || job.state === filter.state) &&
+          (!filter.owner || job.record.owner === filter.owner),
+      )
+      .sort((a, b) => compareJobs(a.record, b.record));
   }
 
   private find(id: string, scope: JobScope): ManagedJob {
@@ -404,36 +365,11 @@ export class JobManager {
     return job;
   }
 
-  private activeCount(): number {
-    let count = 0;
-    for (const job of this.jobs.values()) if (isActive(job.state)) count++;
-    return count;
-  }
-
   /** What callers get: the frozen record itself, with the output size brought up to date while it runs. */
   private snapshot(job: ManagedJob): Job {
     if (!isActive(job.state)) return job.record;
     // The log exists from the start; a failed stat only means "0 so far".
-    return { ...job.record, outputBytes: this.outputSize(job.record.id) ?? job.record.outputBytes };
-  }
-
-  /** Most bytes of output the job may write (its disk limit, within the server's output cap). */
-  private outputLimit(job: ManagedJob): number {
-    return outputLimitFor(job.record.limits.diskBytes, this.options.outputCapBytes);
-  }
-
-  /** Past the limit by its size, or by blocks allocated beyond its size. */
-  private isPastOutputLimit(job: ManagedJob, info: { size: number; blocks: number }): boolean {
-    const limit = this.outputLimit(job);
-    return info.size > limit || info.blocks * 512 > limit + ALLOCATION_SLACK_BYTES;
-  }
-
-  private outputSize(id: string): number | undefined {
-    try {
-      return statSync(this.store.logPath(id)).size;
-    } catch {
-      return undefined;
-    }
+    return { ...job.record, outputBytes: this.store.outputSize(job.id) ?? job.record.outputBytes };
   }
 
   private assertOpen(): void {
@@ -441,23 +377,13 @@ export class JobManager {
   }
 }
 
-/** Turns a launcher failure into the error a caller can act on. */
-function launchFailure(error: unknown, executable: string, workdir: string): Error {
-  if (!(error instanceof LaunchError)) return error instanceof Error ? error : new Error(String(error));
-  if (error.isWorkdirFailure) return workingDirectoryRefused(workdir);
-  if (error.errno === "ENOSPC" || error.errno === "EDQUOT") {
-    return new JobError("resource_exhausted", "the state directory is full: delete jobs or free space", {
-      cause: error,
-    });
-  }
-  if (error.isExecFailure) {
-    const why: Record<string, string> = {
-      ENOENT: "no such file (or its interpreter is missing)",
-      EACCES: "permission denied (not executable by the job's user?)",
-      ENOEXEC: "not an executable format",
-      ENOTDIR: "a path component is not a directory",
-    };
-    return invalidArgument(`cannot execute ${executable}: ${why[error.errno] ?? error.errno}`);
-  }
-  return new JobError("internal", error.message, { cause: error });
+/** Creation time, then id: the order of `list` and its pages. */
+function compareJobs(a: Pick<Job, "createdAt" | "id">, b: Pick<Job, "createdAt" | "id">): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function parsePageToken(token: string): Pick<Job, "createdAt" | "id"> {
+  const match = /^(\d+)\.([0-9a-f-]{36})$/.exec(token);
+  if (!match) throw invalidArgument("malformed page token: pass the next_page_token of the previous page");
+  return { createdAt: Number(match[1]), id: match[2] as string };
 }

@@ -8,6 +8,9 @@
  */
 export type JobState = "starting" | "running" | "stopping" | "ended";
 
+/** Every state, in lifecycle order. */
+export const JOB_STATES: readonly JobState[] = ["starting", "running", "stopping", "ended"];
+
 /** How a job ended. */
 export type EndReason = "exited" | "signaled" | "stopped" | "oom_killed" | "timed_out" | "output_limit" | "lost";
 

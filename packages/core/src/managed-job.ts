@@ -1,27 +1,39 @@
-import type { FSWatcher } from "node:fs";
 import type { JobCgroup } from "./cgroups/job-cgroup.js";
 import type { Job } from "./job.js";
 import { assertTransition, type JobState } from "./job-state.js";
+import type { Termination } from "./lifecycle/terminate.js";
 import { OutputFeed } from "./output/output-feed.js";
 
-/** A job as the manager holds it: its record plus what exists only while it runs. */
+/** What watches a running job (its directory watch, its runtime timer); released once, at its end or a close. */
+export interface Supervision {
+  release(): void;
+}
+
+/** Told of every state change, with the record as it now is and the state it left. */
+export type TransitionListener = (job: Readonly<Job>, from: JobState) => void;
+
+/**
+ * A job as the manager holds it: its record, which changes only through
+ * `transition` (or `update` for facts that are not a state change), plus what
+ * exists only while it runs. Each of those is set once, through a method.
+ */
 export class ManagedJob {
   readonly feed = new OutputFeed();
   /** Resolves once the job has ended and its record says how. */
   readonly ended: Promise<void>;
-  cgroup?: JobCgroup;
-  watcher?: FSWatcher;
-  runtimeTimer?: NodeJS.Timeout;
-  /** Set while a stop is under way; concurrent stops share it. */
-  stopping?: Promise<void>;
-  /** Set once the job's end is being recorded; makes finishing idempotent. */
-  finishing?: Promise<void>;
-  private resolveEnded!: () => void;
-
   private current!: Readonly<Job>;
+  private resolveEnded!: () => void;
+  private jobCgroup?: JobCgroup;
+  private supervision?: Supervision;
+  private stopSequence?: Termination;
+  private finishing?: Promise<void>;
+  private readonly endWaiters = new Set<() => void>();
 
-  constructor(record: Job) {
-    this.record = record;
+  constructor(
+    record: Job,
+    private readonly onTransition: TransitionListener = () => {},
+  ) {
+    this.setRecord(record);
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -33,27 +45,106 @@ export class ManagedJob {
     return this.current;
   }
 
-  set record(record: Job) {
-    for (const value of Object.values(record)) if (typeof value === "object") Object.freeze(value);
-    this.current = Object.freeze(record);
-  }
-
   get state(): JobState {
     return this.record.state;
   }
 
-  /** Moves the job to `to`, as the state machine allows. */
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** The job's cgroup, once created or attached. */
+  get cgroup(): JobCgroup | undefined {
+    return this.jobCgroup;
+  }
+
+  /** The stop under way, if any: later stop requests go to it. */
+  get termination(): Termination | undefined {
+    return this.stopSequence;
+  }
+
+  /** Moves the job to `to`, as the state machine allows, and tells the listener. */
   transition(to: JobState, changes: Partial<Job> = {}): void {
-    assertTransition(this.record.state, to);
-    this.record = { ...this.record, ...changes, state: to };
+    const from = this.record.state;
+    assertTransition(from, to);
+    this.setRecord({ ...this.record, ...changes, state: to });
+    this.onTransition(this.record, from);
+  }
+
+  /** Records facts that are not a change of state (the resolved executable, say). */
+  update(changes: Partial<Omit<Job, "state">>): void {
+    this.setRecord({ ...this.record, ...changes });
+  }
+
+  useCgroup(cgroup: JobCgroup): void {
+    this.jobCgroup = cgroup;
+  }
+
+  /** Hands the job its supervision; released at its end, or by `releaseSupervision` when a manager closes. */
+  supervise(supervision: Supervision): void {
+    this.supervision?.release();
+    this.supervision = supervision;
+  }
+
+  releaseSupervision(): void {
+    this.supervision?.release();
+    this.supervision = undefined;
+  }
+
+  /** Starts the job's one stop sequence (later stops call `termination.request`). */
+  beginTermination(termination: Termination): void {
+    this.stopSequence ??= termination;
+  }
+
+  /** Records the job's end once: concurrent callers share the first recording. */
+  finishOnce(record: () => Promise<void>): Promise<void> {
+    this.finishing ??= record();
+    return this.finishing;
+  }
+
+  get isFinishing(): boolean {
+    return this.finishing !== undefined;
+  }
+
+  /**
+   * Resolves at the job's end; rejects with the signal's reason if it aborts
+   * first. A waiter that gives up leaves nothing behind (a `.then` on `ended`
+   * would hold its closure until the job ends, however long that takes).
+   */
+  waitForEnd(signal?: AbortSignal): Promise<void> {
+    if (this.state === "ended") return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.endWaiters.delete(onEnd);
+        reject(signal?.reason);
+      };
+      const onEnd = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      this.endWaiters.add(onEnd);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Number of waiters (for tests). */
+  get waiterCount(): number {
+    return this.endWaiters.size;
   }
 
   /** Releases what only a running job holds and wakes everyone waiting for the end. */
   markEnded(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    clearTimeout(this.runtimeTimer);
+    this.releaseSupervision();
+    this.stopSequence?.cancel();
     this.feed.end();
     this.resolveEnded();
+    for (const waiter of this.endWaiters) waiter();
+    this.endWaiters.clear();
+  }
+
+  private setRecord(record: Job): void {
+    for (const value of Object.values(record)) if (typeof value === "object") Object.freeze(value);
+    this.current = Object.freeze(record);
   }
 }

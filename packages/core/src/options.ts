@@ -2,6 +2,7 @@ import { cpus, totalmem } from "node:os";
 import type { ExposedPath } from "@jobworker/helper";
 import type { CgroupLayout } from "./cgroups/layout.js";
 import type { Limits } from "./limits.js";
+import { DEFAULT_QUOTA, type OwnerQuota } from "./quota.js";
 
 /** Configuration of a JobManager. Only `stateDir` is required. */
 export interface JobManagerOptions {
@@ -26,6 +27,20 @@ export interface JobManagerOptions {
   outputCapBytes?: number;
   /** Most jobs running at once; more is resource_exhausted. Default 1000. */
   maxConcurrentJobs?: number;
+  /** Each owner's quota when `start` names none. Default 100 active jobs, 50 starts per second. */
+  defaultQuota?: OwnerQuota;
+  /** Ended jobs older than this are deleted with their output. Default 7 days. */
+  retentionMs?: number;
+  /** Most ended jobs kept per owner; beyond it the oldest are deleted with their output. Default 1000. */
+  maxEndedJobsPerOwner?: number;
+  /** Longest grace a stop may ask for; longer is invalid_argument. Default 5 minutes. */
+  maxGraceMs?: number;
+  /**
+   * Most bytes of output all kept jobs may hold in the state dir; past it new
+   * jobs are refused (resource_exhausted) until jobs are deleted. Default half
+   * the size of the state dir's filesystem.
+   */
+  maxOutputBytesTotal?: number;
   /**
    * Host paths every job sees at the same path, read-only unless `writable`
    * (beyond the system dirs: /usr, /bin, /sbin, /lib*, /etc, /opt). Each must
@@ -35,8 +50,8 @@ export interface JobManagerOptions {
   exposedPaths?: ExposedPath[];
 }
 
-export type ResolvedOptions = Required<Omit<JobManagerOptions, "cgroupLayout">> &
-  Pick<JobManagerOptions, "cgroupLayout">;
+export type ResolvedOptions = Required<Omit<JobManagerOptions, "cgroupLayout" | "maxOutputBytesTotal">> &
+  Pick<JobManagerOptions, "cgroupLayout" | "maxOutputBytesTotal">;
 
 /** PATH used to resolve bare command names, and given to jobs that set none. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -63,5 +78,10 @@ export function resolveOptions(options: JobManagerOptions): ResolvedOptions {
     outputCapBytes: options.outputCapBytes ?? 2 ** 30,
     maxConcurrentJobs: options.maxConcurrentJobs ?? 1000,
     exposedPaths: options.exposedPaths ?? [],
+    defaultQuota: options.defaultQuota ?? DEFAULT_QUOTA,
+    retentionMs: options.retentionMs ?? 7 * 24 * 3600 * 1000,
+    maxEndedJobsPerOwner: options.maxEndedJobsPerOwner ?? 1000,
+    maxGraceMs: options.maxGraceMs ?? 5 * 60 * 1000,
+    maxOutputBytesTotal: options.maxOutputBytesTotal,
   };
 }

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { JobError } from "./errors.js";
 import type { Job } from "./job.js";
+import { JOB_STATES, type JobState } from "./job-state.js";
 
 const RECORD_FILE = "record.json";
 
@@ -58,6 +59,11 @@ export class StateStore {
 
   /** Persists a job's record, replacing the previous one atomically. */
   async save(job: Job): Promise<void> {
+    this.saveSync(job);
+  }
+
+  /** `save`, for callers that must not wait: a few hundred bytes, written inline. */
+  saveSync(job: Job): void {
     const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${randomBytes(4).toString("hex")}.tmp`);
     try {
       writeFileSync(tmp, `${JSON.stringify(job)}\n`, { mode: 0o600 });
@@ -69,14 +75,18 @@ export class StateStore {
   }
 
   /**
-   * Loads every job record. A folder without a record is what a crash during a
-   * start leaves: it is removed. A folder with an unreadable record is skipped and reported.
+   * Loads every job record. A folder without a record is what a crash between
+   * creating it and saving the first record leaves: it is removed. A folder
+   * whose record is unreadable or malformed is left for the operator, skipped
+   * and reported: it never stops the start-up.
    */
   async loadAll(onBadRecord: (id: string, error: unknown) => void): Promise<Job[]> {
     const jobs: Job[] = [];
     for (const id of await readdir(join(this.root, "jobs"))) {
       try {
-        jobs.push(JSON.parse(await readFile(join(this.jobDir(id), RECORD_FILE), "utf8")));
+        const record: unknown = JSON.parse(await readFile(join(this.jobDir(id), RECORD_FILE), "utf8"));
+        if (!isJobRecord(record, id)) throw new Error("the record is not a job record");
+        jobs.push(record);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") await this.remove(id);
         onBadRecord(id, error);
@@ -92,6 +102,15 @@ export class StateStore {
     return new JobError("resource_exhausted", `the state directory ${this.root} is full: delete jobs or free space`, {
       cause: error,
     });
+  }
+
+  /** Bytes in a job's output so far; undefined when it cannot be read. */
+  outputSize(id: string): number | undefined {
+    try {
+      return statSync(this.logPath(id)).size;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -115,4 +134,22 @@ async function clearAppendOnly(path: string): Promise<void> {
   await promisify(execFile)("chattr", ["-a", path]).catch((error: unknown) => {
     throw new Error(`cannot clear the append-only flag of ${path} (is chattr installed?): ${error}`);
   });
+}
+
+/** The fields recovery relies on, with their types: a record without them is corrupt. */
+function isJobRecord(value: unknown, id: string): value is Job {
+  if (typeof value !== "object" || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    record.id === id &&
+    typeof record.owner === "string" &&
+    typeof record.command === "string" &&
+    Array.isArray(record.args) &&
+    typeof record.limits === "object" &&
+    record.limits !== null &&
+    typeof record.createdAt === "number" &&
+    Number.isSafeInteger(record.uid) &&
+    typeof record.state === "string" &&
+    JOB_STATES.includes(record.state as JobState)
+  );
 }

@@ -71,3 +71,27 @@ export function fileAppears(dir: string, name: string, timeoutMs = 30_000): Prom
     void check();
   });
 }
+
+/** Resolves once `name` no longer exists in `dir`: an inotify watch first, then a check. */
+export function fileDisappears(dir: string, name: string, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(dir);
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`${name} was still in ${dir} after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const check = () =>
+      access(join(dir, name)).then(
+        () => {},
+        () => {
+          clearTimeout(timer);
+          watcher.close();
+          resolve();
+        },
+      );
+    watcher.on("change", (_event, file) => {
+      if (file === name) void check();
+    });
+    void check();
+  });
+}

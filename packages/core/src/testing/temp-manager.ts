@@ -11,6 +11,8 @@ export interface TempManager {
   manager: JobManager;
   stateDir: string;
   cgroupParent: string;
+  /** Warnings the manager has given so far. */
+  warnings: string[];
   /** Opens a second manager on the same state dir (a restart). */
   reopen(): Promise<JobManager>;
   /** Cleans every job, closes, removes the cgroup parent and the state dir. */
@@ -35,7 +37,9 @@ export function testTempDir(prefix: string): Promise<string> {
 export async function tempManager(options: Partial<JobManagerOptions> = {}): Promise<TempManager> {
   const stateDir = await testTempDir("jobworker-test-");
   const cgroupParent = `jobworker-test-${process.pid}-${counter++}`;
-  const open = () => JobManager.open({ stateDir, cgroupParent, defaultGraceMs: 2000, ...options }, () => {});
+  const warnings: string[] = [];
+  const open = () =>
+    JobManager.open({ stateDir, cgroupParent, defaultGraceMs: 2000, ...options }, (message) => warnings.push(message));
   let manager = await open();
   return {
     get manager() {
@@ -43,6 +47,7 @@ export async function tempManager(options: Partial<JobManagerOptions> = {}): Pro
     },
     stateDir,
     cgroupParent,
+    warnings,
     async reopen() {
       await manager.close();
       manager = await open();

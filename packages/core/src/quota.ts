@@ -1,0 +1,56 @@
+import { JobError } from "./errors.js";
+
+/** What one owner may hold and do. The server picks one per caller (users and admins differ). */
+export interface OwnerQuota {
+  /** Most of the owner's jobs starting, running or stopping at once. */
+  maxActiveJobs: number;
+  /** Most starts per second, sustained; a burst of twice as many is allowed. */
+  startsPerSecond: number;
+}
+
+export const DEFAULT_QUOTA: OwnerQuota = { maxActiveJobs: 100, startsPerSecond: 50 };
+
+/** Refuses a start that would take an owner past its quota of active jobs. */
+export function assertActiveQuota(owner: string, active: number, quota: OwnerQuota): void {
+  if (active >= quota.maxActiveJobs) {
+    throw new JobError(
+      "resource_exhausted",
+      `${owner} already has ${active} active jobs, the per-owner quota (max active jobs ${quota.maxActiveJobs}): wait for some to end or stop them`,
+    );
+  }
+}
+
+/**
+ * Start-rate limits, one token bucket per owner: `startsPerSecond` tokens a
+ * second, up to twice that in store. `prune` drops idle owners' buckets, so
+ * memory follows the number of busy owners.
+ */
+export class StartRateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Takes one start from the owner's bucket, or refuses with resource_exhausted. */
+  take(owner: string, quota: OwnerQuota): void {
+    const capacity = quota.startsPerSecond * 2;
+    const now = this.now();
+    const bucket = this.buckets.get(owner) ?? { tokens: capacity, at: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * quota.startsPerSecond);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      this.buckets.set(owner, bucket);
+      throw new JobError(
+        "resource_exhausted",
+        `${owner} starts jobs faster than the per-owner quota (${quota.startsPerSecond} starts per second): slow down and retry`,
+      );
+    }
+    bucket.tokens -= 1;
+    this.buckets.set(owner, bucket);
+  }
+
+  /** Drops the buckets of owners idle for a minute: theirs would be full again by now. */
+  prune(): void {
+    const now = this.now();
+    for (const [owner, bucket] of this.buckets) if (now - bucket.at > 60_000) this.buckets.delete(owner);
+  }
+}

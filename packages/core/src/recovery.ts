@@ -1,0 +1,46 @@
+import type { CgroupRoot } from "./cgroups/cgroup-root.js";
+import type { Job } from "./job.js";
+import { isSameProcessAlive } from "./lifecycle/process-identity.js";
+import type { ManagedJob } from "./managed-job.js";
+import type { JobSupervisor } from "./supervision/supervisor.js";
+
+/** What recovery needs from the manager. */
+export interface RecoveryContext {
+  cgroups: CgroupRoot;
+  supervisor: JobSupervisor;
+  /** Registers a job found on disk (and claims its uid while it is active). */
+  register(record: Job): ManagedJob;
+  onWarning(message: string): void;
+}
+
+/**
+ * Takes over what an earlier run left: every record is registered; a job whose
+ * launcher (pid and start time) is alive is re-adopted; one whose launcher is
+ * gone ends from its exit record, or as lost; a job still "starting" was being
+ * launched when the server stopped, and ends as lost with whatever it started
+ * killed; a job cgroup no record accounts for is killed and removed.
+ */
+export async function recoverJobs(context: RecoveryContext, records: readonly Job[]): Promise<void> {
+  const { cgroups, supervisor, register, onWarning } = context;
+  const active = new Set<string>();
+  for (const record of records) {
+    const job = register(record);
+    if (record.state === "ended") continue;
+    job.useCgroup(cgroups.attach(record.id));
+    if (record.state === "starting") {
+      await supervisor.settle(job, "the server stopped while starting it");
+    } else if (record.launcher && (await isSameProcessAlive(record.launcher))) {
+      supervisor.adopt(job);
+      active.add(record.id);
+    } else {
+      await supervisor.settle(job);
+    }
+  }
+  for (const id of await cgroups.list()) {
+    if (active.has(id)) continue;
+    const orphan = cgroups.attach(id);
+    await orphan.kill();
+    await orphan.remove();
+    onWarning(`removed cgroup ${id}, left behind by an earlier run`);
+  }
+}

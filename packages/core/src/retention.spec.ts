@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import type { Job } from "./job.js";
+import { expiredJobs } from "./retention.js";
+
+const ended = (id: string, endedAt: number): Job => ({
+  id,
+  owner: "alice",
+  command: "true",
+  executable: "/bin/true",
+  args: [],
+  workingDirectory: "/work",
+  limits: {},
+  state: "ended",
+  oomKilled: false,
+  createdAt: endedAt - 10,
+  endedAt,
+  outputBytes: 0,
+  uid: 200_000,
+});
+
+describe("retention", () => {
+  it("expires jobs that ended longer ago than the retention time, then the oldest past the count", () => {
+    const jobs = [ended("d", 4000), ended("a", 1000), ended("c", 3000), ended("b", 2000)];
+    expect(expiredJobs(jobs, { retentionMs: 10_000, maxEndedJobs: 10 }, 5000)).toEqual([]);
+    expect(expiredJobs(jobs, { retentionMs: 2500, maxEndedJobs: 10 }, 5000).sort()).toEqual(["a", "b"]);
+    expect(expiredJobs(jobs, { retentionMs: 10_000, maxEndedJobs: 1 }, 5000).sort()).toEqual(["a", "b", "c"]);
+    expect(expiredJobs(jobs, { retentionMs: 3500, maxEndedJobs: 1 }, 5000).sort()).toEqual(["a", "b", "c"]);
+  });
+});

@@ -1,0 +1,171 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileDisappears, processesOfUid } from "@jobworker/testkit/host";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Job } from "./job.js";
+import type { JobManager } from "./job-manager.js";
+import type { JobManagerOptions } from "./options.js";
+import { needsRoot, runScript, type TempManager, tempManager } from "./testing/temp-manager.js";
+
+const alice = { owner: "alice" };
+const admin = { allOwners: true } as const;
+
+describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root: real jobs)", () => {
+  let temp: TempManager | undefined;
+  afterEach(async () => {
+    await temp?.dispose();
+    temp = undefined;
+  });
+  const open = async (options: Partial<JobManagerOptions> = {}): Promise<JobManager> => {
+    temp = await tempManager(options);
+    return temp.manager;
+  };
+  /** A job that ignores SIGTERM and has said so. */
+  const stubborn = async (manager: JobManager, options = {}): Promise<Job> => {
+    const job = await manager.start("alice", {
+      command: "/bin/sh",
+      args: ["-c", "trap '' TERM; echo ready; while :; do sleep 1; done"],
+      ...options,
+    });
+    for await (const _chunk of manager.openOutput(job.id, alice, { follow: true })) break;
+    return job;
+  };
+
+  it("a later stop with a shorter grace takes over a long one, and both return the end", async () => {
+    const manager = await open({ maxGraceMs: 600_000 });
+    const job = await stubborn(manager);
+    const long = manager.stop(job.id, alice, { graceMs: 600_000 });
+    expect(manager.get(job.id, alice).state).toBe("stopping");
+    const short = await manager.stop(job.id, admin, { graceMs: 0 });
+    expect(short).toMatchObject({ state: "ended", endReason: "stopped", signal: 9 });
+    expect(await long).toEqual(short);
+  });
+
+  it("refuses a grace above the server's maximum, and the job keeps running", async () => {
+    const manager = await open({ maxGraceMs: 1000 });
+    const job = await stubborn(manager);
+    await expect(manager.stop(job.id, alice, { graceMs: 2 ** 31 - 1 })).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringMatching(/grace must be between 0 and 1000 ms/),
+    });
+    expect(manager.get(job.id, alice).state).toBe("running");
+  });
+
+  it("the runtime limit ends a job pinned in a long stop", async () => {
+    const manager = await open({ maxGraceMs: 600_000, defaultGraceMs: 0 });
+    const job = await stubborn(manager, { maxRuntimeMs: 300 });
+    const stopped = await manager.stop(job.id, alice, { graceMs: 600_000 });
+    expect(stopped).toMatchObject({ state: "ended", signal: 9 });
+  });
+
+  it("a stop does not wait for a record that cannot be saved", async () => {
+    const manager = await open();
+    const job = await stubborn(manager);
+    // A directory where the record goes: every save fails, as on a full disk.
+    const record = join(temp?.stateDir ?? "", "jobs", job.id, "record.json");
+    await rm(record);
+    await mkdir(join(record, "blocked"), { recursive: true });
+    const stopped = await manager.stop(job.id, alice, { graceMs: 0 });
+    expect(stopped).toMatchObject({ state: "ended", endReason: "stopped" });
+    expect(temp?.warnings.some((warning) => warning.includes(`saving its stop for job ${job.id} failed`))).toBe(true);
+    await rm(record, { recursive: true });
+  });
+
+  it("a corrupt exit record ends the job as lost, with a warning, and the server carries on", async () => {
+    const manager = await open();
+    const { job } = await runScript(manager, "exit 3");
+    const dir = join(temp?.stateDir ?? "", "jobs", job.id);
+    // As if the server had stopped while the job ran, and the record were then corrupted.
+    const record: Job = JSON.parse(await readFile(join(dir, "record.json"), "utf8"));
+    await writeFile(join(dir, "record.json"), JSON.stringify({ ...record, state: "running" }));
+    await writeFile(join(dir, "exit.json"), "{not json");
+    const reopened = (await temp?.reopen()) as JobManager;
+    expect(reopened.get(job.id, alice)).toMatchObject({
+      state: "ended",
+      endReason: "lost",
+      endDetail: expect.stringMatching(/exit record could not be read/),
+    });
+    expect(temp?.warnings.some((warning) => warning.includes("is unusable"))).toBe(true);
+    expect((await runScript(reopened, "echo still serving")).output).toBe("still serving\n");
+  });
+
+  it("a malformed job record is skipped with a warning, not a failed start-up", async () => {
+    const manager = await open();
+    const { job } = await runScript(manager, "true");
+    await writeFile(join(temp?.stateDir ?? "", "jobs", job.id, "record.json"), JSON.stringify({ id: job.id }));
+    const reopened = (await temp?.reopen()) as JobManager;
+    expect(() => reopened.get(job.id, alice)).toThrow(/not found/);
+    expect(temp?.warnings.some((warning) => warning.includes(`skipping job ${job.id}`))).toBe(true);
+    await rm(join(temp?.stateDir ?? "", "jobs", job.id), { recursive: true });
+  });
+
+  it("a job still recorded as starting when the server stopped is settled as lost, its processes killed", async () => {
+    const manager = await open();
+    const job = await stubborn(manager);
+    const dir = join(temp?.stateDir ?? "", "jobs", job.id);
+    // What a crash between the launch and the record of it leaves: a running job, recorded as starting.
+    const record: Job = JSON.parse(await readFile(join(dir, "record.json"), "utf8"));
+    const { launcher: _launcher, startedAt: _startedAt, ...starting } = record;
+    await writeFile(join(dir, "record.json"), JSON.stringify({ ...starting, state: "starting" }));
+    const reopened = (await temp?.reopen()) as JobManager;
+    expect(reopened.get(job.id, alice)).toMatchObject({
+      state: "ended",
+      endReason: "lost",
+      endDetail: "the server stopped while starting it",
+    });
+    expect(await processesOfUid(job.uid)).toEqual([]);
+  });
+
+  it("one owner cannot take every slot: its active jobs stop at its quota, others still start", async () => {
+    const manager = await open({ defaultQuota: { maxActiveJobs: 2, startsPerSecond: 100 } });
+    await stubborn(manager);
+    await stubborn(manager);
+    await expect(manager.start("alice", { command: "/bin/true" })).rejects.toMatchObject({
+      code: "resource_exhausted",
+      message: expect.stringMatching(/max active jobs 2/),
+    });
+    const bobs = await manager.start("bob", { command: "/bin/true" });
+    expect(bobs.state).toBe("running");
+    // An admin's quota is the server's to give: a larger one lets the same owner name start more.
+    const more = await manager.start(
+      "alice",
+      { command: "/bin/true" },
+      { quota: { maxActiveJobs: 10, startsPerSecond: 100 } },
+    );
+    expect(more.state).toBe("running");
+  });
+
+  it("an owner's oldest ended jobs past the kept count are deleted with their output", async () => {
+    const manager = await open({ maxEndedJobsPerOwner: 2 });
+    const first = (await runScript(manager, "echo 1")).job;
+    await runScript(manager, "echo 2");
+    await runScript(manager, "echo 3");
+    expect(() => manager.get(first.id, alice)).toThrow(/not found/);
+    // Its files go in the background.
+    await fileDisappears(join(temp?.stateDir ?? "", "jobs"), first.id);
+    expect(manager.list(alice)).toHaveLength(2);
+  });
+
+  it("lists in pages that neither repeat nor skip a job, even when jobs go between pages", async () => {
+    const manager = await open();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await runScript(manager, `exit ${i}`)).job.id);
+    const first = manager.listPage(alice, {}, { size: 2 });
+    expect(first.jobs.map((job) => job.id)).toEqual(ids.slice(0, 2));
+    await manager.delete(ids[1] as string, alice); // the page token's own job
+    const second = manager.listPage(alice, {}, { size: 2, token: first.nextPageToken });
+    expect(second.jobs.map((job) => job.id)).toEqual(ids.slice(2, 4));
+    const third = manager.listPage(alice, {}, { size: 2, token: second.nextPageToken });
+    expect(third).toEqual({ jobs: [expect.objectContaining({ id: ids[4] })], nextPageToken: undefined });
+  });
+
+  it("tells subscribers of every change of state", async () => {
+    const manager = await open();
+    const seen: string[] = [];
+    const unsubscribe = manager.subscribe((job, from) => seen.push(`${from}->${job.state}`));
+    await runScript(manager, "true");
+    unsubscribe();
+    await runScript(manager, "true");
+    expect(seen).toEqual(["starting->running", "running->ended"]);
+  });
+});
