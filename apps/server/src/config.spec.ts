@@ -38,16 +38,23 @@ describe("server configuration", () => {
   });
 
   it.each([
-    [["--max-jobs", "many"], /--max-jobs must be a non-negative integer, got "many"/],
-    [["--no-such-flag"], /Unknown option '--no-such-flag'/],
-  ])("refuses %j with a clear error", (argv, message) => {
+    [["--max-jobs", "many"], "JW_ERR_CONFIG_VALUE", /--max-jobs must be a non-negative integer, got "many"/],
+    [["--no-such-flag"], "JW_ERR_CONFIG_FLAG", /Unknown option '--no-such-flag'/],
+  ])("refuses %j with a clear error and its code", (argv, code, message) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);
-    expect(() => loadConfig(argv, {})).toThrow(message);
+    expect(() => loadConfig(argv, {})).toThrow(
+      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+    );
   });
 
   it("refuses a config file with an unknown setting", async () => {
     await writeFile(file, JSON.stringify({ "max-jbos": 3 }));
-    expect(() => loadConfig(["--config", file], {})).toThrow(/unknown setting "max-jbos"/);
+    expect(() => loadConfig(["--config", file], {})).toThrow(
+      expect.objectContaining({
+        code: "JW_ERR_CONFIG_FILE",
+        message: expect.stringMatching(/unknown setting "max-jbos"/),
+      }),
+    );
   });
 
   it("--help documents every setting with its environment variable and default", () => {

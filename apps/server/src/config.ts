@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { ConfigErrorCode } from "./error-codes.js";
 
 /** One setting: its flag, environment variable, default and what it does (this table is --help). */
 interface Setting {
@@ -167,9 +168,16 @@ export type ServerConfig = {
   [K in SettingName]: (typeof SETTINGS)[K]["kind"] extends "integer" ? number : string;
 };
 
-/** Thrown for a bad flag, variable or config file value; main prints it with the usage hint. */
+/** Thrown for a bad flag, variable or config file value; main prints it, with its code, and the usage hint. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+
+  constructor(
+    readonly code: ConfigErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** --help: every setting with its flag, environment variable and default. */
@@ -204,7 +212,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       strict: true,
     });
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError("JW_ERR_CONFIG_FLAG", (error as Error).message);
   }
   if (parsed.values.help) return "help";
   const file = readConfigFile(stringValue(parsed.values.config) ?? env.JOBWORKER_CONFIG);
@@ -231,14 +239,17 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
     }
     return parsed as Record<string, string | number>;
   } catch (error) {
-    throw new ConfigError(`config file ${path}: ${(error as Error).message}`);
+    throw new ConfigError("JW_ERR_CONFIG_FILE", `config file ${path}: ${(error as Error).message}`);
   }
 }
 
 function toInteger(flag: string, raw: string | number): number {
   const value = typeof raw === "number" ? raw : Number(raw);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      "JW_ERR_CONFIG_VALUE",
+      `--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }
