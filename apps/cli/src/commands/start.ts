@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { type Job, LimitsSchema } from "@jobworker/proto";
 import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
@@ -50,7 +51,7 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
 
   async run(): Promise<unknown> {
     const [command, ...args] = this.argvRest;
-    if (!command) throw new CliError("no command given: runjob start [flags] -- <command> [args...]");
+    if (!command) throw new CliError("JW_ERR_USAGE", "no command given: runjob start [flags] -- <command> [args...]");
     const flags = this.flags;
     const client = await this.client();
     const { job } = await client.startJob({
@@ -68,9 +69,11 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
         maxPids: flags.pids,
       }),
       maxRuntime:
-        flags["max-runtime"] === undefined ? undefined : durationOf(parseDuration(flags["max-runtime"], "max-runtime")),
+        flags["max-runtime"] === undefined
+          ? undefined
+          : durationFromMs(parseDuration(flags["max-runtime"], "max-runtime")),
     });
-    if (!job) throw new CliError("the server returned no job");
+    if (!job) throw new CliError("JW_ERR_UNKNOWN", "the server returned no job");
     if (flags.follow) return this.follow(job);
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${job.id}\n`);
@@ -91,7 +94,7 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
       this.exit(130);
     }
     const { job: ended } = await client.waitJob({ id: job.id });
-    if (!ended) throw new CliError("the server returned no job");
+    if (!ended) throw new CliError("JW_ERR_UNKNOWN", "the server returned no job");
     if (this.jsonEnabled()) this.printJson(jobToJson(ended));
     this.exit(exitCodeOf(ended));
   }
@@ -101,12 +104,8 @@ function parseEnv(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const equals = pair.indexOf("=");
-    if (equals <= 0) throw new CliError(`--env ${JSON.stringify(pair)} must be NAME=VALUE`);
+    if (equals <= 0) throw new CliError("JW_ERR_USAGE", `--env ${JSON.stringify(pair)} must be NAME=VALUE`);
     env[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return env;
-}
-
-function durationOf(ms: number) {
-  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
 }

@@ -15,7 +15,7 @@ export default class Status extends JobCommand<typeof Status> {
   async run(): Promise<unknown> {
     const client = await this.client();
     const { job } = await client.getJob({ id: await resolveJobId(client, this.args.id) });
-    if (!job) throw new CliError("the server returned no job");
+    if (!job) throw new CliError("JW_ERR_UNKNOWN", "the server returned no job");
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${jobStatus(job)}\n`);
     return undefined;

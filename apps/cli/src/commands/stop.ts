@@ -1,3 +1,4 @@
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { CliError } from "../cli-error.js";
@@ -22,12 +23,9 @@ export default class Stop extends JobCommand<typeof Stop> {
     const graceMs = this.flags.grace === undefined ? undefined : parseDuration(this.flags.grace, "grace");
     const { job } = await client.stopJob({
       id,
-      gracePeriod:
-        graceMs === undefined
-          ? undefined
-          : { seconds: BigInt(Math.floor(graceMs / 1000)), nanos: (graceMs % 1000) * 1e6 },
+      gracePeriod: graceMs === undefined ? undefined : durationFromMs(graceMs),
     });
-    if (!job) throw new CliError("the server returned no job");
+    if (!job) throw new CliError("JW_ERR_UNKNOWN", "the server returned no job");
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${job.id} ${outcome(job)}\n`);
     return undefined;

@@ -17,7 +17,7 @@ export default class Wait extends JobCommand<typeof Wait> {
   async run(): Promise<void> {
     const client = await this.client();
     const { job } = await client.waitJob({ id: await resolveJobId(client, this.args.id) });
-    if (!job) throw new CliError("the server returned no job");
+    if (!job) throw new CliError("JW_ERR_UNKNOWN", "the server returned no job");
     if (this.jsonEnabled()) this.printJson(jobToJson(job));
     else process.stderr.write(`${job.id} ${outcome(job)}\n`);
     this.exit(exitCodeOf(job));
