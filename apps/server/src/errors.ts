@@ -8,11 +8,6 @@ export function apiError(code: ErrorCode, message: string): ConnectError {
   return new ConnectError(message, STATUS_OF[code], { [ERROR_CODE_KEY]: code });
 }
 
-/** The stable code an error carries (the one of its Connect code when it carries none). */
-export function errorCodeOf(error: ConnectError): string {
-  return error.metadata.get(ERROR_CODE_KEY) ?? statusErrorCode(Code[error.code]);
-}
-
 /**
  * Maps any error a handler throws to what the client sees, always with a
  * stable code: domain errors to their Connect code and message; Connect's own
