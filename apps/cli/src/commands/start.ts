@@ -6,6 +6,7 @@ import { JobCommand } from "../base-command.js";
 import { CliError } from "../cli-error.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
+import { jobOf } from "../job-of.js";
 import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
 import { parseCpu, parseDuration, parseSize } from "../units.js";
 
@@ -53,8 +54,8 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
     const [command, ...args] = this.argvRest;
     if (!command) throw new CliError("JW_ERR_USAGE", "no command given: runjob start [flags] -- <command> [args...]");
     const flags = this.flags;
-    const client = await this.client();
-    const { job } = await client.startJob({
+    // The request is built (and its flags checked) before connecting: a usage error needs no server.
+    const request = {
       command,
       args,
       env: parseEnv(flags.env ?? []),
@@ -72,8 +73,9 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
         flags["max-runtime"] === undefined
           ? undefined
           : durationFromMs(parseDuration(flags["max-runtime"], "max-runtime")),
-    });
-    if (!job) throw new CliError("JW_ERR_UNKNOWN", "the server returned no job");
+    };
+    const client = await this.client();
+    const job = jobOf(await client.startJob(request));
     if (flags.follow) return this.follow(job);
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${job.id}\n`);
@@ -93,8 +95,7 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
       );
       this.exit(130);
     }
-    const { job: ended } = await client.waitJob({ id: job.id });
-    if (!ended) throw new CliError("JW_ERR_UNKNOWN", "the server returned no job");
+    const ended = jobOf(await client.waitJob({ id: job.id }));
     if (this.jsonEnabled()) this.printJson(jobToJson(ended));
     this.exit(exitCodeOf(ended));
   }
