@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
+import { connect as http2Connect, type IncomingHttpHeaders } from "node:http2";
 import { connect as tlsConnect } from "node:tls";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ERROR_CODE_KEY, JobState } from "@jobworker/proto";
+import { ERROR_CODE_KEY, GetJobRequestSchema, JobState } from "@jobworker/proto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerConfig } from "./config.js";
@@ -266,6 +268,13 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     },
   );
 
+  it("a plain gRPC client, with no Connect code, reads the code as a trailer", async () => {
+    const trailers = await rawGrpcTrailers(server.address.port, pki, "GetJob", {
+      message: toBinary(GetJobRequestSchema, create(GetJobRequestSchema, { id: MISSING_ID })),
+    });
+    expect(trailers).toMatchObject({ "grpc-status": String(Code.NotFound), [ERROR_CODE_KEY]: "JW_ERR_NOT_FOUND" });
+  });
+
   it("a stream cancelled mid-way frees its reader", async () => {
     const id = (await alice.startJob({ command: "sh", args: ["-c", "echo first; sleep 1000"] })).job?.id ?? "";
     const controller = new AbortController();
@@ -403,6 +412,46 @@ function tryHandshake(
       resolve("accepted");
     });
     socket.once("close", () => resolve("refused: closed by the server"));
+  });
+}
+
+/**
+ * Calls a JobService method over bare HTTP/2 with the gRPC framing, as any gRPC
+ * library would, and returns its trailers (or, for a trailers-only response,
+ * the headers that stand in for them).
+ */
+function rawGrpcTrailers(
+  port: number,
+  pki: TestPki,
+  method: string,
+  { message }: { message: Uint8Array },
+): Promise<IncomingHttpHeaders> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(`https://localhost:${port}`, { ca: pki.ca.cert, ...pki.clients.alice });
+    session.once("error", reject);
+    const frame = Buffer.alloc(5 + message.length);
+    frame.writeUInt32BE(message.length, 1); // byte 0: not compressed
+    frame.set(message, 5);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": `/jobworker.v1.JobService/${method}`,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    let headers: IncomingHttpHeaders = {};
+    stream.once("response", (received) => {
+      headers = received;
+    });
+    stream.once("trailers", (trailers) => {
+      headers = { ...headers, ...trailers };
+    });
+    stream.once("close", () => {
+      session.close();
+      resolve(headers);
+    });
+    stream.once("error", reject);
+    stream.resume();
+    stream.end(frame);
   });
 }
 
