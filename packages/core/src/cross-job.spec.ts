@@ -24,15 +24,18 @@ describe.skipIf(needsRoot)("one job cannot signal another (needs root: namespace
   });
   afterAll(() => temp.dispose());
 
-  /** Starts a job whose one process sleeps, and returns it with that process's pid as the host sees it. */
+  /** Starts a job whose program sleeps, and returns it with that process's pid as the host sees it. */
   async function sleeper(owner: string): Promise<{ job: Job; hostPid: number }> {
     const job = await manager.start(owner, { command: "/bin/sh", args: ["-c", "echo ready; exec sleep 1000"] });
     await waitForOutput(manager, job.id, "ready");
-    const pids = await processesOfUid(job.uid);
-    expect(pids).toHaveLength(1);
-    const hostPid = pids[0] ?? 0;
-    expect((await readFile(`/proc/${hostPid}/comm`, "utf8")).trim()).toBe("sleep");
-    return { job, hostPid };
+    // The job's uid may own its init as well as its program: the program is the one named sleep.
+    const sleepers: number[] = [];
+    for (const pid of await processesOfUid(job.uid)) {
+      const name = await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "");
+      if (name.trim() === "sleep") sleepers.push(pid);
+    }
+    expect(sleepers).toHaveLength(1);
+    return { job, hostPid: sleepers[0] ?? 0 };
   }
 
   /** Ends the victim with SIGTERM: a job some other signal ended first shows that one instead. */
