@@ -168,13 +168,17 @@ export type ServerConfig = {
   [K in SettingName]: (typeof SETTINGS)[K]["kind"] extends "integer" ? number : string;
 };
 
-/** Thrown for a bad flag, variable or config file value; main prints it, with its code, and the usage hint. */
+/**
+ * Thrown for a bad flag, variable or config file value; main prints it, with
+ * its code, and the usage hint. Most are a value that cannot be used, the
+ * default code.
+ */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 
   constructor(
-    readonly code: ConfigErrorCode,
     message: string,
+    readonly code: ConfigErrorCode = "JW_ERR_CONFIG_VALUE",
   ) {
     super(message);
   }
@@ -212,7 +216,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       strict: true,
     });
   } catch (error) {
-    throw new ConfigError("JW_ERR_CONFIG_FLAG", (error as Error).message);
+    throw new ConfigError((error as Error).message, "JW_ERR_CONFIG_FLAG");
   }
   if (parsed.values.help) return "help";
   const file = readConfigFile(stringValue(parsed.values.config) ?? env.JOBWORKER_CONFIG);
@@ -239,17 +243,14 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
     }
     return parsed as Record<string, string | number>;
   } catch (error) {
-    throw new ConfigError("JW_ERR_CONFIG_FILE", `config file ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`config file ${path}: ${(error as Error).message}`, "JW_ERR_CONFIG_FILE");
   }
 }
 
 function toInteger(flag: string, raw: string | number): number {
   const value = typeof raw === "number" ? raw : Number(raw);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(
-      "JW_ERR_CONFIG_VALUE",
-      `--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`,
-    );
+    throw new ConfigError(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   }
   return value;
 }

@@ -47,7 +47,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, Code>> = {
 export const CONFIG_ERROR_CODES = [
   /** An unknown flag, or a flag without its value. */
   "JW_ERR_CONFIG_FLAG",
-  /** A setting's value is not of its kind (a non-negative integer, say). */
+  /** A setting's value cannot be used: not of its kind (a non-negative integer, say), or naming a file that cannot be read. */
   "JW_ERR_CONFIG_VALUE",
   /** The config file cannot be read, is not a JSON object, or names an unknown setting. */
   "JW_ERR_CONFIG_FILE",
