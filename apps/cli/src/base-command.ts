@@ -4,7 +4,7 @@ import type { JobClient } from "./connection/client.js";
 import { type ConnectionSettings, resolveSettings } from "./connection/settings.js";
 
 /**
- * Shared by every command that talks to the server: the connection flags, the
+ * Shared by every runjob command: the connection flags, the
  * `--json` switch, a lazily created client, and errors with exit code 125: one
  * line ending in the error's code, or under `--json` a JSON object on stdout.
  */
