@@ -4,8 +4,9 @@ import type { JobClient } from "./connection/client.js";
 import { type ConnectionSettings, resolveSettings } from "./connection/settings.js";
 
 /**
- * Shared by every command that talks to the server: the connection flags, the
- * `--json` switch, a lazily created client, and one-line errors with exit code 125.
+ * Shared by every runjob command: the connection flags, the
+ * `--json` switch, a lazily created client, and errors with exit code 125: one
+ * line ending in the error's code, or under `--json` a JSON object on stdout.
  */
 export abstract class JobCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
@@ -69,9 +70,14 @@ export abstract class JobCommand<T extends typeof Command> extends Command {
     } catch {
       // settings themselves failed: the error says why
     }
-    const usageHint = error.oclif?.exit === 2 ? ` (see 'runjob ${this.id ?? ""} --help')` : "";
-    const [line] = describeError(error, server).split("\n");
-    process.stderr.write(`runjob: ${line}${usageHint}\n`);
+    const { code, message } = describeError(error, server);
+    if (this.jsonEnabled()) {
+      // A script that asked for JSON gets JSON on failure too, and the same exit code.
+      this.printJson({ error: { code, message } });
+    } else {
+      const usageHint = code === "JW_ERR_USAGE" ? ` (see 'runjob ${this.id ?? ""} --help')` : "";
+      process.stderr.write(`runjob: ${message}${usageHint} [${code}]\n`);
+    }
     process.exit(CLI_FAILURE_EXIT);
   }
 }

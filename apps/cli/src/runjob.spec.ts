@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { JOB_ID_PATTERN } from "@jobworker/proto";
 import { ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runjob, runjobPath, runShell, spawnRunjob } from "./testing/cli-harness.js";
 
 const needsRoot = process.getuid?.() !== 0;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: the server runs isolated jobs)", () => {
   let server: ServerProcess;
@@ -36,7 +36,7 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
     const started = await cli("start", "--", "/bin/echo", "hello");
     expect(started.code).toBe(0);
     const id = text(started).trim();
-    expect(id).toMatch(UUID);
+    expect(id).toMatch(JOB_ID_PATTERN);
     expect((await cli("wait", id)).code).toBe(0);
     const status = await cli("status", id);
     expect(text(status)).toMatch(/State:\s+ended/);
@@ -53,7 +53,7 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
     const followed = await cli("start", "--follow", "--", ...command);
     expect(followed.code).toBe(code);
     const id = /^job (\S+)$/m.exec(followed.stderr)?.[1] ?? "";
-    expect(id).toMatch(UUID);
+    expect(id).toMatch(JOB_ID_PATTERN);
     expect((await cli("wait", id)).code).toBe(code);
   });
 
@@ -191,6 +191,43 @@ describe.skipIf(needsRoot)("runjob against a real jobworker-server (needs root: 
     const stranger = await runjob(server, ["list"], { env: { RUNJOB_CA: "/etc/ssl/certs/ca-certificates.crt" } });
     expect(stranger.code).toBe(125);
     expect(stranger.stderr).toMatch(/TLS handshake .* failed/);
+  });
+
+  it("every command with --json prints its error as JSON on stdout, exiting as it does without --json", async () => {
+    const ended = text(await cli("start", "--", "/bin/true")).trim();
+    await cli("wait", ended);
+    const running = text(await cli("start", "--", "/bin/sleep", "1000")).trim();
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const home = await mkdtemp("/var/tmp/jobworker-test-home-");
+    await mkdir(join(home, "runjob"));
+    await writeFile(join(home, "runjob", "config.json"), "{ not json");
+    const cases: [string[], string, NodeJS.ProcessEnv?][] = [
+      [["status", missing], "JW_ERR_NOT_FOUND"],
+      [["wait", missing], "JW_ERR_NOT_FOUND"],
+      [["stop", ended], "JW_ERR_FAILED_PRECONDITION"],
+      [["delete", running], "JW_ERR_FAILED_PRECONDITION"],
+      [["list", "--owner", "bob"], "JW_ERR_ADMIN_ONLY"],
+      [["clean", "--all-owners"], "JW_ERR_ADMIN_ONLY"],
+      [["start", "--", "/no/such/binary"], "JW_ERR_INVALID_ARGUMENT"],
+      [["start", "--memory", "lots", "--", "/bin/true"], "JW_ERR_USAGE"],
+      [["status"], "JW_ERR_USAGE"],
+      [["list"], "JW_ERR_UNREACHABLE", { RUNJOB_SERVER: "127.0.0.1:1" }],
+      [["config"], "JW_ERR_CLI_CONFIG", { XDG_CONFIG_HOME: home }],
+    ];
+    try {
+      for (const [[command = "", ...rest], code, env] of cases) {
+        const plain = await runjob(server, [command, ...rest], { env });
+        const json = await runjob(server, [command, "--json", ...rest], { env });
+        const what = `${command} ${rest.join(" ")}`;
+        expect([plain.code, json.code], what).toEqual([125, 125]);
+        expect(plain.stderr, what).toMatch(new RegExp(`^runjob: .* \\[${code}\\]\n$`));
+        expect(JSON.parse(text(json)), what).toEqual({ error: { code, message: expect.any(String) } });
+        expect(json.stderr, what).toBe("");
+      }
+    } finally {
+      await cli("stop", "--grace", "0s", running);
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it("connection settings: flags, then RUNJOB_* env, then config.json, then defaults; 'config' shows the sources", async () => {

@@ -27,6 +27,7 @@ export function parseSize(text: string, flag: string): bigint {
   const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? "?"];
   if (!match || unit === undefined) {
     throw new CliError(
+      "JW_ERR_USAGE",
       `--${flag} ${JSON.stringify(text)} is not a size: use bytes or a unit, as in 512MiB, 1G or 10MB`,
     );
   }
@@ -37,10 +38,13 @@ export function parseSize(text: string, flag: string): bigint {
 export function parseCpu(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
   if (!match)
-    throw new CliError(`--cpu ${JSON.stringify(text)} is not a CPU amount: use cores (0.5, 2) or millicores (500m)`);
+    throw new CliError(
+      "JW_ERR_USAGE",
+      `--cpu ${JSON.stringify(text)} is not a CPU amount: use cores (0.5, 2) or millicores (500m)`,
+    );
   const value = Number(match[1]);
   const millicores = match[2] === "m" ? value : value * 1000;
-  if (!Number.isInteger(millicores)) throw new CliError(`--cpu ${text} is finer than a millicore`);
+  if (!Number.isInteger(millicores)) throw new CliError("JW_ERR_USAGE", `--cpu ${text} is finer than a millicore`);
   return millicores;
 }
 
@@ -53,6 +57,7 @@ export function parseDuration(text: string, flag: string): number {
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((part) => part[0]).join("") !== trimmed) {
     throw new CliError(
+      "JW_ERR_USAGE",
       `--${flag} ${JSON.stringify(text)} is not a duration: use a unit, as in 500ms, 10s, 1m30s or 2h`,
     );
   }

@@ -38,16 +38,22 @@ describe("server configuration", () => {
   });
 
   it.each([
-    [["--max-jobs", "many"], /--max-jobs must be a non-negative integer, got "many"/],
-    [["--max-jobs", ""], /--max-jobs must be a non-negative integer, got ""/],
-    [["--job-uid-first", "0x10"], /--job-uid-first must be a non-negative integer, got "0x10"/],
-    [["--max-disk-bytes", "1e9"], /--max-disk-bytes must be a non-negative integer, got "1e9"/],
-    [["--job-uid-count", " 12"], /--job-uid-count must be a non-negative integer, got " 12"/],
-    [["--default-disk-bytes=-1"], /--default-disk-bytes must be a non-negative integer, got "-1"/],
-    [["--no-such-flag"], /Unknown option '--no-such-flag'/],
-  ])("refuses %j with a clear error", (argv, message) => {
+    [["--max-jobs", "many"], "JW_ERR_CONFIG_VALUE", /--max-jobs must be a non-negative integer, got "many"/],
+    [["--max-jobs", ""], "JW_ERR_CONFIG_VALUE", /--max-jobs must be a non-negative integer, got ""/],
+    [["--job-uid-first", "0x10"], "JW_ERR_CONFIG_VALUE", /--job-uid-first must be a non-negative integer, got "0x10"/],
+    [["--max-disk-bytes", "1e9"], "JW_ERR_CONFIG_VALUE", /--max-disk-bytes must be a non-negative integer, got "1e9"/],
+    [["--job-uid-count", " 12"], "JW_ERR_CONFIG_VALUE", /--job-uid-count must be a non-negative integer, got " 12"/],
+    [
+      ["--default-disk-bytes=-1"],
+      "JW_ERR_CONFIG_VALUE",
+      /--default-disk-bytes must be a non-negative integer, got "-1"/,
+    ],
+    [["--no-such-flag"], "JW_ERR_CONFIG_FLAG", /Unknown option '--no-such-flag'/],
+  ])("refuses %j with a clear error and its code", (argv, code, message) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);
-    expect(() => loadConfig(argv, {})).toThrow(message);
+    expect(() => loadConfig(argv, {})).toThrow(
+      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+    );
   });
 
   it("takes --expose repeatedly, or comma-separated from the environment or a list in the file", async () => {
@@ -70,7 +76,12 @@ describe("server configuration", () => {
 
   it("refuses a config file with an unknown setting", async () => {
     await writeFile(file, JSON.stringify({ "max-jbos": 3 }));
-    expect(() => loadConfig(["--config", file], {})).toThrow(/unknown setting "max-jbos"/);
+    expect(() => loadConfig(["--config", file], {})).toThrow(
+      expect.objectContaining({
+        code: "JW_ERR_CONFIG_FILE",
+        message: expect.stringMatching(/unknown setting "max-jbos"/),
+      }),
+    );
   });
 
   it("--help documents every setting with its environment variable and default", () => {

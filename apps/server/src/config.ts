@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { ConfigErrorCode } from "./error-codes.js";
 
 /** One setting: its flag, environment variable, default and what it does (this table is --help). */
 interface Setting {
@@ -193,9 +194,20 @@ export type ServerConfig = {
       : string;
 };
 
-/** Thrown for a bad flag, variable or config file value; main prints it with the usage hint. */
+/**
+ * Thrown for a bad flag, variable or config file value; main prints it, with
+ * its code, and the usage hint. Most are a value that cannot be used, the
+ * default code.
+ */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+
+  constructor(
+    message: string,
+    readonly code: ConfigErrorCode = "JW_ERR_CONFIG_VALUE",
+  ) {
+    super(message);
+  }
 }
 
 /** --help: every setting with its flag, environment variable and default. */
@@ -230,7 +242,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       strict: true,
     });
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError((error as Error).message, "JW_ERR_CONFIG_FLAG");
   }
   if (parsed.values.help) return "help";
   const file = readConfigFile(stringValue(parsed.values.config) ?? env.JOBWORKER_CONFIG);
@@ -286,7 +298,7 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
     }
     return parsed as Record<string, string | number | string[]>;
   } catch (error) {
-    throw new ConfigError(`config file ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`config file ${path}: ${(error as Error).message}`, "JW_ERR_CONFIG_FILE");
   }
 }
 

@@ -1,7 +1,7 @@
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Duration, durationMs } from "@bufbuild/protobuf/wkt";
 import type { Limits as CoreLimits, StartRequest } from "@jobworker/core";
-import type { Limits, StartJobRequest } from "@jobworker/proto";
+import { isJobId, type Limits, type StartJobRequest } from "@jobworker/proto";
+import { apiError } from "./errors.js";
 
 /** Documented request limits (see docs/api.md). Beyond them a request is INVALID_ARGUMENT. */
 export const REQUEST_LIMITS = {
@@ -11,13 +11,16 @@ export const REQUEST_LIMITS = {
   maxTotalBytes: 1024 * 1024,
 } as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const invalid = (message: string) => new ConnectError(message, Code.InvalidArgument);
+const invalid = (message: string) => apiError("JW_ERR_INVALID_ARGUMENT", message);
 
 /** Checks a job id is a canonical lowercase UUID (existence is core's business). */
 export function jobIdFromProto(id: string): string {
-  if (!UUID.test(id)) throw invalid(`malformed job id ${JSON.stringify(id.slice(0, 64))}: expected a lowercase UUID`);
+  if (!isJobId(id)) {
+    throw apiError(
+      "JW_ERR_MALFORMED_JOB_ID",
+      `malformed job id ${JSON.stringify(id.slice(0, 64))}: expected a lowercase UUID`,
+    );
+  }
   return id;
 }
 
@@ -73,5 +76,5 @@ export function durationToMs(duration: Duration, field: string): number {
     throw invalid(`${field} must be a non-negative duration`);
   }
   if (duration.seconds > 315_576_000_000n) throw invalid(`${field} is out of range`);
-  return Number(duration.seconds) * 1000 + Math.floor(duration.nanos / 1e6);
+  return durationMs(duration);
 }

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
+import { connect as http2Connect, type IncomingHttpHeaders } from "node:http2";
 import { connect as tlsConnect } from "node:tls";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { JobState } from "@jobworker/proto";
+import { ERROR_CODE_KEY, GetJobRequestSchema, JobState } from "@jobworker/proto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerConfig } from "./config.js";
@@ -25,6 +27,16 @@ async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
     return "ok";
   } catch (error) {
     return ConnectError.from(error).code;
+  }
+}
+
+/** The stable code a failed call carries in its metadata, as any client reads it. */
+async function errorCodeOf(call: Promise<unknown>): Promise<string | null | "ok"> {
+  try {
+    await call;
+    return "ok";
+  } catch (error) {
+    return ConnectError.from(error).metadata.get(ERROR_CODE_KEY);
   }
 }
 
@@ -162,6 +174,12 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
   });
 
   describe("bad input gets a clear error with the right code, and the server keeps serving", () => {
+    let marker = "";
+
+    beforeAll(async () => {
+      marker = (await alice.startJob({ command: "true" })).job?.id ?? "";
+    });
+
     it.each([
       ["a malformed id", () => alice.getJob({ id: "not-a-uuid" }), Code.InvalidArgument],
       ["an uppercase id", () => alice.getJob({ id: "ABCDEF00-0000-4000-8000-000000000000" }), Code.InvalidArgument],
@@ -204,7 +222,8 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
       ["an env name with =", () => alice.startJob({ command: "true", env: { "A=B": "c" } }), Code.InvalidArgument],
     ])("%s", async (_what, call, code) => {
       expect(await codeOf(call())).toBe(code);
-      expect((await alice.listJobs({})).jobs).toBeDefined();
+      // Still serving, and a refused start left no job behind: alice's only job is the one started before.
+      expect((await alice.listJobs({})).jobs.map((job) => job.id)).toEqual([marker]);
     });
 
     it("stopping an ended job is FailedPrecondition; deleting a running one too", async () => {
@@ -215,6 +234,45 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
       expect(await codeOf(alice.deleteJob({ id: running }))).toBe(Code.FailedPrecondition);
       await alice.cleanJobs({});
     });
+  });
+
+  it.each([
+    ["gRPC", "grpc", "2"],
+    ["Connect over HTTP/1.1", "connect", "1.1"],
+    ["gRPC-Web over HTTP/2", "grpc-web", "2"],
+  ] as const)(
+    "every error carries its stable code in the response metadata over %s",
+    async (_name, protocol, httpVersion) => {
+      const as = (identity: keyof TestPki["clients"]) =>
+        clientFor(server, pki, pki.clients[identity], { protocol, httpVersion });
+      const client = as("alice");
+      expect({
+        missing: await errorCodeOf(client.getJob({ id: MISSING_ID })),
+        malformed: await errorCodeOf(client.getJob({ id: "not-a-uuid" })),
+        badRequest: await errorCodeOf(client.startJob({ command: "" })),
+        missingStream: await errorCodeOf(collect(client, MISSING_ID)),
+        noRole: await errorCodeOf(as("noUnit").listJobs({})),
+        adminOnly: await errorCodeOf(client.listJobs({ owner: "bob" })),
+      }).toEqual({
+        missing: "JW_ERR_NOT_FOUND",
+        malformed: "JW_ERR_MALFORMED_JOB_ID",
+        badRequest: "JW_ERR_INVALID_ARGUMENT",
+        missingStream: "JW_ERR_NOT_FOUND",
+        noRole: "JW_ERR_NO_ROLE",
+        adminOnly: "JW_ERR_ADMIN_ONLY",
+      });
+      // Refused by the protocol layer before any interceptor runs: no code is sent, and clients
+      // take the code of the status (docs/api.md), as runjob does.
+      const tooLarge = client.startJob({ command: "echo", args: Array(40).fill("y".repeat(100_000)) });
+      expect(await errorCodeOf(tooLarge)).toBeNull();
+    },
+  );
+
+  it("a plain gRPC client, with no Connect code, reads the code as a trailer", async () => {
+    const trailers = await rawGrpcTrailers(server.address.port, pki, "GetJob", {
+      message: toBinary(GetJobRequestSchema, create(GetJobRequestSchema, { id: MISSING_ID })),
+    });
+    expect(trailers).toMatchObject({ "grpc-status": String(Code.NotFound), [ERROR_CODE_KEY]: "JW_ERR_NOT_FOUND" });
   });
 
   it("a stream cancelled mid-way frees its reader", async () => {
@@ -354,6 +412,46 @@ function tryHandshake(
       resolve("accepted");
     });
     socket.once("close", () => resolve("refused: closed by the server"));
+  });
+}
+
+/**
+ * Calls a JobService method over bare HTTP/2 with the gRPC framing, as any gRPC
+ * library would, and returns its trailers (or, for a trailers-only response,
+ * the headers that stand in for them).
+ */
+function rawGrpcTrailers(
+  port: number,
+  pki: TestPki,
+  method: string,
+  { message }: { message: Uint8Array },
+): Promise<IncomingHttpHeaders> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(`https://localhost:${port}`, { ca: pki.ca.cert, ...pki.clients.alice });
+    session.once("error", reject);
+    const frame = Buffer.alloc(5 + message.length);
+    frame.writeUInt32BE(message.length, 1); // byte 0: not compressed
+    frame.set(message, 5);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": `/jobworker.v1.JobService/${method}`,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    let headers: IncomingHttpHeaders = {};
+    stream.once("response", (received) => {
+      headers = received;
+    });
+    stream.once("trailers", (trailers) => {
+      headers = { ...headers, ...trailers };
+    });
+    stream.once("close", () => {
+      session.close();
+      resolve(headers);
+    });
+    stream.once("error", reject);
+    stream.resume();
+    stream.end(frame);
   });
 }
 

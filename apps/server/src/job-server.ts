@@ -33,7 +33,10 @@ export interface JobServer {
   close(): Promise<void>;
 }
 
-/** Loads state, then starts both listeners. */
+/**
+ * Starts the health/metrics listener first (/healthz answers 503 while
+ * loading), loads state and re-adopts jobs, then starts the API listener.
+ */
 export async function startJobServer(config: ServerConfig, logger: Logger): Promise<JobServer> {
   let manager: JobManager | undefined;
   const streams = new StreamTracker();

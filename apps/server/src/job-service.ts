@@ -1,15 +1,16 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import type { JobManager } from "@jobworker/core";
 import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
-import { callerOf, scopeOf } from "./authorization.js";
+import { callerOf, cleanScopeOf, listScopeOf, scopeOf } from "./authorization.js";
+import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
 import type { Metrics } from "./metrics.js";
 import { requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
 
-/** JobService on top of a JobManager. Each handler asks `scopeOf` which jobs the caller may touch. */
+/** JobService on top of a JobManager. Each handler asks authorization.ts which jobs the caller may touch. */
 export function jobService(
   manager: JobManager,
   metrics: Metrics,
@@ -42,11 +43,7 @@ export function jobService(
     },
 
     async listJobs(request, context) {
-      const caller = callerOf(context);
-      if (request.owner && caller.role !== "admin" && request.owner !== caller.name) {
-        throw new ConnectError("only an admin may list another owner's jobs", Code.PermissionDenied);
-      }
-      const jobs = manager.list(scopeOf(context), {
+      const jobs = manager.list(listScopeOf(context, request.owner), {
         state: stateFromProto(request.state),
         owner: request.owner || undefined,
       });
@@ -56,7 +53,7 @@ export function jobService(
     async *streamOutput(request, context) {
       const id = jobIdFromProto(request.id);
       if (request.fromOffset > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new ConnectError("from_offset is out of range", Code.InvalidArgument);
+        throw apiError("JW_ERR_INVALID_ARGUMENT", "from_offset is out of range");
       }
       const chunks = manager.openOutput(id, scopeOf(context), {
         fromOffset: Number(request.fromOffset),
@@ -76,12 +73,9 @@ export function jobService(
     },
 
     async cleanJobs(request, context) {
-      const caller = callerOf(context);
-      if (request.allOwners && caller.role !== "admin") {
-        throw new ConnectError("only an admin may clean every owner's jobs", Code.PermissionDenied);
-      }
+      const scope = cleanScopeOf(context, request.allOwners);
       context.values.get(requestLogKey).audit("clean", { allOwners: request.allOwners });
-      const deletedCount = await manager.clean(request.allOwners ? { allOwners: true } : { owner: caller.name });
+      const deletedCount = await manager.clean(scope);
       return { deletedCount };
     },
   };

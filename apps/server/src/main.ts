@@ -9,7 +9,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     config = loadConfig(argv);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`jobworker-server: ${error.message}\nRun 'jobworker-server --help' for the settings.\n`);
+    process.stderr.write(
+      `jobworker-server: ${error.message} [${error.code}]\nRun 'jobworker-server --help' for the settings.\n`,
+    );
     process.exit(2);
   }
   if (config === "help") {

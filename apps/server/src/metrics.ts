@@ -1,4 +1,4 @@
-import type { JobManager } from "@jobworker/core";
+import { JOB_STATES, type JobManager } from "@jobworker/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { StreamTracker } from "./stream-tracker.js";
 
@@ -15,7 +15,6 @@ export function createMetrics(manager: () => JobManager | undefined, streams: St
   const registry = new Registry();
   // Process and Node.js runtime metrics: memory, heap, fds, event-loop lag.
   collectDefaultMetrics({ register: registry });
-  const JOB_STATES = ["starting", "running", "stopping", "ended"] as const;
   new Gauge({
     name: "jobworker_jobs",
     help: "Jobs known to the server, by state.",

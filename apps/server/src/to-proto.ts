@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { type Duration, DurationSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Duration, DurationSchema, durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as core from "@jobworker/core";
 import {
   EndReason,
@@ -53,7 +53,7 @@ export function jobToProto(job: core.Job): Job {
     endTime: job.endedAt === undefined ? undefined : timestampFromMs(job.endedAt),
     usage: job.usage
       ? create(ResourceUsageSchema, {
-          cpuTime: durationFromMs(job.usage.cpuTimeMicros / 1000),
+          cpuTime: durationFromMicros(job.usage.cpuTimeMicros),
           memoryPeakBytes: BigInt(job.usage.memoryPeakBytes),
           ioReadBytes: BigInt(job.usage.ioReadBytes),
           ioWriteBytes: BigInt(job.usage.ioWriteBytes),
@@ -78,8 +78,8 @@ function limitsToProto(limits: core.Limits): Limits {
   });
 }
 
-/** Milliseconds (fractions kept to the microsecond) as a Duration. */
-export function durationFromMs(ms: number): Duration {
-  const seconds = Math.floor(ms / 1000);
-  return create(DurationSchema, { seconds: BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) });
+/** Whole microseconds as a Duration, in integer arithmetic (milliseconds would lose them or round badly). */
+function durationFromMicros(micros: number): Duration {
+  const seconds = Math.floor(micros / 1e6);
+  return create(DurationSchema, { seconds: BigInt(seconds), nanos: (micros - seconds * 1e6) * 1000 });
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import { chmod, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sendControl } from "@jobworker/helper";
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectLayout } from "./cgroups/layout.js";
 import { isJobError } from "./errors.js";
 import { JobManager } from "./job-manager.js";
+import { DEFAULT_PATH } from "./options.js";
 import {
   collect,
   needsRoot,
@@ -15,6 +17,7 @@ import {
   tempManager,
   testTempDir,
 } from "./testing/temp-manager.js";
+import { waitForOutput } from "./testing/wait-for-output.js";
 
 const alice = { owner: "alice" };
 
@@ -47,7 +50,8 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   it("runs a command and reports its exit code and output", async () => {
     const job = await manager.start("alice", { command: "sh", args: ["-c", "echo out; echo err >&2; exit 3"] });
     expect(job.state).toBe("running");
-    expect(job.executable).toBe("/usr/bin/sh");
+    // As execvp would: the first directory of the job's PATH that holds an executable sh, wherever this host keeps it.
+    expect(job.executable).toBe(firstInPath("sh"));
     const ended = await manager.wait(job.id, alice);
     expect(ended).toMatchObject({ state: "ended", endReason: "exited", exitCode: 3, oomKilled: false, outputBytes: 8 });
     expect(ended.signal).toBeUndefined();
@@ -245,6 +249,19 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
   });
 });
 
+function firstInPath(name: string): string | undefined {
+  return DEFAULT_PATH.split(":")
+    .map((dir) => join(dir, name))
+    .find((path) => {
+      try {
+        accessSync(path, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
 describe.skipIf(needsRoot)("JobManager start-up after a crash (needs root: cgroups)", () => {
   it("kills and removes a job cgroup that no record accounts for", async () => {
     const temp = await tempManager();
@@ -271,12 +288,3 @@ describe.skipIf(needsRoot)("JobManager start-up after a crash (needs root: cgrou
     }
   });
 });
-
-async function waitForOutput(manager: JobManager, id: string, text: string): Promise<void> {
-  let seen = "";
-  for await (const chunk of manager.openOutput(id, { allOwners: true }, { follow: true })) {
-    seen += Buffer.from(chunk.data).toString();
-    if (seen.includes(text)) return;
-  }
-  throw new Error(`job ended without printing ${JSON.stringify(text)}; it printed ${JSON.stringify(seen)}`);
-}

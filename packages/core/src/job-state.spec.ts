@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertTransition, canTransition } from "./job-state.js";
+import { assertTransition, canTransition, JOB_STATES } from "./job-state.js";
 
 describe("job state machine", () => {
   it("allows starting -> running -> stopping -> ended, and ending from starting or running", () => {
@@ -11,8 +11,7 @@ describe("job state machine", () => {
   });
 
   it("never leaves ended and never goes back", () => {
-    for (const to of ["starting", "running", "stopping", "ended"] as const)
-      expect(canTransition("ended", to)).toBe(false);
+    for (const to of JOB_STATES) expect(canTransition("ended", to)).toBe(false);
     expect(canTransition("stopping", "running")).toBe(false);
     expect(() => assertTransition("ended", "running")).toThrow(/invalid job state transition ended -> running/);
   });

@@ -6,10 +6,12 @@
  *          \          \_______________/^
  *           \_____________________________/   (a failed start, or a job that ends by itself)
  */
-export type JobState = "starting" | "running" | "stopping" | "ended";
 
-/** Every state, in lifecycle order. */
-export const JOB_STATES: readonly JobState[] = ["starting", "running", "stopping", "ended"];
+/** Every state a job can be in, in lifecycle order. */
+export const JOB_STATES = ["starting", "running", "stopping", "ended"] as const;
+
+/** One of JOB_STATES. */
+export type JobState = (typeof JOB_STATES)[number];
 
 /** How a job ended. */
 export type EndReason = "exited" | "signaled" | "stopped" | "oom_killed" | "timed_out" | "output_limit" | "lost";

@@ -6,6 +6,7 @@ import type { Job } from "./job.js";
 import type { JobManager } from "./job-manager.js";
 import type { JobManagerOptions } from "./options.js";
 import { needsRoot, runScript, type TempManager, tempManager } from "./testing/temp-manager.js";
+import { waitForOutput } from "./testing/wait-for-output.js";
 
 const alice = { owner: "alice" };
 const admin = { allOwners: true } as const;
@@ -27,7 +28,7 @@ describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root:
       args: ["-c", "trap '' TERM; echo ready; while :; do sleep 1; done"],
       ...options,
     });
-    for await (const _chunk of manager.openOutput(job.id, alice, { follow: true })) break;
+    await waitForOutput(manager, job.id, "ready");
     return job;
   };
 

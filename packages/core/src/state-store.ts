@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { JobError } from "./errors.js";
 import type { Job } from "./job.js";
-import { JOB_STATES, type JobState } from "./job-state.js";
+import { JOB_STATES } from "./job-state.js";
 
 const RECORD_FILE = "record.json";
 
@@ -150,6 +150,6 @@ function isJobRecord(value: unknown, id: string): value is Job {
     typeof record.createdAt === "number" &&
     Number.isSafeInteger(record.uid) &&
     typeof record.state === "string" &&
-    JOB_STATES.includes(record.state as JobState)
+    (JOB_STATES as readonly string[]).includes(record.state)
   );
 }

@@ -7,12 +7,11 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
 import { writeDevPki } from "@jobworker/dev-pki";
 import { JobService } from "@jobworker/proto";
+import { testCgroupParent, testServerArgs, testStateDir } from "./server-args.js";
 
 export type JobClient = Client<typeof JobService>;
 
 const SERVER_BIN = new URL("../../../apps/server/bin/jobworker-server.js", import.meta.url).pathname;
-
-let counter = 0;
 
 export interface ServerProcessOptions {
   /** Extra jobworker-server flags. */
@@ -44,8 +43,7 @@ export class ServerProcess {
     const tmp = options.tmpDir ?? "/var/tmp";
     const certs = await mkdtemp(join(tmp, "jobworker-test-certs-"));
     await writeDevPki(certs);
-    const stateDir = await mkdtemp(join(tmp, "jobworker-test-state-"));
-    const server = new ServerProcess(certs, stateDir, `jobworker-test-e2e-${process.pid}-${counter++}`, options);
+    const server = new ServerProcess(certs, await testStateDir(tmp), testCgroupParent(), options);
     await server.restart();
     return server;
   }
@@ -56,10 +54,7 @@ export class ServerProcess {
       process.execPath,
       [
         SERVER_BIN,
-        ...["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
-        ...["--tls-cert", join(this.certs, "server.crt"), "--tls-key", join(this.certs, "server.key")],
-        ...["--client-ca", join(this.certs, "ca.crt"), "--state-dir", this.stateDir],
-        ...["--cgroup-parent", this.cgroupParent, "--grace-period-ms", "2000"],
+        ...testServerArgs({ certs: this.certs, stateDir: this.stateDir, cgroupParent: this.cgroupParent }),
         ...(this.options.args ?? []),
       ],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...this.options.env } },

@@ -2,9 +2,7 @@ import { JobState } from "@jobworker/proto";
 import { Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { jobToJson } from "../format/job-json.js";
-import { jobTable } from "../format/job-text.js";
-
-const STATES = ["starting", "running", "stopping", "ended"] as const;
+import { jobTable, STATE_NAMES, stateFromName } from "../format/job-text.js";
 
 export default class List extends JobCommand<typeof List> {
   static override summary = "List your jobs (an admin sees everyone's), oldest first.";
@@ -15,15 +13,13 @@ export default class List extends JobCommand<typeof List> {
     "<%= config.bin %> list --owner bob",
   ];
   static override flags = {
-    state: Flags.string({ summary: "Only jobs in this state.", options: [...STATES] }),
+    state: Flags.string({ summary: "Only jobs in this state.", options: [...STATE_NAMES] }),
     owner: Flags.string({ summary: "Only this owner's jobs (admins only, for other owners)." }),
   };
 
   async run(): Promise<unknown> {
     const client = await this.client();
-    const state = this.flags.state
-      ? JobState[this.flags.state.toUpperCase() as Uppercase<(typeof STATES)[number]>]
-      : JobState.UNSPECIFIED;
+    const state = this.flags.state ? stateFromName(this.flags.state) : JobState.UNSPECIFIED;
     const { jobs } = await client.listJobs({ state, owner: this.flags.owner ?? "" });
     if (this.jsonEnabled()) return jobs.map(jobToJson);
     process.stdout.write(`${jobTable(jobs, process.stdout.columns ?? Number.POSITIVE_INFINITY)}\n`);

@@ -1,10 +1,12 @@
 import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { type Job, LimitsSchema } from "@jobworker/proto";
 import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { CliError } from "../cli-error.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
+import { jobOf } from "../job-of.js";
 import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
 import { parseCpu, parseDuration, parseSize } from "../units.js";
 
@@ -59,10 +61,10 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
 
   async run(): Promise<unknown> {
     const [command, ...args] = this.argvRest;
-    if (!command) throw new CliError("no command given: runjob start [flags] -- <command> [args...]");
+    if (!command) throw new CliError("JW_ERR_USAGE", "no command given: runjob start [flags] -- <command> [args...]");
     const flags = this.flags;
-    const client = await this.client();
-    const { job } = await client.startJob({
+    // The request is built (and its flags checked) before connecting: a usage error needs no server.
+    const request = {
       command,
       args,
       env: parseEnv(flags.env ?? []),
@@ -78,9 +80,12 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
         diskBytes: flags.disk === undefined ? undefined : parseSize(flags.disk, "disk"),
       }),
       maxRuntime:
-        flags["max-runtime"] === undefined ? undefined : durationOf(parseDuration(flags["max-runtime"], "max-runtime")),
-    });
-    if (!job) throw new CliError("the server returned no job");
+        flags["max-runtime"] === undefined
+          ? undefined
+          : durationFromMs(parseDuration(flags["max-runtime"], "max-runtime")),
+    };
+    const client = await this.client();
+    const job = jobOf(await client.startJob(request));
     if (flags.follow) return this.follow(job);
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${job.id}\n`);
@@ -100,8 +105,7 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
       );
       this.exit(130);
     }
-    const { job: ended } = await client.waitJob({ id: job.id });
-    if (!ended) throw new CliError("the server returned no job");
+    const ended = jobOf(await client.waitJob({ id: job.id }));
     if (this.jsonEnabled()) this.printJson(jobToJson(ended));
     this.exit(exitCodeOf(ended));
   }
@@ -111,12 +115,8 @@ function parseEnv(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const equals = pair.indexOf("=");
-    if (equals <= 0) throw new CliError(`--env ${JSON.stringify(pair)} must be NAME=VALUE`);
+    if (equals <= 0) throw new CliError("JW_ERR_USAGE", `--env ${JSON.stringify(pair)} must be NAME=VALUE`);
     env[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return env;
-}
-
-function durationOf(ms: number) {
-  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
 }

@@ -1,9 +1,9 @@
 import { Args } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
-import { CliError } from "../cli-error.js";
 import { jobToJson } from "../format/job-json.js";
 import { jobStatus } from "../format/job-text.js";
 import { resolveJobId } from "../job-id.js";
+import { jobOf } from "../job-of.js";
 
 export default class Status extends JobCommand<typeof Status> {
   static override summary = "Show a job: state, how it ended, limits and resource usage.";
@@ -14,8 +14,7 @@ export default class Status extends JobCommand<typeof Status> {
 
   async run(): Promise<unknown> {
     const client = await this.client();
-    const { job } = await client.getJob({ id: await resolveJobId(client, this.args.id) });
-    if (!job) throw new CliError("the server returned no job");
+    const job = jobOf(await client.getJob({ id: await resolveJobId(client, this.args.id) }));
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${jobStatus(job)}\n`);
     return undefined;

@@ -1,9 +1,10 @@
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
-import { CliError } from "../cli-error.js";
 import { jobToJson } from "../format/job-json.js";
 import { outcome } from "../format/job-text.js";
 import { resolveJobId } from "../job-id.js";
+import { jobOf } from "../job-of.js";
 import { parseDuration } from "../units.js";
 
 export default class Stop extends JobCommand<typeof Stop> {
@@ -17,17 +18,12 @@ export default class Stop extends JobCommand<typeof Stop> {
   };
 
   async run(): Promise<unknown> {
+    const graceMs = this.flags.grace === undefined ? undefined : parseDuration(this.flags.grace, "grace");
     const client = await this.client();
     const id = await resolveJobId(client, this.args.id);
-    const graceMs = this.flags.grace === undefined ? undefined : parseDuration(this.flags.grace, "grace");
-    const { job } = await client.stopJob({
-      id,
-      gracePeriod:
-        graceMs === undefined
-          ? undefined
-          : { seconds: BigInt(Math.floor(graceMs / 1000)), nanos: (graceMs % 1000) * 1e6 },
-    });
-    if (!job) throw new CliError("the server returned no job");
+    const job = jobOf(
+      await client.stopJob({ id, gracePeriod: graceMs === undefined ? undefined : durationFromMs(graceMs) }),
+    );
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${job.id} ${outcome(job)}\n`);
     return undefined;

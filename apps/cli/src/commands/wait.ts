@@ -1,10 +1,10 @@
 import { Args } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
-import { CliError } from "../cli-error.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
 import { outcome } from "../format/job-text.js";
 import { resolveJobId } from "../job-id.js";
+import { jobOf } from "../job-of.js";
 
 export default class Wait extends JobCommand<typeof Wait> {
   static override summary =
@@ -16,8 +16,7 @@ export default class Wait extends JobCommand<typeof Wait> {
 
   async run(): Promise<void> {
     const client = await this.client();
-    const { job } = await client.waitJob({ id: await resolveJobId(client, this.args.id) });
-    if (!job) throw new CliError("the server returned no job");
+    const job = jobOf(await client.waitJob({ id: await resolveJobId(client, this.args.id) }));
     if (this.jsonEnabled()) this.printJson(jobToJson(job));
     else process.stderr.write(`${job.id} ${outcome(job)}\n`);
     this.exit(exitCodeOf(job));

@@ -15,6 +15,7 @@ export function createJobClient(settings: ConnectionSettings): JobClient {
       return readFileSync(path);
     } catch (error) {
       throw new CliError(
+        "JW_ERR_CREDENTIALS",
         `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code}): pass --${what} or set up certs with 'pnpm certs'`,
       );
     }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { CliError } from "../cli-error.js";
 
 /** How the CLI reaches the server. */
 export interface ConnectionSettings {
@@ -64,8 +65,15 @@ function readConfigFile(path: string): Partial<Record<SettingName, string>> {
   } catch {
     return {};
   }
-  const parsed: unknown = JSON.parse(text);
-  if (typeof parsed !== "object" || parsed === null) throw new Error(`${path} must hold a JSON object`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError("JW_ERR_CLI_CONFIG", `${path} is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null) {
+    throw new CliError("JW_ERR_CLI_CONFIG", `${path} must hold a JSON object`);
+  }
   const result: Partial<Record<SettingName, string>> = {};
   for (const name of SETTING_NAMES) {
     const value = (parsed as Record<string, unknown>)[name];

@@ -1,10 +1,23 @@
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { EndReason, type Job, JobState } from "@jobworker/proto";
 import { formatBytes, formatDurationMs } from "../units.js";
 
 /** The proto enum name without its prefix, lowercased: JOB_STATE_RUNNING -> running. */
 export function stateName(job: Job): string {
   return JobState[job.state].toLowerCase();
+}
+
+/** Every state a job can be in, by the names stateName gives them, from the API's enum. */
+export const STATE_NAMES: readonly string[] = Object.values(JobState)
+  .filter((value): value is JobState => typeof value === "number" && value !== JobState.UNSPECIFIED)
+  .map((state) => JobState[state].toLowerCase());
+
+/** The API's state for one of STATE_NAMES. */
+export function stateFromName(name: string): JobState {
+  const state = Object.values(JobState).find(
+    (value): value is JobState => typeof value === "number" && JobState[value].toLowerCase() === name,
+  );
+  return state ?? JobState.UNSPECIFIED;
 }
 
 /** How the job ended, in a few words: "exit 3", "signal 9 (SIGKILL)", "oom-killed". */
@@ -102,7 +115,7 @@ export function jobStatus(job: Job): string {
   if (limits?.ioWriteIops !== undefined) io.push(`write ${limits.ioWriteIops} IOPS`);
   if (io.length > 0) lines.push(["IO limit", io.join(", ")]);
   if (job.usage) {
-    const cpuMs = job.usage.cpuTime ? Number(job.usage.cpuTime.seconds) * 1000 + job.usage.cpuTime.nanos / 1e6 : 0;
+    const cpuMs = job.usage.cpuTime ? durationMs(job.usage.cpuTime) : 0;
     lines.push(
       ["CPU time", formatDurationMs(cpuMs)],
       ["Memory peak", formatBytes(job.usage.memoryPeakBytes)],

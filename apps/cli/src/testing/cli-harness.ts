@@ -1,4 +1,4 @@
-import { type ChildProcessByStdio, execFile, spawn } from "node:child_process";
+import { type ChildProcessByStdio, type ExecFileException, execFile, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -6,6 +6,9 @@ import type { ServerProcess } from "@jobworker/testkit";
 
 /** The runjob entry point, for tests that run it through a shell. */
 export const runjobPath = fileURLToPath(new URL("../../bin/run.js", import.meta.url));
+
+/** What the harness needs of a server: where it listens and where its dev PKI is. */
+export type ServerAddress = Pick<ServerProcess, "port" | "certs">;
 
 /** What a runjob invocation produced. */
 export interface CliResult {
@@ -15,7 +18,7 @@ export interface CliResult {
 }
 
 function connectionEnv(
-  server: ServerProcess,
+  server: ServerAddress,
   options: { identity?: string; env?: NodeJS.ProcessEnv },
 ): NodeJS.ProcessEnv {
   const identity = options.identity ?? "alice";
@@ -30,39 +33,50 @@ function connectionEnv(
   };
 }
 
+/**
+ * Settles a finished process as a CliResult. Only an exit is a result: a
+ * process killed by a signal, or one that could not run or overflowed its
+ * buffer, rejects, so a crash can never pass for exit 0.
+ */
+function settle(
+  resolve: (result: CliResult) => void,
+  reject: (error: Error) => void,
+): (error: ExecFileException | null, stdout: Buffer, stderr: Buffer) => void {
+  return (error, stdout, stderr) => {
+    if (!error) return resolve({ code: 0, stdout, stderr: stderr.toString() });
+    if (typeof error.code === "number") return resolve({ code: error.code, stdout, stderr: stderr.toString() });
+    const why = error.signal ? `was killed by ${error.signal}` : `failed: ${error.message}`;
+    reject(new Error(`${error.cmd ?? "the process"} ${why}; stderr: ${stderr.toString()}`));
+  };
+}
+
 /** Runs the real runjob CLI as a separate process, connected to `server` as `identity` (default alice). */
 export function runjob(
-  server: ServerProcess,
+  server: ServerAddress,
   args: string[],
   options: { identity?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   const env = connectionEnv(server, options);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [runjobPath, ...args],
       { env, encoding: "buffer", maxBuffer: 64 * 2 ** 20 },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === "number" ? error.code : 0;
-        resolve({ code, stdout, stderr: stderr.toString() });
-      },
+      settle(resolve, reject),
     );
   });
 }
 
 /** Runs a shell command line (for pipes) with runjob's connection settings in the environment. */
-export function runShell(server: ServerProcess, script: string): Promise<CliResult> {
+export function runShell(server: ServerAddress, script: string): Promise<CliResult> {
   const env = { ...connectionEnv(server, {}), PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
-  return new Promise((resolve) => {
-    execFile("/bin/sh", ["-c", script], { env, encoding: "buffer" }, (error, stdout, stderr) => {
-      const code = error && typeof error.code === "number" ? error.code : 0;
-      resolve({ code, stdout, stderr: stderr.toString() });
-    });
+  return new Promise((resolve, reject) => {
+    execFile("/bin/sh", ["-c", script], { env, encoding: "buffer" }, settle(resolve, reject));
   });
 }
 
 /** Starts runjob without waiting for it, for tests that signal it. */
-export function spawnRunjob(server: ServerProcess, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+export function spawnRunjob(server: ServerAddress, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, [runjobPath, ...args], {
     env: connectionEnv(server, {}),
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,6 +4,7 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { type Authority, createAuthority, type Issued, issue } from "@jobworker/dev-pki";
 import { JobService } from "@jobworker/proto";
+import { testCgroupParent, testServerArgs, testStateDir } from "@jobworker/testkit";
 import { type Logger, pino } from "pino";
 import { loadConfig, type ServerConfig } from "../config.js";
 import { type JobServer, startJobServer } from "../job-server.js";
@@ -51,38 +52,19 @@ export async function createTestPki(): Promise<TestPki> {
   return pki;
 }
 
-let counter = 0;
-
-/** A real server on ephemeral ports with the test PKI, its own state dir and cgroup parent. */
+/**
+ * A real server in this process, for tests that look inside it (its streams,
+ * its manager, its log). It runs with the same settings as testkit's
+ * ServerProcess, on the test PKI; `stateDir` reuses an earlier server's.
+ */
 export async function startTestServer(
   pki: TestPki,
   stateDir?: string,
   overrides: string[] = [],
   logger: Logger = pino({ level: "silent" }),
 ): Promise<{ server: JobServer; config: ServerConfig }> {
-  const dir = stateDir ?? (await mkdtemp("/var/tmp/jobworker-test-state-"));
-  const config = loadConfig(
-    [
-      "--listen",
-      "127.0.0.1:0",
-      "--metrics-listen",
-      "127.0.0.1:0",
-      "--tls-cert",
-      join(pki.dir, "server.crt"),
-      "--tls-key",
-      join(pki.dir, "server.key"),
-      "--client-ca",
-      join(pki.dir, "ca.crt"),
-      "--state-dir",
-      dir,
-      "--cgroup-parent",
-      `jobworker-test-server-${process.pid}-${counter++}`,
-      "--grace-period-ms",
-      "2000",
-      ...overrides,
-    ],
-    {},
-  );
+  const dirs = { stateDir: stateDir ?? (await testStateDir()), cgroupParent: testCgroupParent() };
+  const config = loadConfig([...testServerArgs({ certs: pki.dir, ...dirs }), ...overrides], {});
   if (config === "help") throw new Error("unreachable");
   const server = await startJobServer(config, logger);
   return { server, config };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobManager } from "../job-manager.js";
 import { needsRoot, openResources, type TempManager, tempManager, testTempDir } from "../testing/temp-manager.js";
+import { waitForOutput } from "../testing/wait-for-output.js";
 import { CHUNK_BYTES, type OutputChunk } from "./log-reader.js";
 
 const scope = { owner: "alice" };
@@ -40,7 +41,7 @@ describe.skipIf(needsRoot)("output streaming (needs root: jobs run isolated)", (
     const readers: Promise<Buffer>[] = [];
     for (let i = 0; i < 10; i++) readers.push(read(manager, job.id, 0));
     // Late readers: start once some output has arrived.
-    await firstChunk(manager, job.id);
+    await waitForOutput(manager, job.id);
     for (let i = 0; i < 5; i++) readers.push(read(manager, job.id, 0));
     for (let i = 0; i < 5; i++) readers.push(read(manager, job.id, middle));
     const results = await Promise.all(readers);
@@ -86,7 +87,7 @@ describe.skipIf(needsRoot)("output streaming (needs root: jobs run isolated)", (
 
   it("without follow, a reader stops at the current end of a running job's output", async () => {
     const job = await manager.start("alice", { command: "/bin/sh", args: ["-c", "echo now; sleep 1000"] });
-    await firstChunk(manager, job.id);
+    await waitForOutput(manager, job.id, "now\n");
     const chunks: OutputChunk[] = [];
     for await (const chunk of manager.openOutput(job.id, scope)) chunks.push(chunk);
     expect(Buffer.concat(chunks.map((c) => c.data)).toString()).toBe("now\n");
@@ -98,10 +99,6 @@ async function read(manager: JobManager, id: string, fromOffset: number): Promis
   const parts: Uint8Array[] = [];
   for await (const chunk of manager.openOutput(id, scope, { fromOffset, follow: true })) parts.push(chunk.data);
   return Buffer.concat(parts);
-}
-
-async function firstChunk(manager: JobManager, id: string): Promise<void> {
-  for await (const _ of manager.openOutput(id, scope, { follow: true })) return;
 }
 
 function sha256(data: Uint8Array): string {

@@ -17,11 +17,6 @@ export class OutputFeed {
     return this.hasEnded;
   }
 
-  /** Number of readers waiting for new output (for tests and metrics). */
-  get waiting(): number {
-    return this.waiters.size;
-  }
-
   /** New bytes were appended. */
   notify(): void {
     this.currentGeneration++;

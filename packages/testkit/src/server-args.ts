@@ -1,0 +1,37 @@
+import { mkdtemp } from "node:fs/promises";
+import { join } from "node:path";
+
+let counter = 0;
+
+/** A fresh state dir for a test server, under `tmpDir` (not /tmp: every job gets its own /tmp). */
+export function testStateDir(tmpDir = "/var/tmp"): Promise<string> {
+  return mkdtemp(join(tmpDir, "jobworker-test-state-"));
+}
+
+/** A cgroup parent of its own for a test server, named with this process's pid so a leak names its owner. */
+export function testCgroupParent(): string {
+  return `jobworker-test-server-${process.pid}-${counter++}`;
+}
+
+/**
+ * The jobworker-server flags every test server runs with, whether it runs as
+ * a process or in the test's own: ephemeral ports, the PKI in `certs` (as
+ * written by writeDevPki: ca.crt, server.crt, server.key), its own state dir
+ * and cgroup parent, and a 2 s grace period so stops in tests end quickly.
+ */
+export function testServerArgs({
+  certs,
+  stateDir,
+  cgroupParent,
+}: {
+  certs: string;
+  stateDir: string;
+  cgroupParent: string;
+}): string[] {
+  return [
+    ...["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+    ...["--tls-cert", join(certs, "server.crt"), "--tls-key", join(certs, "server.key")],
+    ...["--client-ca", join(certs, "ca.crt"), "--state-dir", stateDir],
+    ...["--cgroup-parent", cgroupParent, "--grace-period-ms", "2000"],
+  ];
+}
