@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { LauncherService } from "@jobworker/helper";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
 import { failedPrecondition, invalidArgument, JobError, notFound } from "./errors.js";
+import { claimHost } from "./host-claim.js";
 import { inScope, type Job, type JobScope, type StartRequest } from "./job.js";
 import { isActive, type JobState } from "./job-state.js";
 import { launchJob } from "./lifecycle/launch.js";
@@ -57,6 +58,7 @@ export class JobManager {
     private readonly uids: UidPool,
     private readonly launcher: LauncherService,
     private readonly maxOutputBytesTotal: number,
+    private readonly releaseClaim: () => void,
     private readonly onWarning: (message: string) => void,
   ) {
     this.supervisor = new JobSupervisor({
@@ -73,7 +75,11 @@ export class JobManager {
     this.sweepTimer.unref();
   }
 
-  /** Opens the state dir, re-adopts jobs still running, and removes cgroups a crashed run left behind. */
+  /**
+   * Opens the state dir, re-adopts jobs still running, and removes cgroups a
+   * crashed run left behind. Refuses to open when another live manager on the
+   * host uses the same state dir or cgroup parent, or an overlapping uid range.
+   */
   static async open(
     options: JobManagerOptions,
     onWarning: (message: string) => void = (message) => process.emitWarning(message),
@@ -81,6 +87,24 @@ export class JobManager {
     const resolved = resolveOptions(options);
     checkUidRange(resolved.uidRange);
     resolved.exposedPaths = checkExposedPaths(resolved.exposedPaths, resolve(resolved.stateDir));
+    const release = await claimHost({
+      stateDir: resolve(resolved.stateDir),
+      cgroupParent: resolved.cgroupParent,
+      uidRange: resolved.uidRange,
+    });
+    try {
+      return await JobManager.openClaimed(resolved, release, onWarning);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  private static async openClaimed(
+    resolved: ResolvedOptions,
+    releaseClaim: () => void,
+    onWarning: (message: string) => void,
+  ): Promise<JobManager> {
     const store = await StateStore.open(resolved.stateDir);
     const cgroups = await CgroupRoot.open(resolved.cgroupParent, resolved.cgroupLayout);
     const launcher = new LauncherService(onWarning);
@@ -93,6 +117,7 @@ export class JobManager {
       new UidPool(resolved.uidRange),
       launcher,
       budget,
+      releaseClaim,
       onWarning,
     );
     const records = await store.loadAll((id, error) => onWarning(`skipping job ${id}: ${error}`));
@@ -263,6 +288,7 @@ export class JobManager {
       }
     }
     await this.launcher.close();
+    this.releaseClaim();
   }
 
   /** Removes the manager's (empty) parent cgroup; for programs that own their parent. */

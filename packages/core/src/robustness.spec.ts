@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileDisappears, processesOfUid } from "@jobworker/testkit/host";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "./job.js";
-import type { JobManager } from "./job-manager.js";
+import { JobManager } from "./job-manager.js";
 import type { JobManagerOptions } from "./options.js";
 import { needsRoot, runScript, type TempManager, tempManager } from "./testing/temp-manager.js";
 import { waitForOutput } from "./testing/wait-for-output.js";
@@ -158,6 +158,17 @@ describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root:
     expect(second.jobs.map((job) => job.id)).toEqual(ids.slice(2, 4));
     const third = manager.listPage(alice, {}, { size: 2, token: second.nextPageToken });
     expect(third).toEqual({ jobs: [expect.objectContaining({ id: ids[4] })], nextPageToken: undefined });
+  });
+
+  it("a second manager on the same state dir is refused while the first runs", async () => {
+    await open();
+    await expect(
+      JobManager.open({
+        stateDir: temp?.stateDir ?? "",
+        cgroupParent: "jobworker-test-second",
+        uidRange: { first: 90_000_000, count: 10 },
+      }),
+    ).rejects.toThrow(/state dir .* is already used by the jobworker manager of pid/);
   });
 
   it("tells subscribers of every change of state", async () => {

@@ -1,5 +1,6 @@
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
+import { testUidRange } from "./uid-range.js";
 
 let counter = 0;
 
@@ -33,5 +34,10 @@ export function testServerArgs({
     ...["--tls-cert", join(certs, "server.crt"), "--tls-key", join(certs, "server.key")],
     ...["--client-ca", join(certs, "ca.crt"), "--state-dir", stateDir],
     ...["--cgroup-parent", cgroupParent, "--grace-period-ms", "2000"],
+    ...uidRangeArgs(testUidRange()),
   ];
+}
+
+function uidRangeArgs({ first, count }: { first: number; count: number }): string[] {
+  return ["--job-uid-first", String(first), "--job-uid-count", String(count)];
 }

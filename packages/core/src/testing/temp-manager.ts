@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { testUidRange } from "@jobworker/testkit/uid-range";
 import type { Job, StartRequest } from "../job.js";
 import { JobManager } from "../job-manager.js";
 import type { JobManagerOptions } from "../options.js";
@@ -38,8 +39,11 @@ export async function tempManager(options: Partial<JobManagerOptions> = {}): Pro
   const stateDir = await testTempDir("jobworker-test-");
   const cgroupParent = `jobworker-test-${process.pid}-${counter++}`;
   const warnings: string[] = [];
+  const uidRange = testUidRange();
   const open = () =>
-    JobManager.open({ stateDir, cgroupParent, defaultGraceMs: 2000, ...options }, (message) => warnings.push(message));
+    JobManager.open({ stateDir, cgroupParent, uidRange, defaultGraceMs: 2000, ...options }, (message) =>
+      warnings.push(message),
+    );
   let manager = await open();
   return {
     get manager() {
