@@ -1,6 +1,7 @@
 import { isJobId, type Job } from "@jobworker/proto";
 import { CliError } from "./cli-error.js";
 import type { JobClient } from "./connection/client.js";
+import { listAllJobs } from "./list-all.js";
 
 /** Shortest id prefix accepted, as docker's. */
 export const MIN_PREFIX = 6;
@@ -15,7 +16,7 @@ export async function resolveJobId(client: JobClient, idOrPrefix: string): Promi
       `job id ${JSON.stringify(idOrPrefix)} is neither a full id nor a prefix of at least ${MIN_PREFIX} hex characters`,
     );
   }
-  const { jobs } = await client.listJobs({});
+  const jobs = await listAllJobs(client);
   const matches = jobs.filter((job: Job) => job.id.startsWith(wanted));
   if (matches.length === 1 && matches[0]) return matches[0].id;
   if (matches.length === 0)

@@ -1,5 +1,5 @@
 import type { HandlerContext, Interceptor } from "@connectrpc/connect";
-import type { JobScope } from "@jobworker/core";
+import type { JobScope, OwnerQuota } from "@jobworker/core";
 import { apiError } from "./errors.js";
 import { type Identity, identityKey } from "./identity.js";
 
@@ -44,4 +44,15 @@ export function cleanScopeOf(context: HandlerContext, allOwners: boolean): JobSc
   if (!allOwners) return { owner: caller.name };
   if (caller.role !== "admin") throw apiError("JW_ERR_ADMIN_ONLY", "only an admin may clean every owner's jobs");
   return { allOwners: true };
+}
+
+/** The quotas the server gives each role. */
+export interface RoleQuotas {
+  user: OwnerQuota;
+  admin: OwnerQuota;
+}
+
+/** The caller's quota: its role's. */
+export function quotaOf(context: HandlerContext, quotas: RoleQuotas): OwnerQuota {
+  return callerOf(context).role === "admin" ? quotas.admin : quotas.user;
 }

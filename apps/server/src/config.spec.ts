@@ -69,6 +69,20 @@ describe("server configuration", () => {
     expect(() => parseExpose("srv:rw")).toThrow(/--expose "srv:rw": expected an absolute PATH/);
   });
 
+  it("reads durations with a unit, as milliseconds", () => {
+    expect(loadConfig(["--retention", "7d", "--max-grace", "90s"], {})).toMatchObject({
+      retention: 7 * 86_400_000,
+      maxGrace: 90_000,
+    });
+    expect(loadConfig([], { JOBWORKER_MAX_GRACE: "250" })).toMatchObject({ maxGrace: 250 });
+    expect(() => loadConfig(["--retention", "7 days"], {})).toThrow(
+      expect.objectContaining({
+        code: "JW_ERR_CONFIG_VALUE",
+        message: expect.stringMatching(/--retention must be a duration/),
+      }),
+    );
+  });
+
   it("refuses a list where a setting takes one value", async () => {
     await writeFile(file, JSON.stringify({ "max-jobs": [1, 2] }));
     expect(() => loadConfig(["--config", file], {})).toThrow(/--max-jobs takes one value, not a list/);

@@ -6,8 +6,11 @@ import type { ConfigErrorCode } from "./error-codes.js";
 interface Setting {
   flag: string;
   env: string;
-  /** A list setting may repeat its flag; its env var and default are comma-separated. */
-  kind: "string" | "integer" | "list";
+  /**
+   * A list setting may repeat its flag; its env var and default are
+   * comma-separated. A duration is a number with a unit (ms, s, m, h, d), read as milliseconds.
+   */
+  kind: "string" | "integer" | "list" | "duration";
   default: string;
   help: string;
 }
@@ -160,6 +163,55 @@ const SETTINGS = {
     default: "1000",
     help: "most jobs running at once; more is RESOURCE_EXHAUSTED",
   },
+  maxRunningJobsPerOwner: {
+    flag: "max-running-jobs-per-owner",
+    env: "JOBWORKER_MAX_RUNNING_JOBS_PER_OWNER",
+    kind: "integer",
+    default: "100",
+    help: "most jobs one user may have running at once; more is RESOURCE_EXHAUSTED",
+  },
+  maxRunningJobsPerAdmin: {
+    flag: "max-running-jobs-per-admin",
+    env: "JOBWORKER_MAX_RUNNING_JOBS_PER_ADMIN",
+    kind: "integer",
+    default: "1000",
+    help: "most jobs one admin may have running at once",
+  },
+  maxStartsPerSecond: {
+    flag: "max-starts-per-second-per-owner",
+    env: "JOBWORKER_MAX_STARTS_PER_SECOND_PER_OWNER",
+    kind: "integer",
+    default: "50",
+    help: "sustained starts per second one user or admin may make (bursts of twice as many)",
+  },
+  maxKeptJobsPerOwner: {
+    flag: "max-kept-jobs-per-owner",
+    env: "JOBWORKER_MAX_KEPT_JOBS_PER_OWNER",
+    kind: "integer",
+    default: "1000",
+    help: "ended jobs kept per owner; the oldest past it are deleted with their output",
+  },
+  retention: {
+    flag: "retention",
+    env: "JOBWORKER_RETENTION",
+    kind: "duration",
+    default: "7d",
+    help: "ended jobs older than this are deleted with their output (30s, 15m, 12h, 7d)",
+  },
+  maxOutputTotal: {
+    flag: "max-output-bytes-total",
+    env: "JOBWORKER_MAX_OUTPUT_BYTES_TOTAL",
+    kind: "integer",
+    default: "0",
+    help: "output all ended jobs may keep in the state dir before starts are refused (0: half its filesystem)",
+  },
+  maxGrace: {
+    flag: "max-grace",
+    env: "JOBWORKER_MAX_GRACE",
+    kind: "duration",
+    default: "5m",
+    help: "longest grace period a stop may ask for; longer is INVALID_ARGUMENT",
+  },
   gracePeriodMs: {
     flag: "grace-period-ms",
     env: "JOBWORKER_GRACE_PERIOD_MS",
@@ -187,7 +239,7 @@ type SettingName = keyof typeof SETTINGS;
 
 /** The server's configuration, every value resolved. */
 export type ServerConfig = {
-  [K in SettingName]: (typeof SETTINGS)[K]["kind"] extends "integer"
+  [K in SettingName]: (typeof SETTINGS)[K]["kind"] extends "integer" | "duration"
     ? number
     : (typeof SETTINGS)[K]["kind"] extends "list"
       ? string[]
@@ -255,7 +307,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     const raw = stringValue(parsed.values[setting.flag]) ?? env[setting.env] ?? file[setting.flag] ?? setting.default;
     if (Array.isArray(raw)) throw new ConfigError(`--${setting.flag} takes one value, not a list`);
-    config[name] = setting.kind === "integer" ? toInteger(setting.flag, raw) : String(raw);
+    config[name] =
+      setting.kind === "integer"
+        ? toInteger(setting.flag, raw)
+        : setting.kind === "duration"
+          ? toDurationMs(setting.flag, raw)
+          : String(raw);
   }
   return config as ServerConfig;
 }
@@ -300,6 +357,18 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
   } catch (error) {
     throw new ConfigError(`config file ${path}: ${(error as Error).message}`, "JW_ERR_CONFIG_FILE");
   }
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90s", "15m", "7d" (or a bare number of milliseconds) as milliseconds. */
+function toDurationMs(flag: string, raw: string | number): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(String(raw));
+  const value = match ? Number(match[1]) * (UNIT_MS[match[2] ?? "ms"] ?? 1) : Number.NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new ConfigError(`--${flag} must be a duration such as 30s, 15m, 12h or 7d, got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }
 
 /** Decimal digits only: Number() would also take "", " 12 ", "0x10" and "1e3". */

@@ -5,7 +5,7 @@ import { cpus, totalmem } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { JobManager } from "@jobworker/core";
+import { JobManager, type OwnerQuota } from "@jobworker/core";
 import { JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
@@ -57,7 +57,11 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
   const shutdown = new AbortController();
   const adapter = connectNodeAdapter({
-    routes: (router) => router.service(JobService, jobService(manager, metrics, streams)),
+    routes: (router) =>
+      router.service(
+        JobService,
+        jobService(manager, metrics, streams, { user: userQuota(config), admin: adminQuota(config) }),
+      ),
     interceptors: [requestLogging(logger, metrics), authorize],
     readMaxBytes: MAX_REQUEST_BYTES,
     // Job output is often binary or already compressed, and compressing it costs
@@ -94,6 +98,16 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   };
 }
 
+/** What one user may hold and do at once. */
+export function userQuota(config: ServerConfig): OwnerQuota {
+  return { maxActiveJobs: config.maxRunningJobsPerOwner, startsPerSecond: config.maxStartsPerSecond };
+}
+
+/** What one admin may hold and do at once. */
+export function adminQuota(config: ServerConfig): OwnerQuota {
+  return { maxActiveJobs: config.maxRunningJobsPerAdmin, startsPerSecond: config.maxStartsPerSecond };
+}
+
 function managerOptions(config: ServerConfig) {
   const ioBps = config.maxIoBps;
   const ioIops = config.maxIoIops;
@@ -118,6 +132,11 @@ function managerOptions(config: ServerConfig) {
     },
     exposedPaths: config.expose.map(parseExpose),
     defaultGraceMs: config.gracePeriodMs,
+    maxGraceMs: config.maxGrace,
+    defaultQuota: userQuota(config),
+    maxEndedJobsPerOwner: config.maxKeptJobsPerOwner,
+    retentionMs: config.retention,
+    maxOutputBytesTotal: config.maxOutputTotal || undefined,
     outputCapBytes: config.outputCap,
     maxConcurrentJobs: config.maxJobs,
   };

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { JobManager } from "@jobworker/core";
 import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
-import { callerOf, cleanScopeOf, listScopeOf, scopeOf } from "./authorization.js";
+import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
 import type { Metrics } from "./metrics.js";
@@ -10,16 +10,21 @@ import { requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
 
+/** ListJobs pages: the size when a request names none, and the most a request may ask for. */
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+
 /** JobService on top of a JobManager. Each handler asks authorization.ts which jobs the caller may touch. */
 export function jobService(
   manager: JobManager,
   metrics: Metrics,
   streams: StreamTracker,
+  quotas: RoleQuotas,
 ): ServiceImpl<typeof JobService> {
   return {
     async startJob(request, context) {
       const caller = callerOf(context);
-      const job = await manager.start(caller.name, startRequestFromProto(request));
+      const job = await manager.start(caller.name, startRequestFromProto(request), { quota: quotaOf(context, quotas) });
       metrics.starts.inc();
       context.values.get(requestLogKey).audit("start", { job: job.id, command: job.command, args: job.args });
       return { job: jobToProto(job) };
@@ -43,11 +48,15 @@ export function jobService(
     },
 
     async listJobs(request, context) {
-      const jobs = manager.list(listScopeOf(context, request.owner), {
-        state: stateFromProto(request.state),
-        owner: request.owner || undefined,
-      });
-      return { jobs: jobs.map(jobToProto) };
+      if (request.pageSize < 0 || request.pageSize > MAX_PAGE_SIZE) {
+        throw apiError("JW_ERR_INVALID_ARGUMENT", `page_size must be between 0 and ${MAX_PAGE_SIZE}`);
+      }
+      const page = manager.listPage(
+        listScopeOf(context, request.owner),
+        { state: stateFromProto(request.state), owner: request.owner || undefined },
+        { size: request.pageSize || DEFAULT_PAGE_SIZE, token: request.pageToken || undefined },
+      );
+      return { jobs: page.jobs.map(jobToProto), nextPageToken: page.nextPageToken ?? "" };
     },
 
     async *streamOutput(request, context) {

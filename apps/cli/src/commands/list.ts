@@ -3,6 +3,7 @@ import { Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { jobToJson } from "../format/job-json.js";
 import { jobTable, STATE_NAMES, stateFromName } from "../format/job-text.js";
+import { listAllJobs } from "../list-all.js";
 
 export default class List extends JobCommand<typeof List> {
   static override summary = "List your jobs (an admin sees everyone's), oldest first.";
@@ -20,7 +21,7 @@ export default class List extends JobCommand<typeof List> {
   async run(): Promise<unknown> {
     const client = await this.client();
     const state = this.flags.state ? stateFromName(this.flags.state) : JobState.UNSPECIFIED;
-    const { jobs } = await client.listJobs({ state, owner: this.flags.owner ?? "" });
+    const jobs = await listAllJobs(client, { state, owner: this.flags.owner ?? "" });
     if (this.jsonEnabled()) return jobs.map(jobToJson);
     process.stdout.write(`${jobTable(jobs, process.stdout.columns ?? Number.POSITIVE_INFINITY)}\n`);
     return undefined;

@@ -1,6 +1,7 @@
 import { durationMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { EndReason, type Job, JobState } from "@jobworker/proto";
 import { formatBytes, formatDurationMs } from "../units.js";
+import { hasControl, terminalSafe } from "./terminal-safe.js";
 
 /** The proto enum name without its prefix, lowercased: JOB_STATE_RUNNING -> running. */
 export function stateName(job: Job): string {
@@ -63,10 +64,18 @@ export function age(job: Job, now = Date.now()): string {
   return job.createTime ? formatDurationMs(now - timestampMs(job.createTime)) : "";
 }
 
-/** The job's command line, shell-quoted where needed. */
+/**
+ * The job's command line, shell-quoted where needed. Control characters are
+ * shown as escapes inside $'...' quoting: printed raw, they would act on the
+ * reader's terminal.
+ */
 export function commandLine(job: Job): string {
   return [job.command, ...job.args]
-    .map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : `'${part.replaceAll("'", "'\\''")}'`))
+    .map((part) => {
+      if (/^[\w@%+=:,./-]+$/.test(part)) return part;
+      if (hasControl(part)) return `$'${terminalSafe(part.replaceAll("\\", "\\\\").replaceAll("'", "\\'"))}'`;
+      return `'${part.replaceAll("'", "'\\''")}'`;
+    })
     .join(" ");
 }
 
@@ -74,7 +83,7 @@ export function commandLine(job: Job): string {
 export function jobTable(jobs: readonly Job[], width: number): string {
   const rows = [
     ["ID", "OWNER", "STATE", "RESULT", "AGE", "COMMAND"],
-    ...jobs.map((job) => [job.id, job.owner, stateName(job), outcome(job), age(job), commandLine(job)]),
+    ...jobs.map((job) => [job.id, terminalSafe(job.owner), stateName(job), outcome(job), age(job), commandLine(job)]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
   return rows
@@ -91,13 +100,13 @@ export function jobStatus(job: Job): string {
   const time = (t: Job["createTime"]) => (t ? new Date(timestampMs(t)).toISOString() : "-");
   const lines: [string, string][] = [
     ["ID", job.id],
-    ["Owner", job.owner],
+    ["Owner", terminalSafe(job.owner)],
     ["Command", commandLine(job)],
     ["State", stateName(job)],
   ];
   if (job.state === JobState.ENDED) lines.push(["Result", outcome(job) || "-"]);
   if (job.oomKilled) lines.push(["OOM killed", "yes"]);
-  if (job.endDetail) lines.push(["Detail", job.endDetail]);
+  if (job.endDetail) lines.push(["Detail", terminalSafe(job.endDetail)]);
   lines.push(
     ["Created", time(job.createTime)],
     ["Started", time(job.startTime)],
