@@ -93,6 +93,20 @@ const SETTINGS = {
     default: "1024",
     help: "process limit of a job that asks for none",
   },
+  jobsMemory: {
+    flag: "jobs-memory-bytes",
+    env: "JOBWORKER_JOBS_MEMORY_BYTES",
+    kind: "integer",
+    default: "0",
+    help: "memory of all jobs together, on their parent cgroup (0: the host's less a tenth, at least 1 GiB)",
+  },
+  jobsMaxPids: {
+    flag: "jobs-max-pids",
+    env: "JOBWORKER_JOBS_MAX_PIDS",
+    kind: "integer",
+    default: "0",
+    help: "processes of all jobs together, on their parent cgroup (0: three quarters of the kernel's limit)",
+  },
   maxCpu: {
     flag: "max-cpu-millicores",
     env: "JOBWORKER_MAX_CPU_MILLICORES",
@@ -105,7 +119,7 @@ const SETTINGS = {
     env: "JOBWORKER_MAX_MEMORY_BYTES",
     kind: "integer",
     default: "0",
-    help: "highest memory limit a job may ask for (0: the host's memory)",
+    help: "highest memory limit a job may ask for (0: the memory of all jobs together)",
   },
   maxPids: {
     flag: "max-pids",

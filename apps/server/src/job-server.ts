@@ -1,11 +1,11 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
-import { cpus, totalmem } from "node:os";
+import { cpus } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { JobManager, type OwnerQuota } from "@jobworker/core";
+import { defaultJobsCeiling, JobManager, type OwnerQuota } from "@jobworker/core";
 import { JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
@@ -111,7 +111,13 @@ export function adminQuota(config: ServerConfig): OwnerQuota {
 function managerOptions(config: ServerConfig) {
   const ioBps = config.maxIoBps;
   const ioIops = config.maxIoIops;
+  const host = defaultJobsCeiling();
+  const jobsCeiling = {
+    memoryBytes: config.jobsMemory || host.memoryBytes,
+    maxPids: config.jobsMaxPids || host.maxPids,
+  };
   return {
+    jobsCeiling,
     stateDir: config.stateDir,
     uidRange: { first: config.jobUidFirst, count: config.jobUidCount },
     defaultLimits: {
@@ -122,7 +128,7 @@ function managerOptions(config: ServerConfig) {
     },
     maxLimits: {
       cpuMillicores: config.maxCpu || cpus().length * 1000,
-      memoryBytes: config.maxMemory || totalmem(),
+      memoryBytes: config.maxMemory || jobsCeiling.memoryBytes,
       maxPids: config.maxPids,
       diskBytes: config.maxDisk,
       ioReadBps: ioBps,

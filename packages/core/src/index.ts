@@ -5,6 +5,7 @@
 
 export { CgroupRoot } from "./cgroups/cgroup-root.js";
 export type { ResourceUsage } from "./cgroups/controller.js";
+export { defaultJobsCeiling, type JobsCeiling, reservedMemory } from "./cgroups/host-headroom.js";
 export { JobCgroup } from "./cgroups/job-cgroup.js";
 export { type CgroupLayout, detectLayout, parseLayout } from "./cgroups/layout.js";
 export { isJobError, JOB_ERROR_CODES, JobError, type JobErrorCode } from "./errors.js";

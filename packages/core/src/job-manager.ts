@@ -106,7 +106,7 @@ export class JobManager {
     onWarning: (message: string) => void,
   ): Promise<JobManager> {
     const store = await StateStore.open(resolved.stateDir);
-    const cgroups = await CgroupRoot.open(resolved.cgroupParent, resolved.cgroupLayout);
+    const cgroups = await CgroupRoot.open(resolved.cgroupParent, resolved.cgroupLayout, resolved.jobsCeiling);
     const launcher = new LauncherService(onWarning);
     const filesystem = await statfs(store.root);
     const budget = resolved.maxOutputBytesTotal ?? Math.floor((filesystem.blocks * filesystem.bsize) / 2);

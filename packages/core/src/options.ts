@@ -1,5 +1,6 @@
-import { cpus, totalmem } from "node:os";
+import { cpus } from "node:os";
 import type { ExposedPath } from "@jobworker/helper";
+import { defaultJobsCeiling, type JobsCeiling } from "./cgroups/host-headroom.js";
 import type { CgroupLayout } from "./cgroups/layout.js";
 import type { Limits } from "./limits.js";
 import { DEFAULT_QUOTA, type OwnerQuota } from "./quota.js";
@@ -17,9 +18,15 @@ export interface JobManagerOptions {
    * Must not hold 0, 2^32-1 or any of the host's users or groups.
    */
   uidRange?: { first: number; count: number };
+  /**
+   * Memory and processes of all jobs together, set on the jobs' parent cgroup
+   * so that they cannot take the host down. Default: the host's memory less a
+   * reserve (a tenth, at least 1 GiB), and three quarters of the kernel's task limit.
+   */
+  jobsCeiling?: JobsCeiling;
   /** Limits applied when a request leaves one out. */
   defaultLimits?: Limits;
-  /** Highest limits a request may ask for; above is refused, never clamped. */
+  /** Highest limits a request may ask for; above is refused, never clamped. Default memory: the jobs' ceiling. */
   maxLimits?: Limits;
   /** Time between SIGTERM and SIGKILL when a stop names none. Default 10 s. */
   defaultGraceMs?: number;
@@ -58,7 +65,9 @@ export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 /** Fills in every default. */
 export function resolveOptions(options: JobManagerOptions): ResolvedOptions {
+  const jobsCeiling = options.jobsCeiling ?? defaultJobsCeiling();
   return {
+    jobsCeiling,
     stateDir: options.stateDir,
     cgroupParent: options.cgroupParent ?? "jobworker",
     cgroupLayout: options.cgroupLayout,
@@ -70,7 +79,7 @@ export function resolveOptions(options: JobManagerOptions): ResolvedOptions {
     },
     maxLimits: options.maxLimits ?? {
       cpuMillicores: cpus().length * 1000,
-      memoryBytes: totalmem(),
+      memoryBytes: jobsCeiling.memoryBytes,
       maxPids: 32_768,
       diskBytes: 16 * 2 ** 30,
     },

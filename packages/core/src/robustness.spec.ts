@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileDisappears, processesOfUid } from "@jobworker/testkit/host";
 import { afterEach, describe, expect, it } from "vitest";
+import { detectLayout } from "./cgroups/layout.js";
 import type { Job } from "./job.js";
 import { JobManager } from "./job-manager.js";
 import type { JobManagerOptions } from "./options.js";
@@ -169,6 +170,34 @@ describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root:
         uidRange: { first: 90_000_000, count: 10 },
       }),
     ).rejects.toThrow(/state dir .* is already used by the jobworker manager of pid/);
+  });
+
+  it("all jobs together stay under the jobs' ceiling, set on their parent cgroup", async () => {
+    const layout = await detectLayout();
+    const manager = await open({ jobsCeiling: { memoryBytes: 96 * 2 ** 20, maxPids: 40 } });
+    const parent = temp?.cgroupParent ?? "";
+    const [memoryFile, pidsFile] =
+      layout.kind === "v2"
+        ? [join(layout.unifiedRoot ?? "", parent, "memory.max"), join(layout.unifiedRoot ?? "", parent, "pids.max")]
+        : [
+            join(layout.v1Roots.get("memory") ?? "", parent, "memory.limit_in_bytes"),
+            join(layout.v1Roots.get("pids") ?? "", parent, "pids.max"),
+          ];
+    expect((await readFile(memoryFile, "utf8")).trim()).toBe(String(96 * 2 ** 20));
+    expect((await readFile(pidsFile, "utf8")).trim()).toBe("40");
+    // Two jobs, each within its own limit of 64 MiB, together past the 96 MiB ceiling: the kernel stops one.
+    const hog = "head -c 60M /dev/zero > /dev/shm/fill && echo filled; sleep 1000";
+    const first = await manager.start("alice", {
+      command: "/bin/sh",
+      args: ["-c", hog],
+      limits: { memoryBytes: 64 * 2 ** 20 },
+    });
+    await waitForOutput(manager, first.id, "filled");
+    const second = await runScript(manager, "head -c 60M /dev/zero > /dev/shm/fill && echo filled", {
+      limits: { memoryBytes: 64 * 2 ** 20 },
+    });
+    expect(second.output).not.toContain("filled");
+    await manager.stop(first.id, alice, { graceMs: 0 });
   });
 
   it("tells subscribers of every change of state", async () => {

@@ -3,6 +3,8 @@ import { mkdir, readdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Limits } from "../limits.js";
 import { readControl, writeControl } from "./cgroup-files.js";
+import type { LimitController } from "./controller.js";
+import type { JobsCeiling } from "./host-headroom.js";
 import { JobCgroup } from "./job-cgroup.js";
 import { type CgroupLayout, detectLayout, type V1ControllerName } from "./layout.js";
 import { V1Controller } from "./v1-controller.js";
@@ -23,8 +25,11 @@ export class CgroupRoot {
     private readonly v1Parents: ReadonlyMap<V1ControllerName, string>,
   ) {}
 
-  /** Creates the parent cgroups (and on v2 enables the controllers down to them). */
-  static async open(parent: string, layout?: CgroupLayout): Promise<CgroupRoot> {
+  /**
+   * Creates the parent cgroups (and on v2 enables the controllers down to
+   * them). With a ceiling, the parent holds every job together under it.
+   */
+  static async open(parent: string, layout?: CgroupLayout, ceiling?: JobsCeiling): Promise<CgroupRoot> {
     if (parent.split("/").some((part) => part === ".." || part === ".")) {
       throw new Error(`cgroup parent ${JSON.stringify(parent)} must not contain "." or ".."`);
     }
@@ -37,7 +42,16 @@ export class CgroupRoot {
     // Controllers co-mounted in one hierarchy (cpu,cpuacct) share one directory.
     const v1Parents = new Map([...detected.v1Roots].map(([controller, root]) => [controller, join(root, parent)]));
     for (const dir of new Set(v1Parents.values())) await mkdir(dir, { recursive: true });
-    return new CgroupRoot(detected, unifiedParent, v1Parents);
+    const root = new CgroupRoot(detected, unifiedParent, v1Parents);
+    if (ceiling) await root.parentController().apply(ceiling, undefined);
+    return root;
+  }
+
+  /** The limits of the parent itself: the ceiling over every job together. */
+  private parentController(): LimitController {
+    return this.layout.kind === "v2" && this.unifiedParent
+      ? new V2Controller(this.unifiedParent)
+      : new V1Controller(this.v1Parents);
   }
 
   /** Creates a job's cgroup with its limits applied. */
