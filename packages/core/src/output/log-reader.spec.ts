@@ -85,6 +85,30 @@ describe.skipIf(needsRoot)("output streaming (needs root: jobs run isolated)", (
     expect(await openResources()).toEqual(before);
   });
 
+  it("a follower of a job writing a byte per call gets every byte, in pieces, not a read per byte", async () => {
+    const job = await manager.start("alice", {
+      command: "/bin/sh",
+      args: ["-c", "dd if=/dev/zero bs=1 count=1000000 status=none"],
+    });
+    let chunks = 0;
+    let bytes = 0;
+    for await (const chunk of manager.openOutput(job.id, scope, { follow: true })) {
+      chunks++;
+      bytes += chunk.data.length;
+    }
+    expect(bytes).toBe(1_000_000);
+    // Reads follow the job's watch, which wakes at most every few milliseconds while it writes.
+    expect(chunks).toBeLessThan(20_000);
+  });
+
+  it("a follower that stops early at the live end releases its file at once", async () => {
+    const job = await manager.start("alice", { command: "/bin/sh", args: ["-c", "echo first; sleep 1000"] });
+    const before = await openResources();
+    for await (const _chunk of manager.openOutput(job.id, scope, { follow: true })) break;
+    expect(await openResources()).toEqual(before);
+    await manager.stop(job.id, scope, { graceMs: 0 });
+  });
+
   it("without follow, a reader stops at the current end of a running job's output", async () => {
     const job = await manager.start("alice", { command: "/bin/sh", args: ["-c", "echo now; sleep 1000"] });
     await waitForOutput(manager, job.id, "now\n");

@@ -42,29 +42,37 @@ export async function* readOutput(
   const readAt = async (at: number) => {
     const seen = feed.generation;
     const ended = feed.ended;
-    const buffer = Buffer.allocUnsafe(size);
-    const { bytesRead } = await file.read(buffer, 0, size, at);
-    size = bytesRead === size ? Math.min(size * 2, CHUNK_BYTES) : LIVE_CHUNK_BYTES;
-    return { seen, ended, data: buffer.subarray(0, bytesRead) };
+    const requested = size;
+    const buffer = Buffer.allocUnsafe(requested);
+    const { bytesRead } = await file.read(buffer, 0, requested, at);
+    size = bytesRead === requested ? Math.min(size * 2, CHUNK_BYTES) : LIVE_CHUNK_BYTES;
+    return { seen, ended, short: bytesRead < requested, data: buffer.subarray(0, bytesRead) };
   };
+  // Ends a wait for new output when the consumer stops early (a break, not only an abort).
+  const stop = new AbortController();
+  const waitSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   let offset = fromOffset;
   let next = readAt(offset);
   try {
     while (!signal?.aborted) {
-      const { seen, ended, data } = await next;
+      const { seen, ended, short, data } = await next;
       if (data.length > 0) {
         const chunk = { offset, data };
         offset += data.length;
-        next = readAt(offset);
+        // A short read reached the live end of the output: read again once it has grown, not at
+        // once, or a follower of a job writing a byte at a time would spin on reads of a few bytes.
+        next =
+          follow && !ended && short ? feed.waitForChange(seen, waitSignal).then(() => readAt(offset)) : readAt(offset);
         yield chunk;
         continue;
       }
       // At EOF: done unless following a job that may still write.
       if (!follow || ended) return;
-      await feed.waitForChange(seen, signal);
+      await feed.waitForChange(seen, waitSignal);
       next = readAt(offset);
     }
   } finally {
+    stop.abort();
     await next.catch(() => undefined);
     await file.close();
   }
