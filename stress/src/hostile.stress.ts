@@ -167,7 +167,7 @@ describe.skipIf(needsRoot)("hostile input (needs root: real jobs)", () => {
         "read another job's files",
         `cat /work/secret ${join(server.stateDir, "jobs", victim.id, "output.log")} 2>/dev/null || echo refused`,
       ],
-      ["open a host device", "exec 3<>/dev/fuse 2>/dev/null && echo opened || echo refused"],
+      ["open a host device", "(exec 3<>/dev/fuse) 2>/dev/null && echo opened || echo refused"],
     ];
     const results: string[] = [];
     for (const [name, script] of attempts) {

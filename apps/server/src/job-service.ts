@@ -13,6 +13,8 @@ import { jobToProto, stateFromProto } from "./to-proto.js";
 /** ListJobs pages: the size when a request names none, and the most a request may ask for. */
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
+/** A page also stops before about this many bytes: jobs may carry up to 1 MiB of arguments each. */
+const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 
 /** JobService on top of a JobManager. Each handler asks authorization.ts which jobs the caller may touch. */
 export function jobService(
@@ -54,7 +56,11 @@ export function jobService(
       const page = manager.listPage(
         listScopeOf(context, request.owner),
         { state: stateFromProto(request.state), owner: request.owner || undefined },
-        { size: request.pageSize || DEFAULT_PAGE_SIZE, token: request.pageToken || undefined },
+        {
+          size: request.pageSize || DEFAULT_PAGE_SIZE,
+          token: request.pageToken || undefined,
+          maxBytes: MAX_PAGE_BYTES,
+        },
       );
       return { jobs: page.jobs.map(jobToProto), nextPageToken: page.nextPageToken ?? "" };
     },

@@ -194,7 +194,7 @@ export class JobManager {
   listPage(
     scope: JobScope,
     filter: { state?: JobState; owner?: string },
-    page: { size: number; token?: string },
+    page: { size: number; token?: string; maxBytes?: number },
   ): JobPage {
     const jobs = this.matching(scope, filter);
     let from = 0;
@@ -203,11 +203,19 @@ export class JobManager {
       from = jobs.findIndex((job) => compareJobs(job.record, after) > 0);
       if (from < 0) from = jobs.length;
     }
-    const slice = jobs.slice(from, from + page.size);
+    // A page also ends before its jobs' strings pass maxBytes (always holding one job), so that a
+    // page of jobs with long argument lists stays a message any client can take.
+    const slice: ManagedJob[] = [];
+    let bytes = 0;
+    for (const job of jobs.slice(from, from + page.size)) {
+      bytes += recordBytes(job.record);
+      if (slice.length > 0 && page.maxBytes !== undefined && bytes > page.maxBytes) break;
+      slice.push(job);
+    }
     const last = slice[slice.length - 1];
     return {
       jobs: slice.map((job) => this.snapshot(job)),
-      nextPageToken: from + page.size < jobs.length && last ? `${last.record.createdAt}.${last.id}` : undefined,
+      nextPageToken: from + slice.length < jobs.length && last ? `${last.record.createdAt}.${last.id}` : undefined,
     };
   }
 
@@ -412,4 +420,11 @@ function parsePageToken(token: string): Pick<Job, "createdAt" | "id"> {
   const match = /^(\d+)\.([0-9a-f-]{36})$/.exec(token);
   if (!match) throw invalidArgument("malformed page token: pass the next_page_token of the previous page");
   return { createdAt: Number(match[1]), id: match[2] as string };
+}
+
+/** About the bytes a job's record takes on the wire: its strings, plus a little for the rest. */
+function recordBytes(job: Job): number {
+  let bytes = 512 + Buffer.byteLength(job.command) + Buffer.byteLength(job.workingDirectory);
+  for (const arg of job.args) bytes += Buffer.byteLength(arg) + 2;
+  return bytes;
 }

@@ -203,6 +203,27 @@ describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root:
     if (firstAfter.state === "running") await manager.stop(first.id, alice, { graceMs: 0 });
   });
 
+  it("a page of jobs with long argument lists stops before its byte budget, and the pages still hold every job", async () => {
+    const manager = await open();
+    const long = "x".repeat(100 * 1024); // the kernel takes at most 128 KiB per argument
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      ids.push((await runScript(manager, "true", { args: ["-c", "true", long, long, long] })).job.id);
+    }
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = manager.listPage(alice, {}, { size: 100, token, maxBytes: 700 * 1024 });
+      expect(page.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.jobs.map((job) => job.id));
+      token = page.nextPageToken;
+      pages++;
+    } while (token);
+    expect(seen).toEqual(ids);
+    expect(pages).toBe(3);
+  });
+
   it("tells subscribers of every change of state", async () => {
     const manager = await open();
     const seen: string[] = [];

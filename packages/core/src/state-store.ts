@@ -122,7 +122,9 @@ export class StateStore {
     try {
       await rm(this.jobDir(id), { recursive: true, force: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EPERM") throw error;
+      // Unlinking an append-only file is EPERM; rm then takes it for a directory and reports ENOTDIR.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EPERM" && code !== "ENOTDIR") throw error;
       await clearAppendOnly(this.logPath(id));
       await rm(this.jobDir(id), { recursive: true, force: true });
     }

@@ -7,13 +7,20 @@ import { join } from "node:path";
  * No Connect in here, so core's own tests can use it.
  */
 
-/** Pids of live processes owned by `uid`. */
+/**
+ * Pids of live processes owned by `uid`. A zombie is not live: it has exited
+ * and holds nothing but its pid until its parent reaps it (a job's init whose
+ * launcher was killed is reaped by whatever reaper the host has, in its own time).
+ */
 export async function processesOfUid(uid: number): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const info = await stat(`/proc/${entry}`).catch(() => undefined);
-    if (info?.uid === uid) pids.push(Number(entry));
+    if (info?.uid !== uid) continue;
+    const status = await readFile(`/proc/${entry}/status`, "utf8").catch(() => "");
+    if (/^State:\s+Z/m.test(status) || status === "") continue;
+    pids.push(Number(entry));
   }
   return pids;
 }

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,6 +111,8 @@ static int serve(void) {
   sigaddset(&child_exits, SIGCHLD);
   sigprocmask(SIG_BLOCK, &child_exits, &original);
   signal(SIGPIPE, SIG_IGN); /* a caller that is gone shows as EOF, not as a signal */
+  /* A job's init whose launcher was killed becomes our child, and we reap it, whatever the host's PID 1 does. */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) perror("launcher service: prctl PR_SET_CHILD_SUBREAPER");
   int signal_fd = signalfd(-1, &child_exits, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd < 0) { perror("launcher service: signalfd"); return 1; }
 
