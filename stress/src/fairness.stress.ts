@@ -3,10 +3,10 @@ import { mkdir, readFile, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EndReason, JobState } from "@jobworker/proto";
-import { type JobClient, ServerProcess } from "@jobworker/testkit";
+import { type JobClient, metricValue, ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { report } from "./report.js";
-import { SCALE } from "./scale.js";
+import { FULL, SCALE } from "./scale.js";
 
 const needsRoot = process.getuid?.() !== 0;
 const TRAP_TERM = ["-c", "trap '' TERM; echo ready; while :; do sleep 1; done"];
@@ -107,6 +107,37 @@ describe.skipIf(needsRoot)("one user against everyone else (needs root: real job
       "a job writes 2 MB one byte per write(2), with a client following it",
       "the follower gets every byte; the server's CPU stays a fraction of the job's (its watch rests 5 ms after each event)",
       `server ${serverMs.toFixed(0)} ms CPU, job ${jobMs.toFixed(0)} ms CPU (${((100 * serverMs) / jobMs).toFixed(0)} %); ${bytes} bytes followed`,
+    );
+  });
+
+  it("many kept jobs with long argument lists: every page of the list arrives, and their arguments stay on disk", async () => {
+    const jobs = FULL ? 600 : 40;
+    // Eight 110 KiB arguments: close to the 1 MiB a request may carry (the kernel takes 128 KiB per argument).
+    const long = "z".repeat(110 * 1024);
+    const rssBefore = metricValue(await server.metrics(), "process_resident_memory_bytes");
+    for (let i = 0; i < jobs; i++) {
+      const id =
+        (await bob.startJob({ command: "/bin/true", args: Array.from({ length: 8 }, () => long) })).job?.id ?? "";
+      await bob.waitJob({ id });
+    }
+    const rssAfter = metricValue(await server.metrics(), "process_resident_memory_bytes");
+    let listed = 0;
+    let pages = 0;
+    let pageToken = "";
+    do {
+      const page = await admin.listJobs({ owner: "bob", pageSize: 1000, pageToken });
+      listed += page.jobs.filter((job) => job.args.length === 8).length;
+      pageToken = page.nextPageToken;
+      pages++;
+    } while (pageToken);
+    expect(listed).toBe(jobs);
+    expect(pages).toBeGreaterThan(1);
+    await bob.cleanJobs({});
+    const heldMiB = (jobs * 8 * long.length) / 2 ** 20;
+    report(
+      `${jobs} kept jobs of bob's, each with 880 KiB of arguments (${heldMiB.toFixed(0)} MiB in all)`,
+      "an admin lists them all, page by page (a page stops before 2 MiB); the arguments live in each job's args.json, not in the server's memory",
+      `${listed} jobs in ${pages} pages; server RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB`,
     );
   });
 

@@ -14,6 +14,36 @@ export interface RequestLog {
 
 export const requestLogKey = createContextKey<RequestLog>({ requestId: "", audit: () => {} });
 
+/** Most bytes of a job's arguments an audit line quotes. */
+const AUDIT_ARGS_BYTES = 1024;
+
+/**
+ * A job's arguments as an audit line quotes them: whole when short, else cut
+ * to about 1 KiB with what was left out counted. A request may carry 1 MiB of
+ * arguments; logged whole, every start would be a megabyte of log, and a line
+ * that long is no longer one atomic write to the log's pipe.
+ */
+export function auditArgs(args: readonly string[]): { args: string[]; argsOmittedBytes?: number } {
+  const kept: string[] = [];
+  let budget = AUDIT_ARGS_BYTES;
+  let omitted = 0;
+  for (const arg of args) {
+    const bytes = Buffer.byteLength(arg);
+    if (budget <= 0) {
+      omitted += bytes;
+    } else if (bytes <= budget) {
+      kept.push(arg);
+      budget -= bytes;
+    } else {
+      const cut = Buffer.from(arg).subarray(0, budget).toString("utf8");
+      kept.push(cut);
+      omitted += bytes - Buffer.byteLength(cut);
+      budget = 0;
+    }
+  }
+  return omitted > 0 ? { args: kept, argsOmittedBytes: omitted } : { args: kept };
+}
+
 /**
  * Outermost interceptor: gives each request an id, logs one line per RPC with
  * caller, method, code and duration, records the latency histogram, and turns

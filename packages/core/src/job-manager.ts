@@ -19,7 +19,7 @@ import { recoverJobs } from "./recovery.js";
 import { expiredJobs } from "./retention.js";
 import { checkExposedPaths, checkWorkingDirectory, JOB_WORK_DIR } from "./sandbox/filesystem-view.js";
 import { checkUidRange } from "./sandbox/uid-range.js";
-import { StateStore } from "./state-store.js";
+import { INLINE_ARGS_BYTES, StateStore, type StoredJob } from "./state-store.js";
 import { JobSupervisor } from "./supervision/supervisor.js";
 import { UidPool } from "./uid-pool.js";
 
@@ -145,12 +145,16 @@ export class JobManager {
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
     this.assertRoom(owner, quota ?? this.options.defaultQuota);
     const id = randomUUID();
+    const args = request.args ?? [];
+    const argsBytes = args.reduce((bytes, arg) => bytes + Buffer.byteLength(arg) + 1, 0);
+    const argsInFile = argsBytes > INLINE_ARGS_BYTES;
     const job = this.register({
       id,
       owner,
       command: request.command,
       executable: request.command,
-      args: request.args ?? [],
+      args: argsInFile ? [] : args,
+      ...(argsInFile && { argsFile: { bytes: argsBytes } }),
       workingDirectory: request.workingDirectory || JOB_WORK_DIR,
       limits,
       maxRuntimeMs: request.maxRuntimeMs,
@@ -163,6 +167,7 @@ export class JobManager {
     try {
       // Saved before the job runs: a crash from here on leaves a record that recovery settles.
       await this.store.createJobDir(id);
+      if (argsInFile) this.store.saveArgs(id, args);
       this.store.saveSync(job.record);
       const launched = await launchJob(this.launchContext, job, request);
       const startTime = (await processStartTime(launched.launcherPid)) ?? "";
@@ -309,9 +314,11 @@ export class JobManager {
     return { options: this.options, store: this.store, cgroups: this.cgroups, launcher: this.launcher };
   }
 
-  private register(record: Job): ManagedJob {
-    const job = new ManagedJob(record, (current, from) => {
-      for (const listener of this.listeners) listener(current, from);
+  private register(record: StoredJob): ManagedJob {
+    const job: ManagedJob = new ManagedJob(record, (_current, from) => {
+      if (this.listeners.size === 0) return;
+      const snapshot = this.snapshot(job);
+      for (const listener of this.listeners) listener(snapshot, from);
     });
     this.jobs.set(record.id, job);
     if (isActive(record.state)) this.uids.claim(record.uid);
@@ -399,11 +406,19 @@ export class JobManager {
     return job;
   }
 
-  /** What callers get: the frozen record itself, with the output size brought up to date while it runs. */
+  /**
+   * What callers get: the frozen record itself, with the output size brought
+   * up to date while it runs, and long arguments read back from their file.
+   */
   private snapshot(job: ManagedJob): Job {
-    if (!isActive(job.state)) return job.record;
-    // The log exists from the start; a failed stat only means "0 so far".
-    return { ...job.record, outputBytes: this.store.outputSize(job.id) ?? job.record.outputBytes };
+    const { argsFile, ...record } = job.record;
+    if (!isActive(job.state) && !argsFile) return job.record;
+    return {
+      ...record,
+      ...(argsFile && { args: this.store.loadArgs(job.id) ?? [] }),
+      // The log exists from the start; a failed stat only means "0 so far".
+      ...(isActive(job.state) && { outputBytes: this.store.outputSize(job.id) ?? record.outputBytes }),
+    };
   }
 
   private assertOpen(): void {
@@ -423,8 +438,8 @@ function parsePageToken(token: string): Pick<Job, "createdAt" | "id"> {
 }
 
 /** About the bytes a job's record takes on the wire: its strings, plus a little for the rest. */
-function recordBytes(job: Job): number {
+function recordBytes(job: StoredJob): number {
   let bytes = 512 + Buffer.byteLength(job.command) + Buffer.byteLength(job.workingDirectory);
   for (const arg of job.args) bytes += Buffer.byteLength(arg) + 2;
-  return bytes;
+  return bytes + (job.argsFile?.bytes ?? 0);
 }

@@ -3,6 +3,7 @@ import type { Job } from "./job.js";
 import { assertTransition, type JobState } from "./job-state.js";
 import type { Termination } from "./lifecycle/terminate.js";
 import { OutputFeed } from "./output/output-feed.js";
+import type { StoredJob } from "./state-store.js";
 
 /** What watches a running job (its directory watch, its runtime timer); released once, at its end or a close. */
 export interface Supervision {
@@ -21,7 +22,7 @@ export class ManagedJob {
   readonly feed = new OutputFeed();
   /** Resolves once the job has ended and its record says how. */
   readonly ended: Promise<void>;
-  private current!: Readonly<Job>;
+  private current!: Readonly<StoredJob>;
   private resolveEnded!: () => void;
   private jobCgroup?: JobCgroup;
   private supervision?: Supervision;
@@ -30,7 +31,7 @@ export class ManagedJob {
   private readonly endWaiters = new Set<() => void>();
 
   constructor(
-    record: Job,
+    record: StoredJob,
     private readonly onTransition: TransitionListener = () => {},
   ) {
     this.setRecord(record);
@@ -40,8 +41,11 @@ export class ManagedJob {
     if (record.state === "ended") this.markEnded();
   }
 
-  /** The job's record. Frozen, so it can be handed out without copying; changes replace it whole. */
-  get record(): Readonly<Job> {
+  /**
+   * The job's record. Frozen, so it can be handed out without copying; changes
+   * replace it whole. Long arguments are not in it (see StoredJob).
+   */
+  get record(): Readonly<StoredJob> {
     return this.current;
   }
 
@@ -143,7 +147,7 @@ export class ManagedJob {
     this.endWaiters.clear();
   }
 
-  private setRecord(record: Job): void {
+  private setRecord(record: StoredJob): void {
     for (const value of Object.values(record)) if (typeof value === "object") Object.freeze(value);
     this.current = Object.freeze(record);
   }

@@ -1,7 +1,7 @@
 import type { CgroupRoot } from "./cgroups/cgroup-root.js";
-import type { Job } from "./job.js";
 import { isSameProcessAlive } from "./lifecycle/process-identity.js";
 import type { ManagedJob } from "./managed-job.js";
+import type { StoredJob } from "./state-store.js";
 import type { JobSupervisor } from "./supervision/supervisor.js";
 
 /** What recovery needs from the manager. */
@@ -9,7 +9,7 @@ export interface RecoveryContext {
   cgroups: CgroupRoot;
   supervisor: JobSupervisor;
   /** Registers a job found on disk (and claims its uid while it is active). */
-  register(record: Job): ManagedJob;
+  register(record: StoredJob): ManagedJob;
   onWarning(message: string): void;
 }
 
@@ -20,7 +20,7 @@ export interface RecoveryContext {
  * launched when the server stopped, and ends as lost with whatever it started
  * killed; a job cgroup no record accounts for is killed and removed.
  */
-export async function recoverJobs(context: RecoveryContext, records: readonly Job[]): Promise<void> {
+export async function recoverJobs(context: RecoveryContext, records: readonly StoredJob[]): Promise<void> {
   const { cgroups, supervisor, register, onWarning } = context;
   const active = new Set<string>();
   for (const record of records) {

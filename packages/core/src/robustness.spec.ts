@@ -224,6 +224,22 @@ describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root:
     expect(pages).toBe(3);
   });
 
+  it("long argument lists live in their own file, not in the record held in memory, and come back whole", async () => {
+    const manager = await open();
+    const long = "y".repeat(100 * 1024);
+    const { job, output } = await runScript(manager, 'printf "%s" "$1" | wc -c', {
+      args: ["-c", 'printf "%s" "$1" | wc -c', "sh", long],
+    });
+    expect(output.trim()).toBe(String(100 * 1024));
+    expect(job.args).toEqual(["-c", 'printf "%s" "$1" | wc -c', "sh", long]);
+    const dir = join(temp?.stateDir ?? "", "jobs", job.id);
+    const record = JSON.parse(await readFile(join(dir, "record.json"), "utf8"));
+    expect(record.args).toEqual([]);
+    expect(record.argsFile.bytes).toBeGreaterThan(100 * 1024);
+    const reopened = (await temp?.reopen()) as JobManager;
+    expect(reopened.get(job.id, alice).args[3]).toBe(long);
+  });
+
   it("tells subscribers of every change of state", async () => {
     const manager = await open();
     const seen: string[] = [];

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -9,6 +9,20 @@ import type { Job } from "./job.js";
 import { JOB_STATES } from "./job-state.js";
 
 const RECORD_FILE = "record.json";
+const ARGS_FILE = "args.json";
+
+/** A job's arguments longer than this live in their own file, not in the record held in memory. */
+export const INLINE_ARGS_BYTES = 4096;
+
+/**
+ * A record as the manager holds and stores it: the job, and, when its
+ * arguments are long, their size (they are in args.json, and `args` is empty).
+ * A user may keep many jobs with up to 1 MiB of arguments each: held in
+ * memory, they would bound nothing.
+ */
+export interface StoredJob extends Job {
+  argsFile?: { bytes: number };
+}
 
 /**
  * The state directory: one folder per job under jobs/ (record, output, exit
@@ -58,12 +72,34 @@ export class StateStore {
   }
 
   /** Persists a job's record, replacing the previous one atomically. */
-  async save(job: Job): Promise<void> {
+  async save(job: StoredJob): Promise<void> {
     this.saveSync(job);
   }
 
+  /** Writes a job's long arguments to their own file, once, before its record says they are there. */
+  saveArgs(id: string, args: readonly string[]): void {
+    const path = join(this.jobDir(id), ARGS_FILE);
+    try {
+      writeFileSync(`${path}.tmp`, JSON.stringify(args), { mode: 0o600 });
+      renameSync(`${path}.tmp`, path);
+    } catch (error) {
+      rmSync(`${path}.tmp`, { force: true });
+      throw this.full(error);
+    }
+  }
+
+  /** A job's long arguments, read back; undefined when they cannot be read. */
+  loadArgs(id: string): string[] | undefined {
+    try {
+      const args: unknown = JSON.parse(readFileSync(join(this.jobDir(id), ARGS_FILE), "utf8"));
+      return Array.isArray(args) && args.every((arg) => typeof arg === "string") ? args : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** `save`, for callers that must not wait: a few hundred bytes, written inline. */
-  saveSync(job: Job): void {
+  saveSync(job: StoredJob): void {
     const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${randomBytes(4).toString("hex")}.tmp`);
     try {
       writeFileSync(tmp, `${JSON.stringify(job)}\n`, { mode: 0o600 });
@@ -80,8 +116,8 @@ export class StateStore {
    * whose record is unreadable or malformed is left for the operator, skipped
    * and reported: it never stops the start-up.
    */
-  async loadAll(onBadRecord: (id: string, error: unknown) => void): Promise<Job[]> {
-    const jobs: Job[] = [];
+  async loadAll(onBadRecord: (id: string, error: unknown) => void): Promise<StoredJob[]> {
+    const jobs: StoredJob[] = [];
     for (const id of await readdir(join(this.root, "jobs"))) {
       try {
         const record: unknown = JSON.parse(await readFile(join(this.jobDir(id), RECORD_FILE), "utf8"));
@@ -139,7 +175,7 @@ async function clearAppendOnly(path: string): Promise<void> {
 }
 
 /** The fields recovery relies on, with their types: a record without them is corrupt. */
-function isJobRecord(value: unknown, id: string): value is Job {
+function isJobRecord(value: unknown, id: string): value is StoredJob {
   if (typeof value !== "object" || value === null) return false;
   const record = value as Record<string, unknown>;
   return (

@@ -53,7 +53,7 @@ export async function launchJob(context: LaunchContext, job: ManagedJob, request
       jobDir: store.jobDir(id),
       logPath: store.logPath(id),
       executable,
-      argv: [executable, ...job.record.args],
+      argv: [executable, ...(request.args ?? [])],
       env: jobEnvironment(request.env, JOB_WORK_DIR),
       workdir,
       privateDir: JOB_WORK_DIR,
