@@ -3,7 +3,7 @@ import { statfs } from "node:fs/promises";
 import { resolve } from "node:path";
 import { LauncherService } from "@jobworker/helper";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
-import { failedPrecondition, invalidArgument, JobError, notFound } from "./errors.js";
+import { failedPrecondition, invalidArgument, notFound } from "./errors.js";
 import { claimHost } from "./host-claim.js";
 import { inScope, type Job, type JobScope, type StartRequest } from "./job.js";
 import { isActive, type JobState } from "./job-state.js";
@@ -11,10 +11,11 @@ import { launchJob } from "./lifecycle/launch.js";
 import { processStartTime } from "./lifecycle/process-identity.js";
 import { validateStartRequest } from "./lifecycle/validate.js";
 import { resolveLimits } from "./limits.js";
+import { compareJobs, type JobPage, pageOf } from "./listing.js";
 import { ManagedJob, type TransitionListener } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { type OutputChunk, type ReadOutputOptions, readOutput } from "./output/log-reader.js";
-import { assertActiveQuota, type OwnerQuota, StartRateLimiter } from "./quota.js";
+import { assertRoom, type OwnerQuota, StartRateLimiter } from "./quota.js";
 import { recoverJobs } from "./recovery.js";
 import { expiredJobs } from "./retention.js";
 import { checkExposedPaths, checkWorkingDirectory, JOB_WORK_DIR } from "./sandbox/filesystem-view.js";
@@ -27,12 +28,6 @@ import { UidPool } from "./uid-pool.js";
 const MAX_RUNTIME_LIMIT_MS = 2 ** 31 - 1;
 /** How often expired jobs are looked for. */
 const SWEEP_INTERVAL_MS = 60_000;
-
-/** One page of `list`: the jobs, and the token of the next page when there is one. */
-export interface JobPage {
-  jobs: Job[];
-  nextPageToken?: string;
-}
 
 /**
  * Runs, stops, waits for, lists and streams isolated jobs. Every method takes
@@ -192,36 +187,16 @@ export class JobManager {
   }
 
   /**
-   * One page of `list`, oldest first. The token names the last job returned
-   * by its creation time and id, so a page never repeats or skips a job, even
-   * when jobs are added or deleted between pages (that job included).
+   * One page of `list`, oldest first; see listing.ts for how pages are cut and
+   * why they neither repeat nor skip a job.
    */
   listPage(
     scope: JobScope,
     filter: { state?: JobState; owner?: string },
     page: { size: number; token?: string; maxBytes?: number },
   ): JobPage {
-    const jobs = this.matching(scope, filter);
-    let from = 0;
-    if (page.token) {
-      const after = parsePageToken(page.token);
-      from = jobs.findIndex((job) => compareJobs(job.record, after) > 0);
-      if (from < 0) from = jobs.length;
-    }
-    // A page also ends before its jobs' strings pass maxBytes (always holding one job), so that a
-    // page of jobs with long argument lists stays a message any client can take.
-    const slice: ManagedJob[] = [];
-    let bytes = 0;
-    for (const job of jobs.slice(from, from + page.size)) {
-      bytes += recordBytes(job.record);
-      if (slice.length > 0 && page.maxBytes !== undefined && bytes > page.maxBytes) break;
-      slice.push(job);
-    }
-    const last = slice[slice.length - 1];
-    return {
-      jobs: slice.map((job) => this.snapshot(job)),
-      nextPageToken: from + slice.length < jobs.length && last ? `${last.record.createdAt}.${last.id}` : undefined,
-    };
+    const { jobs, nextPageToken } = pageOf(this.matching(scope, filter), page);
+    return { jobs: jobs.map((job) => this.snapshot(job)), nextPageToken };
   }
 
   /**
@@ -327,31 +302,15 @@ export class JobManager {
 
   /** Refuses a start the server, the owner's quota or the output budget has no room for. */
   private assertRoom(owner: string, quota: OwnerQuota): void {
-    let active = 0;
-    let ownerActive = 0;
-    // Ended jobs' output, as recorded; a running job's output is bounded by its own disk limit.
-    let output = 0;
-    for (const job of this.jobs.values()) {
-      if (isActive(job.state)) {
-        active++;
-        if (job.record.owner === owner) ownerActive++;
-      } else {
-        output += job.record.outputBytes;
-      }
-    }
-    if (active >= this.options.maxConcurrentJobs) {
-      throw new JobError(
-        "resource_exhausted",
-        `the server already runs its maximum of ${this.options.maxConcurrentJobs} jobs`,
-      );
-    }
-    assertActiveQuota(owner, ownerActive, quota);
-    if (output >= this.maxOutputBytesTotal) {
-      throw new JobError(
-        "resource_exhausted",
-        `kept jobs hold ${output} bytes of output, the server's output budget of ${this.maxOutputBytesTotal}: delete ended jobs (runjob clean) and retry`,
-      );
-    }
+    assertRoom(
+      [...this.jobs.values()].map((job) => job.record),
+      owner,
+      quota,
+      {
+        maxActiveJobs: this.options.maxConcurrentJobs,
+        maxOutputBytes: this.maxOutputBytesTotal,
+      },
+    );
     this.startRate.take(owner, quota);
   }
 
@@ -424,22 +383,4 @@ export class JobManager {
   private assertOpen(): void {
     if (this.closed) throw failedPrecondition("the job manager is closed");
   }
-}
-
-/** Creation time, then id: the order of `list` and its pages. */
-function compareJobs(a: Pick<Job, "createdAt" | "id">, b: Pick<Job, "createdAt" | "id">): number {
-  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-function parsePageToken(token: string): Pick<Job, "createdAt" | "id"> {
-  const match = /^(\d+)\.([0-9a-f-]{36})$/.exec(token);
-  if (!match) throw invalidArgument("malformed page token: pass the next_page_token of the previous page");
-  return { createdAt: Number(match[1]), id: match[2] as string };
-}
-
-/** About the bytes a job's record takes on the wire: its strings, plus a little for the rest. */
-function recordBytes(job: StoredJob): number {
-  let bytes = 512 + Buffer.byteLength(job.command) + Buffer.byteLength(job.workingDirectory);
-  for (const arg of job.args) bytes += Buffer.byteLength(arg) + 2;
-  return bytes + (job.argsFile?.bytes ?? 0);
 }

@@ -1,4 +1,6 @@
 import { JobError } from "./errors.js";
+import type { Job } from "./job.js";
+import { isActive } from "./job-state.js";
 
 /** What one owner may hold and do. The server picks one per caller (users and admins differ). */
 export interface OwnerQuota {
@@ -9,6 +11,40 @@ export interface OwnerQuota {
 }
 
 export const DEFAULT_QUOTA: OwnerQuota = { maxActiveJobs: 100, startsPerSecond: 50 };
+
+/**
+ * Refuses a start the server has no room for: past its most active jobs, past
+ * the owner's quota, or with ended jobs' output already over the budget (a
+ * running job's output is bounded by its own disk limit).
+ */
+export function assertRoom(
+  jobs: readonly Job[],
+  owner: string,
+  quota: OwnerQuota,
+  server: { maxActiveJobs: number; maxOutputBytes: number },
+): void {
+  let active = 0;
+  let ownerActive = 0;
+  let output = 0;
+  for (const job of jobs) {
+    if (isActive(job.state)) {
+      active++;
+      if (job.owner === owner) ownerActive++;
+    } else {
+      output += job.outputBytes;
+    }
+  }
+  if (active >= server.maxActiveJobs) {
+    throw new JobError("resource_exhausted", `the server already runs its maximum of ${server.maxActiveJobs} jobs`);
+  }
+  assertActiveQuota(owner, ownerActive, quota);
+  if (output >= server.maxOutputBytes) {
+    throw new JobError(
+      "resource_exhausted",
+      `kept jobs hold ${output} bytes of output, the server's output budget of ${server.maxOutputBytes}: delete ended jobs (runjob clean) and retry`,
+    );
+  }
+}
 
 /** Refuses a start that would take an owner past its quota of active jobs. */
 export function assertActiveQuota(owner: string, active: number, quota: OwnerQuota): void {
