@@ -5,7 +5,12 @@ import { EXIT_RECORD_FILE } from "@jobworker/helper";
 
 /** How often, at most, a growing output's size is checked against the job's limit. */
 const SIZE_CHECK_INTERVAL_MS = 25;
-/** After an output event the watch rests this long: a job that writes a byte per call gets 200 wake-ups a second, not one per write. */
+/**
+ * When output events come closer together than this, the watch rests this
+ * long: a job that writes a byte per call gets 200 wake-ups a second, not one
+ * per write. A lone event (a line now and then, the launcher setting the
+ * output's flags) is handled at once, and the watch stays open.
+ */
 const SNOOZE_MS = 5;
 
 export interface JobWatchEvents {
@@ -23,11 +28,12 @@ export interface JobWatchEvents {
  * growth and the exit record's arrival.
  *
  * Every write of the job is an inotify event; a job writing a byte per call
- * would cost the server as much CPU as it spends itself. So after an output
- * event the watch is closed for a few milliseconds, then opened again, and
- * whatever happened meanwhile is taken as having happened: readers are woken
- * (they re-read from their offset) and the exit record is looked for. A
- * follower sees new bytes at most SNOOZE_MS late; nothing is missed.
+ * would cost the server as much CPU as it spends itself. So when output events
+ * come in quick succession the watch is closed for a few milliseconds, then
+ * opened again, and whatever happened meanwhile is taken as having happened:
+ * readers are woken (they re-read from their offset) and the exit record is
+ * looked for. A follower of a busy job sees new bytes at most SNOOZE_MS late;
+ * nothing is missed.
  *
  * The size check is throttled too: the kernel already holds the output at its
  * limit (RLIMIT_FSIZE), so a check a few milliseconds late costs nothing.
@@ -37,6 +43,7 @@ export function watchJobDir(jobDir: string, logPath: string, events: JobWatchEve
   let sizeCheck: NodeJS.Timeout | undefined;
   let snoozing: NodeJS.Timeout | undefined;
   let closed = false;
+  let lastOutputEvent = Number.NEGATIVE_INFINITY;
 
   const checkSize = () => {
     sizeCheck = undefined;
@@ -53,7 +60,9 @@ export function watchJobDir(jobDir: string, logPath: string, events: JobWatchEve
     watcher = watch(jobDir, (_event, file) => {
       if (file === "output.log") {
         outputGrew();
-        snooze();
+        const now = performance.now();
+        if (now - lastOutputEvent < SNOOZE_MS) snooze();
+        lastOutputEvent = now;
       } else if (file === EXIT_RECORD_FILE) {
         events.onExitRecord();
       }
