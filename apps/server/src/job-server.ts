@@ -35,6 +35,8 @@ export interface JobServer {
 
 /** Loads state, then starts both listeners. */
 export async function startJobServer(config: ServerConfig, logger: Logger): Promise<JobServer> {
+  // Read before anything listens: a server that cannot serve must not look alive.
+  const tls = tlsOptions(config);
   let manager: JobManager | undefined;
   const streams = new StreamTracker();
   const metrics = createMetrics(() => manager, streams);
@@ -49,9 +51,14 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     }
   });
   const metricsAddress = metricsServer ? await listen(metricsServer, config.metricsListen) : undefined;
-
-  const cgroupParent = await resolveCgroupParent(config.cgroupParent);
-  manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
+  try {
+    const cgroupParent = await resolveCgroupParent(config.cgroupParent);
+    manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
+  } catch (error) {
+    // A half-started server must not keep /healthz open: that would hide the failure from systemd.
+    if (metricsServer) await closeServer(metricsServer);
+    throw error;
+  }
   const shutdown = new AbortController();
   const adapter = connectNodeAdapter({
     routes: (router) => router.service(JobService, jobService(manager, metrics, streams)),
@@ -63,7 +70,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
     shutdownSignal: shutdown.signal,
   });
-  const apiServer = createSecureServer({ ...tlsOptions(config), allowHTTP1: true }, adapter);
+  const apiServer = createSecureServer({ ...tls, allowHTTP1: true }, adapter);
   // Tracked so shutdown can send GOAWAY: in-flight calls finish, idle connections close.
   const sessions = new Set<ServerHttp2Session>();
   apiServer.on("session", (session) => {

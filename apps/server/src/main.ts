@@ -24,9 +24,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     server = await startJobServer(config, logger);
   } catch (error) {
-    logger.fatal({ err: error }, "jobworker-server could not start");
-    process.exitCode = 1;
-    return;
+    const reason = error instanceof ConfigError ? error.message : String(error);
+    logger.fatal({ err: error }, `jobworker-server could not start: ${reason}`);
+    process.stderr.write(`jobworker-server: could not start: ${reason}\n`);
+    // Exit now: a listener or timer left behind must not keep a failed server alive.
+    process.exit(1);
   }
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down: running jobs keep running and are re-adopted at the next start");
