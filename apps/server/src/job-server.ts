@@ -12,6 +12,7 @@ import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
 import type { ServerConfig } from "./config.js";
 import { identityKey, identityOf } from "./identity.js";
+import { shutdownReason } from "./interruption.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
 import { requestLogging } from "./request-log.js";
@@ -89,7 +90,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     metricsAddress,
     streams,
     async close() {
-      shutdown.abort(); // ends streams and long waits cleanly
+      shutdown.abort(shutdownReason()); // streams and long waits end UNAVAILABLE: clients retry
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
       for (const session of sessions) session.close();
       await Promise.all([closed, streams.idle()]);

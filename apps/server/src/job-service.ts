@@ -4,6 +4,7 @@ import type { JobManager } from "@jobworker/core";
 import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
 import { callerOf, scopeOf } from "./authorization.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
+import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
 import { requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
@@ -38,7 +39,12 @@ export function jobService(
     },
 
     async waitJob(request, context) {
-      return { job: jobToProto(await manager.wait(jobIdFromProto(request.id), scopeOf(context), context.signal)) };
+      try {
+        return { job: jobToProto(await manager.wait(jobIdFromProto(request.id), scopeOf(context), context.signal)) };
+      } catch (error) {
+        if (context.signal.aborted) throw interruption(context.signal.reason);
+        throw error;
+      }
     },
 
     async listJobs(request, context) {
@@ -66,6 +72,8 @@ export function jobService(
       for await (const chunk of streams.track(chunks)) {
         yield create(StreamOutputResponseSchema, { offset: BigInt(chunk.offset), data: chunk.data });
       }
+      // The reader stops early when the call is aborted: that is no end of the output.
+      if (context.signal.aborted) throw interruption(context.signal.reason);
     },
 
     async deleteJob(request, context) {
