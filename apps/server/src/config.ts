@@ -8,6 +8,8 @@ interface Setting {
   kind: "string" | "integer";
   default: string;
   help: string;
+  /** Smallest value allowed (integers only; default 0). */
+  min?: number;
 }
 
 const SETTINGS = {
@@ -137,6 +139,38 @@ const SETTINGS = {
     default: "1000",
     help: "most jobs running at once; more is RESOURCE_EXHAUSTED",
   },
+  handshakeTimeout: {
+    flag: "handshake-timeout-seconds",
+    env: "JOBWORKER_HANDSHAKE_TIMEOUT_SECONDS",
+    kind: "integer",
+    min: 1,
+    default: "5",
+    help: "a connection that has not completed its TLS handshake by then is closed",
+  },
+  maxConnections: {
+    flag: "max-connections",
+    env: "JOBWORKER_MAX_CONNECTIONS",
+    kind: "integer",
+    min: 1,
+    default: "1024",
+    help: "most API connections open at once; at the cap a new one closes the oldest still in its TLS handshake, or is refused",
+  },
+  maxStreamsPerConnection: {
+    flag: "max-streams-per-connection",
+    env: "JOBWORKER_MAX_STREAMS_PER_CONNECTION",
+    kind: "integer",
+    min: 1,
+    default: "100",
+    help: "most calls in progress on one HTTP/2 connection (its SETTINGS_MAX_CONCURRENT_STREAMS)",
+  },
+  maxFollowersPerOwner: {
+    flag: "max-followers-per-owner",
+    env: "JOBWORKER_MAX_FOLLOWERS_PER_OWNER",
+    kind: "integer",
+    min: 1,
+    default: "256",
+    help: "most StreamOutput calls one caller may have open at once; more is RESOURCE_EXHAUSTED",
+  },
   gracePeriodMs: {
     flag: "grace-period-ms",
     env: "JOBWORKER_GRACE_PERIOD_MS",
@@ -211,7 +245,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const config: Record<string, string | number> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
     const raw = stringValue(parsed.values[setting.flag]) ?? env[setting.env] ?? file[setting.flag] ?? setting.default;
-    config[name] = setting.kind === "integer" ? toInteger(setting.flag, raw) : String(raw);
+    config[name] = setting.kind === "integer" ? toInteger(setting.flag, raw, setting.min ?? 0) : String(raw);
   }
   return config as ServerConfig;
 }
@@ -235,10 +269,11 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
   }
 }
 
-function toInteger(flag: string, raw: string | number): number {
+function toInteger(flag: string, raw: string | number, min: number): number {
   const value = typeof raw === "number" ? raw : Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(value) || value < min) {
+    const what = min === 0 ? "a non-negative integer" : `an integer of at least ${min}`;
+    throw new ConfigError(`--${flag} must be ${what}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
 import type { ServerConfig } from "./config.js";
+import { ConnectionLimiter } from "./connection-limiter.js";
 import { identityKey, identityOf } from "./identity.js";
 import { shutdownReason } from "./interruption.js";
 import { jobService } from "./job-service.js";
@@ -39,8 +40,9 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   // Read before anything listens: a server that cannot serve must not look alive.
   const tls = tlsOptions(config);
   let manager: JobManager | undefined;
-  const streams = new StreamTracker();
-  const metrics = createMetrics(() => manager, streams);
+  const streams = new StreamTracker(config.maxFollowersPerOwner);
+  const connections = new ConnectionLimiter(config.maxConnections);
+  const metrics = createMetrics(() => manager, streams, connections);
   const metricsServer = config.metricsListen ? createHttpServer() : undefined;
   metricsServer?.on("request", async (request, response) => {
     if (request.url === "/healthz") {
@@ -71,7 +73,17 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
     shutdownSignal: shutdown.signal,
   });
-  const apiServer = createSecureServer({ ...tls, allowHTTP1: true }, adapter);
+  const apiServer = createSecureServer(
+    {
+      ...tls,
+      allowHTTP1: true,
+      // Node's default is 120 s: a client that connects and says nothing would hold its fd that long.
+      handshakeTimeout: config.handshakeTimeout * 1000,
+      settings: { maxConcurrentStreams: config.maxStreamsPerConnection },
+    },
+    adapter,
+  );
+  connections.attach(apiServer);
   // Tracked so shutdown can send GOAWAY: in-flight calls finish, idle connections close.
   const sessions = new Set<ServerHttp2Session>();
   apiServer.on("session", (session) => {

@@ -69,7 +69,7 @@ export function jobService(
         follow: request.follow,
         signal: context.signal,
       });
-      for await (const chunk of streams.track(chunks)) {
+      for await (const chunk of streams.track(callerOf(context).name, chunks)) {
         yield create(StreamOutputResponseSchema, { offset: BigInt(chunk.offset), data: chunk.data });
       }
       // The reader stops early when the call is aborted: that is no end of the output.
