@@ -294,13 +294,29 @@ export class JobManager {
   private async finishFromRecord(job: ManagedJob, { launcherGone }: { launcherGone: boolean }): Promise<void> {
     // A closed manager has handed its jobs over to the next one: it records nothing more.
     if (this.closed || job.finishing || job.state === "ended") return;
-    const exit = await readExitRecord(this.store.jobDir(job.record.id));
+    let exit: ExitRecord | undefined;
+    let unreadable: string | undefined;
+    try {
+      exit = await readExitRecord(this.store.jobDir(job.record.id));
+    } catch (error) {
+      // Callers are fire-and-forget chains (a watch event, the launcher's exit): a throw would
+      // end the process. An unreadable record (EMFILE, a corrupt file) leaves the job to its
+      // next event, or, once its launcher is gone for sure, ends it as lost.
+      unreadable = `its exit record could not be read (${error})`;
+      this.onWarning(`job ${job.record.id}: ${unreadable}`);
+    }
     if (!exit && !launcherGone) return;
-    job.finishing ??= this.finish(job, exit);
+    job.finishing ??= this.finish(job, exit, unreadable).catch((error: unknown) => {
+      this.onWarning(`recording the end of job ${job.record.id} failed: ${error}`);
+      // Waiters must not hang on a job whose end could not be read: it ended, how is unknown.
+      if (job.state !== "ended")
+        job.transition("ended", { endReason: "lost", endedAt: Date.now(), endDetail: String(error) });
+      job.markEnded();
+    });
     await job.finishing;
   }
 
-  private async finish(job: ManagedJob, exit: ExitRecord | undefined): Promise<void> {
+  private async finish(job: ManagedJob, exit: ExitRecord | undefined, whyNoRecord?: string): Promise<void> {
     const cgroup = job.cgroup ?? this.cgroups.attach(job.record.id);
     if (!exit) await cgroup.kill().catch(() => false);
     const [oomKills, usage] = await Promise.all([cgroup.limits.oomKills(), cgroup.limits.usage()]).catch((error) => {
@@ -310,6 +326,7 @@ export class JobManager {
     await cgroup.remove().catch((error) => this.onWarning(`removing cgroup of job ${job.record.id} failed: ${error}`));
     const outputBytes = this.outputSize(job.record.id) ?? 0;
     const outcome = decideOutcome(exit, job.record.stopCause, oomKills);
+    if (whyNoRecord) outcome.endDetail = whyNoRecord;
     job.transition("ended", { ...outcome, usage, outputBytes, endedAt: Date.now() });
     this.uids.release(job.record.uid);
     await this.store.save(job.record).catch((error) => this.onWarning(`saving job ${job.record.id} failed: ${error}`));

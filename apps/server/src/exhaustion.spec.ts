@@ -1,0 +1,109 @@
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
+import { type Socket, connect as tcpConnect } from "node:net";
+import { join } from "node:path";
+import { EndReason, JobState } from "@jobworker/proto";
+import { metricValue, ServerProcess } from "@jobworker/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+
+const needsRoot = process.getuid?.() !== 0;
+
+/** Rejects when `promise` has not settled within `ms`: every wait in these tests is bounded. */
+function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Lowers a running server's descriptor limit. Set once a job has run, it binds the server
+ * only: its launcher service is already running, and jobs keep their own limits.
+ */
+function limitDescriptors(server: ServerProcess, limit: number): void {
+  execFileSync("prlimit", ["--pid", String(server.child.pid), `--nofile=${limit}:${limit}`]);
+}
+
+/** `count` TCP connections that never send a byte; `closedByServer` resolves once `closes` of them were closed. */
+async function idleConnections(port: number, count: number) {
+  let closed = 0;
+  const waiters: { closes: number; wake: () => void }[] = [];
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = tcpConnect(port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.once("close", () => {
+      closed++;
+      for (const waiter of waiters.filter((w) => closed >= w.closes)) waiter.wake();
+    });
+    sockets.push(socket);
+  }
+  await Promise.all(sockets.map((socket) => (socket.connecting ? once(socket, "connect") : undefined)));
+  return {
+    closedByServer: (closes: number) =>
+      closed >= closes ? Promise.resolve() : new Promise<void>((wake) => waiters.push({ closes, wake })),
+    destroy: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+describe.skipIf(needsRoot)("a server under connection floods (needs root: real server processes and jobs)", () => {
+  let server: ServerProcess | undefined;
+  let cleanup: (() => void) | undefined;
+
+  afterEach(async () => {
+    cleanup?.();
+    cleanup = undefined;
+    await server?.dispose();
+    server = undefined;
+  });
+
+  it("2,000 idle connections that never start a handshake: real clients are served, fds stay under the cap, jobs end normally", async () => {
+    // A handshake timeout longer than the test: the cap alone must keep the server serving.
+    server = await ServerProcess.start({ args: ["--max-connections", "512", "--handshake-timeout-seconds", "600"] });
+    const alice = await server.client();
+    await alice.waitJob({ id: (await alice.startJob({ command: "true" })).job?.id ?? "" });
+    limitDescriptors(server, 1024);
+    const idle = await within(30_000, idleConnections(server.port, 2000), "2,000 connections");
+    cleanup = idle.destroy;
+    // Every connection past the cap closes one still in its handshake: 2,000 - 512 of them, less
+    // those the kernel's accept queue dropped. Without the cap, running out of descriptors
+    // closes fewer (2,000 - 1,024 + the server's own).
+    await within(30_000, idle.closedByServer(2000 - 512 - 200), "the server closing connections past its cap");
+    const { job } = await within(10_000, alice.startJob({ command: "sh", args: ["-c", "exit 3"] }), "a start");
+    expect((await within(10_000, alice.waitJob({ id: job?.id ?? "" }), "a wait")).job?.exitCode).toBe(3);
+    const metrics = await server.metrics();
+    expect(metricValue(metrics, "process_open_fds")).toBeLessThan(512 + 100);
+    expect(server.child.exitCode).toBeNull();
+  });
+
+  it("a job that ends while the server is out of file descriptors is recorded, and the server keeps running", async () => {
+    // No connection cap to speak of: this exhausts the descriptors on purpose.
+    server = await ServerProcess.start({
+      args: ["--max-connections", "100000", "--handshake-timeout-seconds", "600"],
+    });
+    const alice = await server.client();
+    const script = "while [ ! -e go ]; do sleep 0.05; done; exit 7";
+    const id = (await alice.startJob({ command: "sh", args: ["-c", script] })).job?.id ?? "";
+    limitDescriptors(server, 256);
+    // Descriptors are out once the server starts closing connections it cannot accept.
+    const idle = await within(30_000, idleConnections(server.port, 400), "400 connections");
+    cleanup = idle.destroy;
+    await within(30_000, idle.closedByServer(1), "the server running out of descriptors");
+    // The wait goes over the connection already open: the server needs no descriptor to answer it.
+    const crashed = once(server.child, "exit").then(() => "crashed");
+    const waited = alice.waitJob({ id }).then(({ job }) => job);
+    await writeFile(join(server.stateDir, "work", id, "go"), "");
+    const ended = await within(30_000, Promise.race([crashed, waited]), "the job's end");
+    expect(ended).not.toBe("crashed");
+    // Its exit record could not be read: the job ended, how is unknown, and it says why.
+    expect(ended).toMatchObject({ state: JobState.ENDED, endReason: EndReason.LOST });
+    expect(ended).toHaveProperty("endDetail", expect.stringContaining("EMFILE"));
+    idle.destroy();
+    expect((await alice.getJob({ id })).job?.state).toBe(JobState.ENDED);
+    expect(server.child.exitCode).toBeNull();
+  });
+});
