@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import * as http2 from "node:http2";
 import { type Socket, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
-import { EndReason, JobState } from "@jobworker/proto";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { EndReason, JobState, StreamOutputRequestSchema } from "@jobworker/proto";
 import { metricValue, ServerProcess } from "@jobworker/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -105,5 +107,46 @@ describe.skipIf(needsRoot)("a server under connection floods (needs root: real s
     idle.destroy();
     expect((await alice.getJob({ id })).job?.state).toBe(JobState.ENDED);
     expect(server.child.exitCode).toBeNull();
+  });
+
+  it("1,500 follow streams that never read cost the server bounded memory", async () => {
+    server = await ServerProcess.start({ args: ["--max-followers-per-owner", "1500"] });
+    const alice = await server.client();
+    const script = "head -c 8388608 /dev/urandom; echo; exec sleep 1000";
+    const id = (await alice.startJob({ command: "sh", args: ["-c", script] })).job?.id ?? "";
+    for await (const chunk of alice.streamOutput({ id, follow: true })) if (chunk.data.at(-1) === 10) break;
+    const before = metricValue(await server.metrics(), "process_resident_memory_bytes");
+    const [ca, cert, key] = await Promise.all(
+      ["ca.crt", "alice.crt", "alice.key"].map((file) => readFile(join(server?.certs ?? "", file))),
+    );
+    const body = toBinary(StreamOutputRequestSchema, create(StreamOutputRequestSchema, { id, follow: true }));
+    const request = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
+    const sessions = Array.from({ length: 15 }, () =>
+      http2.connect(`https://localhost:${server?.port}`, { ca, cert, key }),
+    );
+    cleanup = () => {
+      for (const session of sessions) session.destroy();
+    };
+    const responses = sessions.flatMap((session) =>
+      Array.from({ length: 100 }, () => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/jobworker.v1.JobService/StreamOutput",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
+        stream.end(request);
+        stream.pause();
+        return once(stream, "response");
+      }),
+    );
+    await within(60_000, Promise.all(responses), "1,500 streams answered");
+    const metrics = await server.metrics();
+    const grownMiB = (metricValue(metrics, "process_resident_memory_bytes") - before) / 2 ** 20;
+    expect(metricValue(metrics, "jobworker_open_streams")).toBe(1500);
+    process.stdout.write(`1,500 stalled followers: server RSS grew ${grownMiB.toFixed(0)} MiB\n`);
+    // 759 MiB before stalled readers were bounded; about 190 MiB since, most of it the
+    // per-call cost of Connect and HTTP/2 rather than buffered output.
+    expect(grownMiB).toBeLessThan(256);
   });
 });

@@ -1,6 +1,10 @@
+import { setDefaultHighWaterMark } from "node:stream";
 import { pino } from "pino";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { startJobServer } from "./job-server.js";
+
+/** Bytes a stream (an HTTP/2 response among them) buffers before its writer waits. */
+const STREAM_BUFFER_BYTES = 16 * 1024;
 
 /** Entry point of `jobworker-server`: configure, serve, and shut down gracefully on SIGTERM/SIGINT. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -16,6 +20,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
+  // What a stream buffers before its writer waits. Node's 64 KiB default applies to each
+  // HTTP/2 response too, on top of the chunk being written: a client that never reads
+  // would pin that much per stream. Throughput needs no more than a chunk in flight.
+  setDefaultHighWaterMark(false, STREAM_BUFFER_BYTES);
   const logger = pino({ level: config.logLevel, base: { service: "jobworker-server" } });
   // connect-node reports a response it could not finish writing (a client that went
   // away mid-stream) with console.error: keep it in the structured log instead.
