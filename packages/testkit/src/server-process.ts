@@ -50,13 +50,16 @@ export class ServerProcess {
     return server;
   }
 
-  /** Starts the server process (again) on the same state dir, and waits until it is ready. */
+  /**
+   * Starts the server process (again) on the same state dir, and waits until it
+   * is ready. A restart listens on the same ports, as a restarted service would.
+   */
   async restart(): Promise<void> {
     this.child = spawn(
       process.execPath,
       [
         SERVER_BIN,
-        ...["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+        ...["--listen", `127.0.0.1:${this.port}`, "--metrics-listen", `127.0.0.1:${this.metricsPort}`],
         ...["--tls-cert", join(this.certs, "server.crt"), "--tls-key", join(this.certs, "server.key")],
         ...["--client-ca", join(this.certs, "ca.crt"), "--state-dir", this.stateDir],
         ...["--cgroup-parent", this.cgroupParent, "--grace-period-ms", "2000"],
