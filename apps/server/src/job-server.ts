@@ -20,6 +20,9 @@ import { requestLogging } from "./request-log.js";
 import { StreamTracker } from "./stream-tracker.js";
 import { tlsOptions } from "./tls-options.js";
 
+/** How long shutdown waits for calls to end before it cuts the connections they are on. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 /** Largest request body accepted, in bytes. */
 export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
@@ -105,7 +108,11 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
       shutdown.abort(shutdownReason()); // streams and long waits end UNAVAILABLE: clients retry
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
       for (const session of sessions) session.close();
-      await Promise.all([closed, streams.idle()]);
+      const drained = Promise.all([closed, streams.idle()]);
+      // A client that does not read keeps its call's last bytes (and so the call) from ever
+      // leaving; after a grace its connection is cut, and shutdown goes on.
+      if (!(await settlesWithin(drained, SHUTDOWN_GRACE_MS))) for (const session of sessions) session.destroy();
+      await drained;
       await manager.close();
     },
   };
@@ -150,4 +157,17 @@ function closeServer(server: HttpServer | Http2SecureServer): Promise<void> {
     server.close(() => resolve());
     if ("closeIdleConnections" in server) server.closeIdleConnections();
   });
+}
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
