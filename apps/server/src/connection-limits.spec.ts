@@ -147,6 +147,52 @@ describe.skipIf(needsRoot)("connection and stream limits (needs root: real jobs)
   });
 });
 
+describe.skipIf(needsRoot)("the connection cap when every connection is authenticated (needs root)", () => {
+  let pki: TestPki;
+  let server: JobServer;
+  let config: ServerConfig;
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    ({ server, config } = await startTestServer(pki, undefined, ["--max-connections", "2"]));
+  });
+
+  afterAll(async () => {
+    await disposeTestServer(server, config);
+    await rm(pki.dir, { recursive: true, force: true });
+  });
+
+  it("a connection past --max-connections is closed at once; the open ones keep being served", async () => {
+    const connect = () =>
+      http2.connect(`https://localhost:${server.address.port}`, {
+        ca: pki.ca.cert,
+        cert: pki.clients.alice.cert,
+        key: pki.clients.alice.key,
+      });
+    const held = [connect(), connect()];
+    await Promise.all(held.map((session) => within(10_000, once(session, "remoteSettings"), "a handshake")));
+    const third = connect();
+    // Its TLS handshake fails: the server closed the socket before answering.
+    const failed = new Promise<Error>((resolve) => third.once("error", resolve));
+    await within(10_000, new Promise((resolve) => third.once("close", resolve)), "the third connection closing");
+    expect(String(await failed)).toMatch(/socket disconnected before secure TLS connection/);
+    const metrics = await (await fetch(`http://127.0.0.1:${server.metricsAddress?.port}/metrics`)).text();
+    expect(metrics).toMatch(/^jobworker_connections_closed_at_cap_total\{how="refused"\} 1$/m);
+    // The two held connections are still served.
+    for (const session of held) {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/jobworker.v1.JobService/ListJobs",
+        "content-type": "application/json",
+      });
+      stream.end("{}");
+      const [headers] = await within(10_000, once(stream, "response"), "an answer on a held connection");
+      expect(headers[":status"]).toBe(200);
+      session.close();
+    }
+  });
+});
+
 /** A Connect streaming request body: one enveloped JSON message. */
 function envelope(message: object): Buffer {
   const body = Buffer.from(JSON.stringify(message));
