@@ -11,7 +11,7 @@ import type { TLSSocket, Server as TlsServer } from "node:tls";
  * reset connection).
  */
 export class ConnectionLimiter {
-  private current = 0;
+  private readonly sockets = new Set<Socket>();
   /** Connections still in their handshake, oldest first (a Map keeps insertion order). */
   private readonly handshaking = new Map<string, Socket>();
   private refusedCount = 0;
@@ -21,7 +21,7 @@ export class ConnectionLimiter {
 
   /** Connections open now. */
   get open(): number {
-    return this.current;
+    return this.sockets.size;
   }
 
   /** Connections refused at the cap since start. */
@@ -42,18 +42,23 @@ export class ConnectionLimiter {
   }
 
   private admit(socket: Socket): void {
-    if (this.current >= this.max && !this.evictOldestHandshake()) {
+    if (this.sockets.size >= this.max && !this.evictOldestHandshake()) {
       this.refusedCount++;
       socket.destroy();
       return;
     }
     const key = peerKey(socket);
-    this.current++;
+    this.sockets.add(socket);
     this.handshaking.set(key, socket);
     socket.once("close", () => {
-      this.current--;
+      this.sockets.delete(socket);
       if (this.handshaking.get(key) === socket) this.handshaking.delete(key);
     });
+  }
+
+  /** Closes every connection at once (the end of a shutdown's grace). */
+  destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
   }
 
   private evictOldestHandshake(): boolean {

@@ -188,7 +188,10 @@ describe.skipIf(needsRoot)("the connection cap when every connection is authenti
       stream.end("{}");
       const [headers] = await within(10_000, once(stream, "response"), "an answer on a held connection");
       expect(headers[":status"]).toBe(200);
+      stream.resume();
+      await within(10_000, once(stream, "end"), "the answer's end");
       session.close();
+      await within(10_000, once(session, "close"), "a held connection closing");
     }
   });
 });

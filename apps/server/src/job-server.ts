@@ -111,7 +111,10 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
       const drained = Promise.all([closed, streams.idle()]);
       // A client that does not read keeps its call's last bytes (and so the call) from ever
       // leaving; after a grace its connection is cut, and shutdown goes on.
-      if (!(await settlesWithin(drained, SHUTDOWN_GRACE_MS))) for (const session of sessions) session.destroy();
+      if (!(await settlesWithin(drained, SHUTDOWN_GRACE_MS))) {
+        for (const session of sessions) session.destroy();
+        connections.destroyAll();
+      }
       await drained;
       await manager.close();
     },
