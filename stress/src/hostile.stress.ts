@@ -5,11 +5,13 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { JobService, StartJobRequestSchema } from "@jobworker/proto";
-import { type JobClient, ServerProcess } from "@jobworker/testkit";
+import { type JobClient, metricValue, ServerProcess } from "@jobworker/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launcherPids, mountsMentioning } from "./host.js";
+import { idleConnections, stalledFollowers, within } from "./hostile-users.js";
 import { report } from "./report.js";
 import { SCALE } from "./scale.js";
 
@@ -207,6 +209,88 @@ describe.skipIf(needsRoot)("hostile input (needs root: real jobs)", () => {
       "each attempt fails; no mount appears on the host; a host process, the API and another job are unaffected",
       `all 11 refused or contained (fds capped at 4096, /tmp full at its cap); 0 connections reached the host; host mount table unchanged`,
     );
+  });
+});
+
+describe.skipIf(needsRoot)("hostile users: floods, readers that never read, quotas (needs root: real jobs)", () => {
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    server = await ServerProcess.start({ args: ["--max-followers-per-owner", String(SCALE.stalledFollowers)] });
+  });
+
+  afterAll(() => server.dispose());
+
+  it(`${SCALE.idleConnections} idle connections that never complete a handshake: a real client is served, fds stay bounded`, async () => {
+    const client = await server.client();
+    const fdsBefore = metricValue(await server.metrics(), "process_open_fds");
+    const flood = SCALE.idleConnections;
+    const idle = await within(120_000, idleConnections(server.port, flood), `${flood} connections`);
+    try {
+      // Past the default cap of 1,024, each new connection closes one still in its handshake.
+      await within(120_000, idle.closedByServer(flood - 1024 - 200), "the server closing connections past its cap");
+      const started = performance.now();
+      const { job } = await within(30_000, client.startJob({ command: "/bin/echo", args: ["served"] }), "a start");
+      const ended = (await within(30_000, client.waitJob({ id: job!.id }), "a wait")).job!;
+      const servedMs = performance.now() - started;
+      expect(ended.exitCode).toBe(0);
+      const metrics = await server.metrics();
+      const fds = metricValue(metrics, "process_open_fds");
+      const evicted = Number(/^jobworker_connections_closed_at_cap_total\{how="evicted"\} (\S+)/m.exec(metrics)?.[1]);
+      expect(fds).toBeLessThan(fdsBefore + 1024 + 64);
+      report(
+        `${flood} TCP connections that never complete a TLS handshake (default cap 1,024 connections, 5 s handshake timeout)`,
+        "a real client connects, starts and waits for a job meanwhile; the server's fds stay under the cap",
+        `client served in ${servedMs.toFixed(0)} ms (a new connection, then StartJob and WaitJob); ${evicted} handshaking connections closed to make room; server fds ${fdsBefore} → ${fds}`,
+      );
+    } finally {
+      idle.destroy();
+    }
+    await client.cleanJobs({});
+  });
+
+  it(`${SCALE.stalledFollowers} followers that never read: bounded memory; one more is RESOURCE_EXHAUSTED; others are served`, async () => {
+    const alice = await server.client();
+    const bob = await server.client("bob");
+    const script = "head -c 8388608 /dev/urandom; echo; exec sleep 1000";
+    const { job } = await alice.startJob({ command: "/bin/sh", args: ["-c", script] });
+    for await (const chunk of alice.streamOutput({ id: job!.id, follow: true })) if (chunk.data.at(-1) === 10) break;
+    const rssBefore = metricValue(await server.metrics(), "process_resident_memory_bytes");
+    const stalled = await within(
+      120_000,
+      stalledFollowers(server, job!.id, SCALE.stalledFollowers),
+      `${SCALE.stalledFollowers} stalled followers`,
+    );
+    try {
+      const metrics = await server.metrics();
+      const grownMiB = (metricValue(metrics, "process_resident_memory_bytes") - rssBefore) / 2 ** 20;
+      expect(metricValue(metrics, "jobworker_open_streams")).toBe(SCALE.stalledFollowers);
+      expect(grownMiB).toBeLessThan(256);
+      const refused = await (async () => {
+        for await (const _chunk of alice.streamOutput({ id: job!.id, follow: true })) return "served";
+        return "ended";
+      })().catch((error: unknown) => ConnectError.from(error));
+      if (!(refused instanceof ConnectError)) throw new Error(`a follower past the quota was ${refused}`);
+      expect(refused.code).toBe(Code.ResourceExhausted);
+      const { job: bobs } = await bob.startJob({ command: "/bin/echo", args: ["bob is served"] });
+      const parts: Uint8Array[] = [];
+      for await (const chunk of bob.streamOutput({ id: bobs!.id, follow: true })) parts.push(chunk.data);
+      expect(Buffer.concat(parts).toString()).toBe("bob is served\n");
+      report(
+        `${SCALE.stalledFollowers} StreamOutput calls following a job with 8 MiB of output, whose client never reads`,
+        "server memory bounded (HTTP/2 flow control holds each call's next chunk); the server keeps serving",
+        `server RSS grew ${grownMiB.toFixed(0)} MiB (${((grownMiB * 1024) / SCALE.stalledFollowers).toFixed(0)} KiB per call)`,
+      );
+      report(
+        `one user at --max-followers-per-owner (${SCALE.stalledFollowers} open calls)`,
+        "the next call is RESOURCE_EXHAUSTED with the limit in its message; another user is served",
+        `${Code[refused.code]}: ${refused.rawMessage}; bob followed a job to its end`,
+      );
+    } finally {
+      stalled.close();
+    }
+    await alice.cleanJobs({});
+    await bob.cleanJobs({});
   });
 });
 

@@ -1,6 +1,7 @@
 import { Command, Flags, type Interfaces } from "@oclif/core";
 import { CLI_FAILURE_EXIT, describeError } from "./cli-error.js";
 import type { JobClient } from "./connection/client.js";
+import type { Reconnector } from "./connection/reconnect.js";
 import { type ConnectionSettings, resolveSettings } from "./connection/settings.js";
 
 /**
@@ -23,6 +24,8 @@ export abstract class JobCommand<T extends typeof Command> extends Command {
   /** Every positional argument, including those after "--" (for commands that take a command line). */
   protected argvRest: string[] = [];
   private cachedClient?: JobClient;
+  /** Set by commands that outlast a server restart: told whenever a call reaches the server. */
+  protected reconnector?: Reconnector;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -51,7 +54,7 @@ export abstract class JobCommand<T extends typeof Command> extends Command {
   protected async client(): Promise<JobClient> {
     if (!this.cachedClient) {
       const { createJobClient } = await import("./connection/client.js");
-      this.cachedClient = createJobClient(this.settings);
+      this.cachedClient = createJobClient(this.settings, () => this.reconnector?.progressed());
     }
     return this.cachedClient;
   }

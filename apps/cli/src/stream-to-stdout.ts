@@ -1,19 +1,42 @@
+import { CliError } from "./cli-error.js";
 import type { JobClient } from "./connection/client.js";
+import type { Reconnector } from "./connection/reconnect.js";
 import { writeStdout } from "./output-writer.js";
 
-/** Copies a job's output to stdout, byte for byte, until the stream ends, `signal` aborts or stdout closes. */
+/**
+ * Copies a job's output to stdout, byte for byte, until the stream ends, `signal`
+ * aborts or stdout closes. When the server goes away, `reconnector` paces new
+ * attempts, each resuming at the byte after the last one written: nothing is
+ * lost or repeated.
+ */
 export async function streamToStdout(
   client: JobClient,
   request: { id: string; fromOffset?: bigint; follow: boolean },
   signal: AbortSignal,
+  reconnector: Reconnector,
 ): Promise<void> {
-  try {
-    for await (const chunk of client.streamOutput(request, { signal })) {
-      if (!(await writeStdout(chunk.data))) return;
+  let offset = request.fromOffset ?? 0n;
+  for (;;) {
+    try {
+      for await (const chunk of client.streamOutput({ ...request, fromOffset: offset }, { signal })) {
+        reconnector.progressed();
+        if (chunk.offset > offset) {
+          throw new CliError(
+            "JW_ERR_INTERNAL",
+            `the server skipped output from byte ${offset} to ${chunk.offset}; try 'runjob logs' again`,
+          );
+        }
+        // A chunk that starts before what was written already is trimmed, never written twice.
+        const data = chunk.data.subarray(Number(offset - chunk.offset));
+        if (!(await writeStdout(data))) return;
+        offset += BigInt(data.length);
+      }
+      return;
+    } catch (error) {
+      if (signal.aborted) return;
+      await reconnector.backOff(error);
+      if (signal.aborted) return;
     }
-  } catch (error) {
-    if (signal.aborted) return;
-    throw error;
   }
 }
 

@@ -13,6 +13,8 @@ interface Setting {
   kind: "string" | "integer" | "list" | "duration";
   default: string;
   help: string;
+  /** Smallest value allowed (integers only; default 0). */
+  min?: number;
 }
 
 const SETTINGS = {
@@ -226,6 +228,38 @@ const SETTINGS = {
     default: "5m",
     help: "longest grace period a stop may ask for; longer is INVALID_ARGUMENT",
   },
+  handshakeTimeout: {
+    flag: "handshake-timeout-seconds",
+    env: "JOBWORKER_HANDSHAKE_TIMEOUT_SECONDS",
+    kind: "integer",
+    min: 1,
+    default: "5",
+    help: "a connection that has not completed its TLS handshake by then is closed",
+  },
+  maxConnections: {
+    flag: "max-connections",
+    env: "JOBWORKER_MAX_CONNECTIONS",
+    kind: "integer",
+    min: 1,
+    default: "1024",
+    help: "most API connections open at once; at the cap a new one closes the oldest still in its TLS handshake, or is refused",
+  },
+  maxStreamsPerConnection: {
+    flag: "max-streams-per-connection",
+    env: "JOBWORKER_MAX_STREAMS_PER_CONNECTION",
+    kind: "integer",
+    min: 1,
+    default: "100",
+    help: "most calls in progress on one HTTP/2 connection (its SETTINGS_MAX_CONCURRENT_STREAMS)",
+  },
+  maxFollowersPerOwner: {
+    flag: "max-followers-per-owner",
+    env: "JOBWORKER_MAX_FOLLOWERS_PER_OWNER",
+    kind: "integer",
+    min: 1,
+    default: "256",
+    help: "most StreamOutput calls one caller may have open at once; more is RESOURCE_EXHAUSTED",
+  },
   gracePeriodMs: {
     flag: "grace-period-ms",
     env: "JOBWORKER_GRACE_PERIOD_MS",
@@ -323,7 +357,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (Array.isArray(raw)) throw new ConfigError(`--${setting.flag} takes one value, not a list`);
     config[name] =
       setting.kind === "integer"
-        ? toInteger(setting.flag, raw)
+        ? toInteger(setting.flag, raw, setting.min ?? 0)
         : setting.kind === "duration"
           ? toDurationMs(setting.flag, raw)
           : String(raw);
@@ -386,10 +420,11 @@ function toDurationMs(flag: string, raw: string | number): number {
 }
 
 /** Decimal digits only: Number() would also take "", " 12 ", "0x10" and "1e3". */
-function toInteger(flag: string, raw: string | number): number {
+function toInteger(flag: string, raw: string | number, min: number): number {
   const value = typeof raw === "number" ? raw : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(value) || value < min) {
+    const what = min === 0 ? "a non-negative integer" : `an integer of at least ${min}`;
+    throw new ConfigError(`--${flag} must be ${what}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }

@@ -345,6 +345,35 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     }
   });
 
+  it("a WaitJob and a follower whose client goes away are logged CANCELED, not as server faults", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logged = await startTestServer(pki, undefined, [], logger);
+    try {
+      const client = clientFor(logged.server, pki, pki.clients.bob);
+      const id = (await client.startJob({ command: "sh", args: ["-c", "echo ready; exec sleep 1000"] })).job?.id ?? "";
+      const leaving = new AbortController();
+      const waiting = codeOf(client.waitJob({ id }, { signal: leaving.signal }));
+      const following = codeOf(
+        (async () => {
+          for await (const _chunk of client.streamOutput({ id, follow: true }, { signal: leaving.signal })) {
+            leaving.abort();
+          }
+        })(),
+      );
+      expect([await waiting, await following]).toEqual([Code.Canceled, Code.Canceled]);
+      await client.stopJob({ id, gracePeriod: { seconds: 0n, nanos: 0 } });
+      await logged.server.streams.idle();
+      const ends = lines.filter((line) => line.rpc === "WaitJob" || line.rpc === "StreamOutput");
+      expect(ends.map((line) => [line.rpc, line.code]).sort()).toEqual([
+        ["StreamOutput", "Canceled"],
+        ["WaitJob", "Canceled"],
+      ]);
+    } finally {
+      await disposeTestServer(logged.server, logged.config);
+    }
+  });
+
   it("serves /healthz and Prometheus /metrics on the separate listener", async () => {
     const base = `http://127.0.0.1:${server.metricsAddress?.port}`;
     expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok\n");
@@ -354,10 +383,12 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     expect(metrics).toMatch(/jobworker_rpc_duration_seconds_bucket\{le="0.005",rpc="StartJob",code="OK"\}/);
   });
 
-  it("shuts down with streams open, then a new server re-adopts the running job", async () => {
+  it("shuts down with a follower and a waiter open: both end UNAVAILABLE (never OK), then a new server re-adopts the running job", async () => {
     const id =
       (await alice.startJob({ command: "sh", args: ["-c", "trap 'exit 42' TERM; echo ready; sleep 1000 & wait"] })).job
         ?.id ?? "";
+    // Sent first on the same connection, so the server has it by the time the follower's first chunk arrives.
+    const waiting = codeOf(alice.waitJob({ id }));
     let sawFirstChunk: () => void = () => {};
     const firstChunkSeen = new Promise<void>((resolve) => {
       sawFirstChunk = resolve;
@@ -376,8 +407,8 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     await firstChunkSeen;
     expect(server.streams.count).toBe(1);
     await server.close();
-    const ended = await following;
-    expect(ended).toHaveProperty("output", "ready\n");
+    expect(await following).toEqual({ error: Code.Unavailable });
+    expect(await waiting).toBe(Code.Unavailable);
     ({ server } = await startTestServer(pki, config.stateDir, ["--cgroup-parent", config.cgroupParent]));
     alice = clientFor(server, pki, pki.clients.alice);
     expect((await alice.getJob({ id })).job?.state).toBe(JobState.RUNNING);

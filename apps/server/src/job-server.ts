@@ -11,12 +11,17 @@ import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
 import { parseExpose, type ServerConfig } from "./config.js";
+import { ConnectionLimiter } from "./connection-limiter.js";
 import { identityKey, identityOf } from "./identity.js";
+import { shutdownReason } from "./interruption.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
 import { requestLogging } from "./request-log.js";
 import { StreamTracker } from "./stream-tracker.js";
 import { tlsOptions } from "./tls-options.js";
+
+/** How long shutdown waits for calls to end before it cuts the connections they are on. */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /** Largest request body accepted, in bytes. */
 export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
@@ -38,9 +43,12 @@ export interface JobServer {
  * loading), loads state and re-adopts jobs, then starts the API listener.
  */
 export async function startJobServer(config: ServerConfig, logger: Logger): Promise<JobServer> {
+  // Read before anything listens: a server that cannot serve must not look alive.
+  const tls = tlsOptions(config);
   let manager: JobManager | undefined;
-  const streams = new StreamTracker();
-  const metrics = createMetrics(() => manager, streams);
+  const streams = new StreamTracker(config.maxFollowersPerOwner);
+  const connections = new ConnectionLimiter(config.maxConnections);
+  const metrics = createMetrics(() => manager, streams, connections);
   const metricsServer = config.metricsListen ? createHttpServer() : undefined;
   metricsServer?.on("request", async (request, response) => {
     if (request.url === "/healthz") {
@@ -52,9 +60,14 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     }
   });
   const metricsAddress = metricsServer ? await listen(metricsServer, config.metricsListen) : undefined;
-
-  const cgroupParent = await resolveCgroupParent(config.cgroupParent);
-  manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
+  try {
+    const cgroupParent = await resolveCgroupParent(config.cgroupParent);
+    manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
+  } catch (error) {
+    // A half-started server must not keep /healthz open: that would hide the failure from systemd.
+    if (metricsServer) await closeServer(metricsServer);
+    throw error;
+  }
   const shutdown = new AbortController();
   const adapter = connectNodeAdapter({
     routes: (router) =>
@@ -70,7 +83,17 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
     shutdownSignal: shutdown.signal,
   });
-  const apiServer = createSecureServer({ ...tlsOptions(config), allowHTTP1: true }, adapter);
+  const apiServer = createSecureServer(
+    {
+      ...tls,
+      allowHTTP1: true,
+      // Node's default is 120 s: a client that connects and says nothing would hold its fd that long.
+      handshakeTimeout: config.handshakeTimeout * 1000,
+      settings: { maxConcurrentStreams: config.maxStreamsPerConnection },
+    },
+    adapter,
+  );
+  connections.attach(apiServer);
   // Tracked so shutdown can send GOAWAY: in-flight calls finish, idle connections close.
   const sessions = new Set<ServerHttp2Session>();
   apiServer.on("session", (session) => {
@@ -89,10 +112,17 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     metricsAddress,
     streams,
     async close() {
-      shutdown.abort(); // ends streams and long waits cleanly
+      shutdown.abort(shutdownReason()); // streams and long waits end UNAVAILABLE: clients retry
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
       for (const session of sessions) session.close();
-      await Promise.all([closed, streams.idle()]);
+      const drained = Promise.all([closed, streams.idle()]);
+      // A client that does not read keeps its call's last bytes (and so the call) from ever
+      // leaving; after a grace its connection is cut, and shutdown goes on.
+      if (!(await settlesWithin(drained, SHUTDOWN_GRACE_MS))) {
+        for (const session of sessions) session.destroy();
+        connections.destroyAll();
+      }
+      await drained;
       await manager.close();
     },
   };
@@ -165,4 +195,17 @@ function closeServer(server: HttpServer | Http2SecureServer): Promise<void> {
     server.close(() => resolve());
     if ("closeIdleConnections" in server) server.closeIdleConnections();
   });
+}
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -5,6 +5,7 @@ import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
 import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
+import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
 import { auditArgs, requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
@@ -46,7 +47,12 @@ export function jobService(
     },
 
     async waitJob(request, context) {
-      return { job: jobToProto(await manager.wait(jobIdFromProto(request.id), scopeOf(context), context.signal)) };
+      try {
+        return { job: jobToProto(await manager.wait(jobIdFromProto(request.id), scopeOf(context), context.signal)) };
+      } catch (error) {
+        if (context.signal.aborted) throw interruption(context.signal.reason);
+        throw error;
+      }
     },
 
     async listJobs(request, context) {
@@ -75,9 +81,11 @@ export function jobService(
         follow: request.follow,
         signal: context.signal,
       });
-      for await (const chunk of streams.track(chunks)) {
+      for await (const chunk of streams.track(callerOf(context).name, chunks)) {
         yield create(StreamOutputResponseSchema, { offset: BigInt(chunk.offset), data: chunk.data });
       }
+      // The reader stops early when the call is aborted: that is no end of the output.
+      if (context.signal.aborted) throw interruption(context.signal.reason);
     },
 
     async deleteJob(request, context) {

@@ -1,6 +1,10 @@
+import { setDefaultHighWaterMark } from "node:stream";
 import { pino } from "pino";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { startJobServer } from "./job-server.js";
+
+/** Bytes a stream (an HTTP/2 response among them) buffers before its writer waits. */
+const STREAM_BUFFER_BYTES = 16 * 1024;
 
 /** Entry point of `jobworker-server`: configure, serve, and shut down gracefully on SIGTERM/SIGINT. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -18,6 +22,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
+  // What a stream buffers before its writer waits. Node's 64 KiB default applies to each
+  // HTTP/2 response too, on top of the chunk being written: a client that never reads
+  // would pin that much per stream. Throughput needs no more than a chunk in flight.
+  setDefaultHighWaterMark(false, STREAM_BUFFER_BYTES);
   const logger = pino({ level: config.logLevel, base: { service: "jobworker-server" } });
   // connect-node reports a response it could not finish writing (a client that went
   // away mid-stream) with console.error: keep it in the structured log instead.
@@ -26,9 +34,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     server = await startJobServer(config, logger);
   } catch (error) {
-    logger.fatal({ err: error }, "jobworker-server could not start");
-    process.exitCode = 1;
-    return;
+    const reason = error instanceof ConfigError ? error.message : String(error);
+    logger.fatal({ err: error }, `jobworker-server could not start: ${reason}`);
+    process.stderr.write(`jobworker-server: could not start: ${reason}\n`);
+    // Exit now: a listener or timer left behind must not keep a failed server alive.
+    process.exit(1);
   }
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down: running jobs keep running and are re-adopted at the next start");

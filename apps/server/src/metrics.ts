@@ -1,5 +1,6 @@
 import { JOB_STATES, type JobManager } from "@jobworker/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ConnectionLimiter } from "./connection-limiter.js";
 import type { StreamTracker } from "./stream-tracker.js";
 
 /** The server's Prometheus metrics, in a registry of their own. */
@@ -11,7 +12,11 @@ export interface Metrics {
 }
 
 /** Creates the metrics; job counts by state and OOM kills are read from the manager at scrape time. */
-export function createMetrics(manager: () => JobManager | undefined, streams: StreamTracker): Metrics {
+export function createMetrics(
+  manager: () => JobManager | undefined,
+  streams: StreamTracker,
+  connections: ConnectionLimiter,
+): Metrics {
   const registry = new Registry();
   // Process and Node.js runtime metrics: memory, heap, fds, event-loop lag.
   collectDefaultMetrics({ register: registry });
@@ -39,6 +44,26 @@ export function createMetrics(manager: () => JobManager | undefined, streams: St
     registers: [registry],
     collect() {
       this.set(streams.count);
+    },
+  });
+  new Gauge({
+    name: "jobworker_open_connections",
+    help: "API connections open, in their TLS handshake or past it.",
+    registers: [registry],
+    collect() {
+      this.set(connections.open);
+    },
+  });
+  new Counter({
+    name: "jobworker_connections_closed_at_cap_total",
+    help: "API connections closed at the connection cap: refused, or evicted while still in their TLS handshake.",
+    labelNames: ["how"],
+    registers: [registry],
+    collect() {
+      // The limiter keeps the counts; the counter mirrors them at scrape time.
+      this.reset();
+      this.inc({ how: "refused" }, connections.refused);
+      this.inc({ how: "evicted" }, connections.evicted);
     },
   });
   return {

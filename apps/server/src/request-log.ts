@@ -3,6 +3,7 @@ import { Code, ConnectError, createContextKey, type Interceptor } from "@connect
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
 import { identityKey } from "./identity.js";
+import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
 
 /** Per-request logging handle given to handlers. */
@@ -97,8 +98,9 @@ async function* logStreamEnd<T>(
     ended = "done";
   } catch (error) {
     ended = "failed";
-    // A write to a client that has gone away fails; that is the client leaving, not a server fault.
-    throw finish(clientGone.aborted ? new ConnectError("the client went away", Code.Canceled) : error);
+    // A write to a client that has gone away fails; that is the client leaving (or the
+    // server shutting down), not a server fault.
+    throw finish(clientGone.aborted ? interruption(clientGone.reason) : error);
   } finally {
     if (ended === "done") finish();
     // The client went away: the stream was closed from outside, with no error on this side.

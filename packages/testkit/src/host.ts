@@ -1,5 +1,5 @@
 import { watch } from "node:fs";
-import { access, readdir, readFile, stat } from "node:fs/promises";
+import { access, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -101,4 +101,23 @@ export function fileDisappears(dir: string, name: string, timeoutMs = 30_000): P
     });
     void check();
   });
+}
+
+/**
+ * Writes a file inside a running job's own filesystem (its /work lives in its
+ * mount namespace, not on the host): through /proc/<pid>/root of one of the
+ * job's processes, found in its cgroup. Root only.
+ */
+export async function writeInJob(cgroupParent: string, jobId: string, path: string, data: string): Promise<void> {
+  for (const hierarchy of ["unified", "", "pids", "memory"]) {
+    const procs = await readFile(join("/sys/fs/cgroup", hierarchy, cgroupParent, jobId, "cgroup.procs"), "utf8").catch(
+      () => "",
+    );
+    const pid = procs.split("\n").find(Boolean);
+    if (pid) {
+      await writeFile(join(`/proc/${pid}/root`, path), data);
+      return;
+    }
+  }
+  throw new Error(`job ${jobId} has no process under cgroup parent ${cgroupParent}`);
 }

@@ -16,25 +16,32 @@ export function testCgroupParent(): string {
 
 /**
  * The jobworker-server flags every test server runs with, whether it runs as
- * a process or in the test's own: ephemeral ports, the PKI in `certs` (as
- * written by writeDevPki: ca.crt, server.crt, server.key), its own state dir
- * and cgroup parent, and a 2 s grace period so stops in tests end quickly.
+ * a process or in the test's own: its ports (default ephemeral), the PKI in
+ * `certs` (as written by writeDevPki: ca.crt, server.crt, server.key), its own
+ * state dir, cgroup parent and job uid range, and a 2 s grace period so stops
+ * in tests end quickly.
  */
 export function testServerArgs({
   certs,
   stateDir,
   cgroupParent,
+  uidRange = testUidRange(),
+  port = 0,
+  metricsPort = 0,
 }: {
   certs: string;
   stateDir: string;
   cgroupParent: string;
+  uidRange?: { first: number; count: number };
+  port?: number;
+  metricsPort?: number;
 }): string[] {
   return [
-    ...["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+    ...["--listen", `127.0.0.1:${port}`, "--metrics-listen", `127.0.0.1:${metricsPort}`],
     ...["--tls-cert", join(certs, "server.crt"), "--tls-key", join(certs, "server.key")],
     ...["--client-ca", join(certs, "ca.crt"), "--state-dir", stateDir],
     ...["--cgroup-parent", cgroupParent, "--grace-period-ms", "2000"],
-    ...uidRangeArgs(testUidRange()),
+    ...uidRangeArgs(uidRange),
   ];
 }
 

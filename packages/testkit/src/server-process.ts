@@ -8,6 +8,7 @@ import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/conne
 import { writeDevPki } from "@jobworker/dev-pki";
 import { JobService } from "@jobworker/proto";
 import { testCgroupParent, testServerArgs, testStateDir } from "./server-args.js";
+import { testUidRange } from "./uid-range.js";
 
 export type JobClient = Client<typeof JobService>;
 
@@ -37,6 +38,8 @@ export class ServerProcess {
     readonly stateDir: string,
     readonly cgroupParent: string,
     private readonly options: ServerProcessOptions,
+    /** The same across restarts, as an operator's configuration would be. */
+    private readonly uidRange = testUidRange(),
   ) {}
 
   static async start(options: ServerProcessOptions = {}): Promise<ServerProcess> {
@@ -48,13 +51,25 @@ export class ServerProcess {
     return server;
   }
 
-  /** Starts the server process (again) on the same state dir, and waits until it is ready. */
+  /**
+   * Starts the server process (again) on the same state dir, and waits until it
+   * is ready. A restart listens on the same ports, as a restarted service would.
+   */
   async restart(): Promise<void> {
     this.child = spawn(
       process.execPath,
       [
+        // An unhandled rejection ends the server even if something listens for them: no test passes over one.
+        "--unhandled-rejections=strict",
         SERVER_BIN,
-        ...testServerArgs({ certs: this.certs, stateDir: this.stateDir, cgroupParent: this.cgroupParent }),
+        ...testServerArgs({
+          certs: this.certs,
+          stateDir: this.stateDir,
+          cgroupParent: this.cgroupParent,
+          uidRange: this.uidRange,
+          port: this.port,
+          metricsPort: this.metricsPort,
+        }),
         ...(this.options.args ?? []),
       ],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...this.options.env } },

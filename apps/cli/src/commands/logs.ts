@@ -1,12 +1,13 @@
 import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
+import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
 import { resolveJobId } from "../job-id.js";
 import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
 
 export default class Logs extends JobCommand<typeof Logs> {
   static override summary = "Write a job's output (stdout and stderr, as written) to stdout, byte for byte.";
   static override description =
-    "From the first byte, or --from-offset. With --follow, keeps streaming until the job ends. Ctrl-C stops cleanly.";
+    "From the first byte, or --from-offset. With --follow, keeps streaming until the job ends. Ctrl-C stops cleanly.\nWhen the server restarts, reconnects (see --reconnect) and resumes after the last byte written.";
   static override examples = [
     "<%= config.bin %> logs 3f2a9c",
     "<%= config.bin %> logs -f 3f2a9c",
@@ -24,16 +25,20 @@ export default class Logs extends JobCommand<typeof Logs> {
       min: 0,
       default: 0,
     }),
+    reconnect: reconnectFlag,
   };
 
   async run(): Promise<void> {
+    const { signal } = interruptSignal();
+    const reconnector = Reconnector.fromFlag(this.flags.reconnect, signal);
+    this.reconnector = reconnector;
     const client = await this.client();
     const id = await resolveJobId(client, this.args.id);
-    const { signal } = interruptSignal();
     await streamToStdout(
       client,
       { id, fromOffset: BigInt(this.flags["from-offset"]), follow: this.flags.follow },
       signal,
+      reconnector,
     );
   }
 }

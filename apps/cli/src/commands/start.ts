@@ -4,6 +4,7 @@ import { type Job, LimitsSchema } from "@jobworker/proto";
 import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { CliError } from "../cli-error.js";
+import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
 import { jobOf } from "../job-of.js";
@@ -18,7 +19,8 @@ A bare command name is looked up in the job's PATH. Limits left out take the ser
 Without --follow, prints the job id (only the id when stdout is not a terminal).
 With --follow, behaves like 'docker run': "job <id>" goes to stderr, stdout carries
 only the job's output, and the exit code is the job's (128+signal when a signal ended
-it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
+it, 124 when it timed out). Ctrl-C detaches; the job keeps running. When the server restarts, it
+reconnects (see --reconnect) and resumes after the last byte written.`;
 
   static override examples = [
     "<%= config.bin %> start -- /bin/echo hello",
@@ -57,6 +59,7 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
       summary: "Disk space for its writable dirs (memory-backed) and its output (1GiB).",
       helpGroup: "LIMITS",
     }),
+    reconnect: reconnectFlag,
   };
 
   async run(): Promise<unknown> {
@@ -96,16 +99,18 @@ it, 124 when it timed out). Ctrl-C detaches; the job keeps running.`;
   private async follow(job: Job): Promise<unknown> {
     // Ctrl-C detaches from here on: the handler is in place before the id is announced.
     const { signal, interrupted } = interruptSignal();
+    const reconnector = Reconnector.fromFlag(this.flags.reconnect, signal);
+    this.reconnector = reconnector;
     process.stderr.write(`job ${job.id}\n`);
     const client = await this.client();
-    await streamToStdout(client, { id: job.id, follow: true }, signal);
+    await streamToStdout(client, { id: job.id, follow: true }, signal, reconnector);
     if (interrupted()) {
       process.stderr.write(
         `detached; job ${job.id} keeps running.\n  follow: ${this.config.bin} logs -f ${job.id}\n  stop:   ${this.config.bin} stop ${job.id}\n`,
       );
       this.exit(130);
     }
-    const ended = jobOf(await client.waitJob({ id: job.id }));
+    const ended = jobOf(await reconnector.retry(() => client.waitJob({ id: job.id })));
     if (this.jsonEnabled()) this.printJson(jobToJson(ended));
     this.exit(exitCodeOf(ended));
   }

@@ -1,5 +1,6 @@
 import { Args } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
+import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
 import { outcome } from "../format/job-text.js";
@@ -13,10 +14,17 @@ export default class Wait extends JobCommand<typeof Wait> {
   static override args = {
     id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
   };
+  static override flags = {
+    reconnect: reconnectFlag,
+  };
 
   async run(): Promise<void> {
+    // Ctrl-C ends the command as usual: nothing to detach from.
+    const reconnector = Reconnector.fromFlag(this.flags.reconnect, new AbortController().signal);
+    this.reconnector = reconnector;
     const client = await this.client();
-    const job = jobOf(await client.waitJob({ id: await resolveJobId(client, this.args.id) }));
+    const id = await resolveJobId(client, this.args.id);
+    const job = jobOf(await reconnector.retry(() => client.waitJob({ id })));
     if (this.jsonEnabled()) this.printJson(jobToJson(job));
     else process.stderr.write(`${job.id} ${outcome(job)}\n`);
     this.exit(exitCodeOf(job));

@@ -8,8 +8,12 @@ import { WIDE_WINDOW_SETTINGS, WideWindowSessionManager } from "./wide-window-se
 
 export type JobClient = Client<typeof JobService>;
 
-/** A JobService client over HTTP/2 with mutual TLS 1.3, from the resolved settings. */
-export function createJobClient(settings: ConnectionSettings): JobClient {
+/**
+ * A JobService client over HTTP/2 with mutual TLS 1.3, from the resolved
+ * settings. `onCallSent` hears of every call sent over an open connection
+ * (how a reconnecting command learns the server is back).
+ */
+export function createJobClient(settings: ConnectionSettings, onCallSent?: () => void): JobClient {
   const read = (what: string, path: string) => {
     try {
       return readFileSync(path);
@@ -31,7 +35,7 @@ export function createJobClient(settings: ConnectionSettings): JobClient {
   const transport = createGrpcTransport({
     baseUrl,
     nodeOptions,
-    sessionManager: new WideWindowSessionManager(baseUrl, {}, nodeOptions),
+    sessionManager: new WideWindowSessionManager(baseUrl, {}, nodeOptions, onCallSent),
   });
   return createClient(JobService, transport);
 }

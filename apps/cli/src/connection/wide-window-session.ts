@@ -18,6 +18,16 @@ export const WIDE_WINDOW_SETTINGS: http2.Settings = { initialWindowSize: WINDOW_
 export class WideWindowSessionManager extends Http2SessionManager {
   private readonly widened = new WeakSet<http2.Http2Session>();
 
+  /** `onCallSent` hears of every call that reached the server over an open connection. */
+  constructor(
+    url: string | URL,
+    pingOptions: ConstructorParameters<typeof Http2SessionManager>[1],
+    http2SessionOptions: ConstructorParameters<typeof Http2SessionManager>[2],
+    private readonly onCallSent: () => void = () => {},
+  ) {
+    super(url, pingOptions, http2SessionOptions);
+  }
+
   override async request(
     method: string,
     path: string,
@@ -30,6 +40,7 @@ export class WideWindowSessionManager extends Http2SessionManager {
       this.widened.add(session);
       session.setLocalWindowSize(WINDOW_BYTES);
     }
+    this.onCallSent();
     return stream;
   }
 }

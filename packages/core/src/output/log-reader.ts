@@ -38,15 +38,25 @@ export async function* readOutput(
   // Chunks grow while reads come back full (catching up on a long output, where
   // every message's fixed cost counts) and shrink again once a read comes back
   // short (following a live job, where a big buffer would mostly hold nothing).
+  // They never outgrow a quarter of what the consumer has taken: a chunk the
+  // consumer cannot send (a client that never reads, held back by HTTP/2 flow
+  // control) stays in memory, so a stalled reader holds small chunks only.
   let size = LIVE_CHUNK_BYTES;
+  let taken = 0;
   const readAt = async (at: number) => {
     const seen = feed.generation;
     const ended = feed.ended;
     const requested = size;
     const buffer = Buffer.allocUnsafe(requested);
     const { bytesRead } = await file.read(buffer, 0, requested, at);
-    size = bytesRead === requested ? Math.min(size * 2, CHUNK_BYTES) : LIVE_CHUNK_BYTES;
-    return { seen, ended, short: bytesRead < requested, data: buffer.subarray(0, bytesRead) };
+    size =
+      bytesRead === requested
+        ? Math.min(size * 2, CHUNK_BYTES, Math.max(LIVE_CHUNK_BYTES, Math.floor(taken / 4)))
+        : LIVE_CHUNK_BYTES;
+    // A short read keeps only its bytes: a view would pin the whole buffer for as long as
+    // the chunk waits to be sent (or, at EOF, for as long as a follower waits for output).
+    const data = bytesRead === buffer.length ? buffer : Buffer.from(buffer.subarray(0, bytesRead));
+    return { seen, ended, short: bytesRead < requested, data };
   };
   // Ends a wait for new output when the consumer stops early (a break, not only an abort).
   const stop = new AbortController();
@@ -57,13 +67,16 @@ export async function* readOutput(
     while (!signal?.aborted) {
       const { seen, ended, short, data } = await next;
       if (data.length > 0) {
-        const chunk = { offset, data };
+        const at = offset;
         offset += data.length;
+        taken += data.length;
         // A short read reached the live end of the output: read again once it has grown, not at
         // once, or a follower of a job writing a byte at a time would spin on reads of a few bytes.
         next =
           follow && !ended && short ? feed.waitForChange(seen, waitSignal).then(() => readAt(offset)) : readAt(offset);
-        yield chunk;
+        // Nothing here refers to the chunk after the yield, so a consumer that sends it
+        // (or drops it) is the only one holding it.
+        yield { offset: at, data };
         continue;
       }
       // At EOF: done unless following a job that may still write.

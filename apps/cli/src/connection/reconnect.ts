@@ -1,0 +1,113 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Flags } from "@oclif/core";
+import { CliError } from "../cli-error.js";
+import { formatDurationMs, parseDuration } from "../units.js";
+
+/** The `--reconnect` flag of the commands that outlast a server restart (logs -f, start --follow, wait). */
+export const reconnectFlag = Flags.string({
+  summary: "Keep reconnecting this long when the server goes away (restart, shutdown), then fail; 0: never.",
+  description: "A follower resumes from the last byte it printed, so a restart costs neither lost nor repeated output.",
+  default: "1m",
+  helpGroup: "CONNECTION",
+});
+
+/** First wait before reconnecting; each failed attempt doubles it, up to MAX_DELAY_MS. */
+const FIRST_DELAY_MS = 100;
+const MAX_DELAY_MS = 2_000;
+
+/** Codes that only the transport produces here, never jobworker-server's answer. */
+const CUT: ReadonlySet<Code> = new Set([
+  // unreachable, or shutting down
+  Code.Unavailable,
+  // a connection reset under the call (read ECONNRESET)
+  Code.Aborted,
+  // a dying server's streams closed under the call (runjob cancels only when it stops anyway)
+  Code.Canceled,
+]);
+
+/**
+ * Whether a failed call may simply be sent again: the server was unreachable,
+ * going away or gone (see CUT), or it refused the call's stream unprocessed
+ * while shutting down (HTTP/2 REFUSED_STREAM). Anything else is an answer.
+ */
+export function isRetryable(error: unknown): boolean {
+  const connectError = ConnectError.from(error);
+  if (CUT.has(connectError.code)) return true;
+  return connectError.code === Code.Internal && /REFUSED_STREAM/.test(connectError.rawMessage);
+}
+
+/**
+ * Paces reconnection attempts during one outage of the server: exponential
+ * backoff, for at most `budgetMs` from the first failure. A call that reaches
+ * the server again ends the outage, so the next one gets the whole budget.
+ */
+export class Reconnector {
+  private outageStartedAt: number | undefined;
+  private delayMs = FIRST_DELAY_MS;
+
+  constructor(
+    private readonly budgetMs: number,
+    private readonly signal: AbortSignal,
+    private readonly say: (line: string) => void = (line) => process.stderr.write(`runjob: ${line}\n`),
+  ) {}
+
+  /** The parsed `--reconnect` flag. */
+  static fromFlag(value: string, signal: AbortSignal): Reconnector {
+    return new Reconnector(parseDuration(value, "reconnect"), signal);
+  }
+
+  /** A call reached the server: a later outage starts afresh. */
+  progressed(): void {
+    if (this.outageStartedAt !== undefined) this.say("reconnected");
+    this.outageStartedAt = undefined;
+    this.delayMs = FIRST_DELAY_MS;
+  }
+
+  /**
+   * Called with a failed attempt's error: resolves when it is time to try again,
+   * or rethrows the error when it is not worth retrying, the budget is spent,
+   * or the user interrupted.
+   */
+  async backOff(error: unknown): Promise<void> {
+    const now = performance.now();
+    if (this.budgetMs === 0 || !isRetryable(error) || this.signal.aborted) throw error;
+    if (this.outageStartedAt === undefined) {
+      this.outageStartedAt = now;
+      const reason = ConnectError.from(error).rawMessage;
+      this.say(`lost the server (${reason}); reconnecting for up to ${formatDurationMs(this.budgetMs)}`);
+    }
+    const left = this.outageStartedAt + this.budgetMs - now;
+    if (left <= 0) {
+      throw new CliError(
+        "JW_ERR_UNREACHABLE",
+        `the server stayed unreachable for ${formatDurationMs(this.budgetMs)} (${ConnectError.from(error).rawMessage}): start it, or raise --reconnect`,
+      );
+    }
+    const delay = Math.min(this.delayMs, left);
+    this.delayMs = Math.min(this.delayMs * 2, MAX_DELAY_MS);
+    await abortableDelay(delay, this.signal);
+  }
+
+  /** Runs `call` until it succeeds, reconnecting as `backOff` allows. */
+  async retry<T>(call: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await call();
+      } catch (error) {
+        await this.backOff(error);
+      }
+    }
+  }
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
