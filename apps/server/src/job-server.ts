@@ -10,7 +10,7 @@ import { JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
-import { parseExpose, type ServerConfig } from "./config.js";
+import { ConfigError, parseExpose, type ServerConfig } from "./config.js";
 import { ConnectionLimiter } from "./connection-limiter.js";
 import { identityKey, identityOf } from "./identity.js";
 import { shutdownReason } from "./interruption.js";
@@ -59,7 +59,9 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
       response.writeHead(404).end();
     }
   });
-  const metricsAddress = metricsServer ? await listen(metricsServer, config.metricsListen) : undefined;
+  const metricsAddress = metricsServer
+    ? await listen(metricsServer, config.metricsListen, "metrics-listen")
+    : undefined;
   try {
     const cgroupParent = await resolveCgroupParent(config.cgroupParent);
     manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
@@ -103,7 +105,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   // Small RPC frames must leave at once: Nagle's algorithm plus delayed ACKs would add tens of ms.
   apiServer.on("secureConnection", (socket) => socket.setNoDelay(true));
   apiServer.on("tlsClientError", (error) => logger.info({ reason: error.message }, "TLS handshake refused"));
-  const address = await listen(apiServer, config.listen);
+  const address = await listen(apiServer, config.listen, "listen");
   logger.info({ listen: address, metrics: metricsAddress, stateDir: config.stateDir }, "jobworker-server ready");
 
   return {
@@ -178,13 +180,16 @@ function managerOptions(config: ServerConfig) {
   };
 }
 
-function listen(server: HttpServer | Http2SecureServer, hostPort: string): Promise<AddressInfo> {
+/** Listens on the address a setting names; a failure names the setting (another server may hold the port). */
+function listen(server: HttpServer | Http2SecureServer, hostPort: string, flag: string): Promise<AddressInfo> {
   const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(hostPort);
-  if (!match) throw new Error(`listen address ${JSON.stringify(hostPort)} must be host:port`);
+  if (!match) throw new ConfigError(`--${flag} ${JSON.stringify(hostPort)} must be host:port`);
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (error: NodeJS.ErrnoException) =>
+      reject(new ConfigError(`--${flag} ${hostPort}: cannot listen (${error.code ?? error.message})`));
+    server.once("error", fail);
     server.listen(Number(match[2]), match[1], () => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve(server.address() as AddressInfo);
     });
   });

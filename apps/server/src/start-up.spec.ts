@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
+import { testUidRange } from "@jobworker/testkit/uid-range";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestPki, type TestPki } from "./testing/test-server.js";
 
@@ -61,5 +63,26 @@ describe("a server that cannot start exits, naming the setting at fault", () => 
     expect(result.output).toContain(`${flag}: cannot read ${join(pki.dir, "missing.pem")}`);
     // Node's own start-up is most of this; the server gives up as soon as it reads the file.
     expect(result.ms).toBeLessThan(5_000);
+  });
+
+  it("a port another process holds: exit 1, naming --metrics-listen", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const result = await runServer(
+        [
+          ...["--listen", "127.0.0.1:0", "--metrics-listen", `127.0.0.1:${port}`, "--state-dir", stateDir],
+          ...["--tls-cert", join(pki.dir, "server.crt"), "--tls-key", join(pki.dir, "server.key")],
+          ...["--client-ca", join(pki.dir, "ca.crt"), "--cgroup-parent", `jobworker-test-start-${process.pid}`],
+          ...["--job-uid-first", String(testUidRange().first), "--job-uid-count", "16"],
+        ],
+        10_000,
+      );
+      expect(result.code).toBe(1);
+      expect(result.output).toContain(`--metrics-listen 127.0.0.1:${port}: cannot listen (EADDRINUSE)`);
+    } finally {
+      holder.close();
+    }
   });
 });
