@@ -37,7 +37,9 @@ export interface LaunchSpec {
 
 /** A host path the operator makes visible to jobs. */
 export interface ExposedPath {
+  /** Absolute real path on the host; the job sees it at the same path. */
   path: string;
+  /** True: the job may write there (as its own uid). False: read-only. */
   writable: boolean;
 }
 
