@@ -13,7 +13,7 @@ export type { ExposedPath } from "@jobworker/helper";
 export type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
 export type { ResourceUsage } from "./cgroups/controller.js";
 export { defaultJobsCeiling, type JobsCeiling } from "./cgroups/host-headroom.js";
-export { type CgroupLayout, detectLayout, type V1ControllerName } from "./cgroups/layout.js";
+export { type CgroupLayout, detectLayout, V1_CONTROLLERS, type V1ControllerName } from "./cgroups/layout.js";
 export { isJobError, JOB_ERROR_CODES, JobError, type JobErrorCode } from "./errors.js";
 export type { Job, JobScope, StartRequest } from "./job.js";
 export { JobManager } from "./job-manager.js";

@@ -158,12 +158,12 @@ export class JobManager {
    * limit, a command or working directory the job cannot use (`invalid_argument`),
    * a full quota (`resource_exhausted`), a closed manager (`failed_precondition`).
    */
-  async start(owner: string, request: StartRequest, { quota }: StartOptions = {}): Promise<Job> {
+  async start(owner: string, request: StartRequest, options: StartOptions = {}): Promise<Job> {
     this.assertOpen();
     validateStartRequest(request, MAX_RUNTIME_LIMIT_MS);
     if (request.workingDirectory) checkWorkingDirectory(request.workingDirectory, this.options.exposedPaths);
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
-    this.assertRoom(owner, quota ?? this.options.defaultQuota);
+    this.assertRoom(owner, options.quota ?? this.options.defaultQuota);
     const id = randomUUID();
     const args = request.args ?? [];
     const argsBytes = args.reduce((bytes, arg) => bytes + Buffer.byteLength(arg) + 1, 0);
@@ -231,7 +231,8 @@ export class JobManager {
    * return the final state. Aborting `signal` stops the waiting, not the stop.
    * `failed_precondition` when the job has ended or is still starting.
    */
-  async stop(id: string, scope: JobScope, { graceMs, signal }: StopOptions = {}): Promise<Job> {
+  async stop(id: string, scope: JobScope, options: StopOptions = {}): Promise<Job> {
+    const { graceMs, signal } = options;
     const job = this.find(id, scope);
     const grace = graceMs ?? this.options.defaultGraceMs;
     if (!Number.isSafeInteger(grace) || grace < 0 || grace > this.options.maxGraceMs) {
@@ -286,7 +287,7 @@ export class JobManager {
    * Stops (default grace) and deletes every job in scope. Returns how many were
    * deleted. Aborting `signal` stops the waiting; the stops and deletes carry on.
    */
-  async clean(scope: JobScope, { signal }: WaitOptions = {}): Promise<number> {
+  async clean(scope: JobScope, options: WaitOptions = {}): Promise<number> {
     const jobs = [...this.jobs.values()].filter((job) => inScope(job.record, scope));
     const cleaned = Promise.all(
       jobs.map(async (job) => {
@@ -297,7 +298,7 @@ export class JobManager {
         await this.store.remove(job.id);
       }),
     );
-    await untilAborted(cleaned, signal);
+    await untilAborted(cleaned, options.signal);
     return jobs.length;
   }
 
