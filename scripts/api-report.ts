@@ -1,8 +1,9 @@
 // The public API of a package, as text: every export of its entry point's
 // declarations (what `tsc --declaration` emits from its sources), sorted by
 // name, without comments or private members. A change to the text is a change
-// to the API. Exported types that name a type the entry does not export are
-// reported as problems: a user could not name that type.
+// to the API. Reported as problems: an export (or a public member) without a
+// TSDoc comment, and an exported type that names a type the entry does not
+// export (a user could not name it).
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
@@ -38,6 +39,7 @@ export function apiReport(packageDir: string): ApiReport {
       const file = declaration.getSourceFile();
       const text = printer.printNode(ts.EmitHint.Unspecified, node, file).replace(/^(export )?(declare )?/, "export ");
       entries.push(target.name === name ? text : `// exported as ${name}\n${text}`);
+      for (const undocumented of undocumentedParts(declaration)) problems.push(`${undocumented} has no TSDoc comment`);
       for (const forgotten of unexportedReferences(checker, program, node, exportedTargets)) {
         problems.push(`${name} refers to ${forgotten}, which ${relative(dir, entry)} does not export`);
       }
@@ -126,6 +128,23 @@ function publicPart(node: ts.Node): ts.Node {
     node.heritageClauses,
     members,
   );
+}
+
+/**
+ * The declaration, or its public members (of a class or an interface), that
+ * carry no doc comment: every public symbol says what it is for.
+ */
+function undocumentedParts(declaration: ts.Declaration): string[] {
+  const documented = (node: ts.Node) => ts.getJSDocCommentsAndTags(node).length > 0;
+  const name = ts.getNameOfDeclaration(declaration)?.getText() ?? "(default)";
+  if (!documented(declaration)) return [name];
+  if (!ts.isClassDeclaration(declaration) && !ts.isInterfaceDeclaration(declaration)) return [];
+  const members: readonly ts.Node[] = declaration.members;
+  return members
+    .filter((member) => ts.isClassElement(member) || ts.isTypeElement(member))
+    .filter((member) => !(ts.getCombinedModifierFlags(member as ts.Declaration) & ts.ModifierFlags.Private))
+    .filter((member) => !ts.isConstructorDeclaration(member) && !documented(member))
+    .map((member) => `${name}.${ts.getNameOfDeclaration(member as ts.Declaration)?.getText() ?? "?"}`);
 }
 
 /** Names of the package's own types that `node` refers to and the entry does not export. */

@@ -65,8 +65,8 @@ export interface Job {
 }
 
 export class JobError extends Error {
-    readonly code: JobErrorCode;
     readonly name = "JobError";
+    readonly code: JobErrorCode;
     constructor(code: JobErrorCode, message: string, options?: {
         cause?: unknown;
     });

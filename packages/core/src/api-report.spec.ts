@@ -74,4 +74,16 @@ describe("the public API report (pnpm check:api)", () => {
     expect(code).toBe(1);
     expect(output).toContain("JobManager refers to JobPage, which dist/index.d.ts does not export");
   });
+
+  it("fails when an export has no TSDoc comment", async () => {
+    await copyFile(join(root, "packages/core/src/index.ts"), join(copiedPackage, "src/index.ts"));
+    const errors = join(copiedPackage, "src/errors.ts");
+    const source = await readFile(join(root, "packages/core/src/errors.ts"), "utf8");
+    const undocumented = source.replace("/** Narrows an unknown thrown value to a JobError. */\n", "");
+    expect(undocumented).not.toBe(source);
+    await writeFile(errors, undocumented);
+    const { code, output } = await checkApi(copiedPackage);
+    expect(code).toBe(1);
+    expect(output).toContain("isJobError has no TSDoc comment");
+  });
 });

@@ -20,8 +20,11 @@ export interface LaunchSpec {
   systemDirs: readonly string[];
   /** Host paths visible to the job at the same path, read-only unless `writable`; parents before children. */
   exposed: readonly ExposedPath[];
+  /** The job's hostname in its UTS namespace. */
   hostname: string;
+  /** The uid the job runs as (never 0 for a job of jobworker's). */
   uid: number;
+  /** The gid the job runs as; supplementary groups are cleared. */
   gid: number;
   /** Size of the job's writable space (work dir, /tmp, /run, /dev/shm: one tmpfs), in bytes. */
   diskBytes: number;
