@@ -183,6 +183,7 @@ export class OwnerJobs {
     outputStream(id: string, options?: ReadOutputOptions): Readable;
     delete(id: string): Promise<void>;
     clean(options?: WaitOptions): Promise<number>;
+    subscribe(listener: TransitionListener): () => void;
 }
 
 export interface OwnerQuota {

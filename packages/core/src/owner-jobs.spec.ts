@@ -34,6 +34,30 @@ describe.skipIf(needsRoot)("a program's own jobs, with no owner or scope (needs 
     await temp.manager.forOwner("bob").wait(bob.id);
   });
 
+  it("subscribe tells of each change of this owner's jobs, and of no one else's", async () => {
+    const jobs = temp.manager.forOwner("dave");
+    const seen: string[] = [];
+    let ended: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const unsubscribe = jobs.subscribe((job, from) => {
+      seen.push(`${job.owner} ${from}->${job.state}`);
+      if (job.state === "ended") ended();
+    });
+    const other = await temp.manager.forOwner("erin").start({ command: "true" });
+    await jobs.start({ command: "true" });
+    await Promise.race([
+      done,
+      new Promise((_, reject) =>
+        AbortSignal.timeout(20_000).addEventListener("abort", () => reject(new Error("no end seen"))),
+      ),
+    ]);
+    unsubscribe();
+    await temp.manager.forOwner("erin").wait(other.id);
+    expect(seen).toEqual(["dave starting->running", "dave running->ended"]);
+  });
+
   it("an empty owner is refused as invalid_argument", () => {
     expect(() => temp.manager.forOwner("")).toThrow(expect.objectContaining({ code: "invalid_argument" }));
   });

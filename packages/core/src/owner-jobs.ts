@@ -4,6 +4,7 @@ import type { Job, JobScope, StartRequest } from "./job.js";
 import type { JobManager } from "./job-manager.js";
 import type { JobState } from "./job-state.js";
 import type { JobPage } from "./listing.js";
+import type { TransitionListener } from "./managed-job.js";
 import type { OutputChunk, ReadOutputOptions } from "./output/log-reader.js";
 
 /**
@@ -79,5 +80,15 @@ export class OwnerJobs {
   /** Stops and deletes every job of this owner: see {@link JobManager.clean}. */
   clean(options?: WaitOptions): Promise<number> {
     return this.manager.clean(this.scope, options);
+  }
+
+  /**
+   * Calls `listener` after every change of state of this owner's jobs (and of
+   * no one else's). Returns a function that unsubscribes.
+   */
+  subscribe(listener: TransitionListener): () => void {
+    return this.manager.subscribe((job, from) => {
+      if (job.owner === this.owner) listener(job, from);
+    });
   }
 }
