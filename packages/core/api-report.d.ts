@@ -206,6 +206,7 @@ export interface ResourceUsage {
 
 export interface StartOptions {
     quota?: OwnerQuota;
+    signal?: AbortSignal;
 }
 
 export interface StartRequest {

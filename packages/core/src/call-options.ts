@@ -4,6 +4,12 @@ import type { OwnerQuota } from "./quota.js";
 export interface StartOptions {
   /** The owner's quota of active jobs and starts. Default: the manager's `defaultQuota`. */
   quota?: OwnerQuota;
+  /**
+   * Gives the start up. Aborted before the call, nothing is started; aborted
+   * while the job launches, the job is killed as soon as it runs and deleted.
+   * Either way the start rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of a call that waits: aborting `signal` rejects the call with the signal's reason. */

@@ -160,6 +160,7 @@ export class JobManager {
    */
   async start(owner: string, request: StartRequest, options: StartOptions = {}): Promise<Job> {
     this.assertOpen();
+    options.signal?.throwIfAborted();
     validateStartRequest(request, MAX_RUNTIME_LIMIT_MS);
     if (request.workingDirectory) checkWorkingDirectory(request.workingDirectory, this.options.exposedPaths);
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
@@ -198,6 +199,7 @@ export class JobManager {
       await this.discardFailedStart(job);
       throw error;
     }
+    if (options.signal?.aborted) await this.abandonStart(job, options.signal.reason);
     return this.snapshot(job);
   }
 
@@ -364,6 +366,14 @@ export class JobManager {
       },
     );
     this.startRate.take(owner, quota);
+  }
+
+  /** A start given up while the job launched: the job, running by now, is killed at once and deleted. */
+  private async abandonStart(job: ManagedJob, reason: unknown): Promise<never> {
+    await this.supervisor.requestStop(job, "stopped", 0);
+    this.jobs.delete(job.id);
+    await this.store.remove(job.id);
+    throw reason;
   }
 
   private async discardFailedStart(job: ManagedJob): Promise<void> {

@@ -58,6 +58,26 @@ describe.skipIf(needsRoot)("a program's own jobs, with no owner or scope (needs 
     expect(seen).toEqual(["dave starting->running", "dave running->ended"]);
   });
 
+  it("a start with an aborted signal starts nothing and rejects with the reason", async () => {
+    const jobs = temp.manager.forOwner("frank");
+    const started = jobs.start({ command: "sleep", args: ["30"] }, { signal: AbortSignal.abort(new Error("no")) });
+    await expect(started).rejects.toThrow("no");
+    expect(jobs.list()).toEqual([]);
+  });
+
+  it("a start aborted while the job launches kills and deletes the job, and rejects with the reason", async () => {
+    const jobs = temp.manager.forOwner("grace");
+    const seen: string[] = [];
+    const unsubscribe = jobs.subscribe((job, from) => seen.push(`${from}->${job.state}`));
+    const controller = new AbortController();
+    const started = jobs.start({ command: "sleep", args: ["30"] }, { signal: controller.signal });
+    controller.abort(new Error("changed my mind"));
+    await expect(started).rejects.toThrow("changed my mind");
+    unsubscribe();
+    expect(seen).toEqual(["starting->running", "running->stopping", "stopping->ended"]);
+    expect(jobs.list()).toEqual([]);
+  });
+
   it("an empty owner is refused as invalid_argument", () => {
     expect(() => temp.manager.forOwner("")).toThrow(expect.objectContaining({ code: "invalid_argument" }));
   });
