@@ -17,14 +17,14 @@ export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
 /** A domain error: `code` is for programs, `message` is for people. */
 export class JobError extends Error {
+  /** Always "JobError". */
   override readonly name = "JobError";
+  /** What went wrong, for programs to switch on: stable across versions. */
+  readonly code: JobErrorCode;
 
-  constructor(
-    readonly code: JobErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: JobErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.code = code;
   }
 }
 

@@ -1,19 +1,27 @@
 /**
  * @jobworker/core: runs isolated, limited jobs on this host and streams their
- * output. No network: the server puts authentication and a transport on top.
+ * output, with no server. Each job runs in its own namespaces and cgroup as a
+ * transient unprivileged uid; its output is kept, readable from any offset;
+ * jobs survive a restart of the program that started them.
+ *
+ * Start with {@link JobManager.open}, then {@link JobManager.forOwner} for a
+ * program that runs its own jobs. Everything exported here is the package's
+ * public API (pinned by api-report.d.ts); nothing else is.
  */
 
-export { CgroupRoot } from "./cgroups/cgroup-root.js";
+export type { ExposedPath } from "@jobworker/helper";
+export type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
 export type { ResourceUsage } from "./cgroups/controller.js";
-export { defaultJobsCeiling, type JobsCeiling, reservedMemory } from "./cgroups/host-headroom.js";
-export { JobCgroup } from "./cgroups/job-cgroup.js";
-export { type CgroupLayout, detectLayout, parseLayout } from "./cgroups/layout.js";
+export { defaultJobsCeiling, type JobsCeiling } from "./cgroups/host-headroom.js";
+export { type CgroupLayout, detectLayout, V1_CONTROLLERS, type V1ControllerName } from "./cgroups/layout.js";
 export { isJobError, JOB_ERROR_CODES, JobError, type JobErrorCode } from "./errors.js";
-export { inScope, type Job, type JobScope, type StartRequest } from "./job.js";
+export type { Job, JobScope, StartRequest } from "./job.js";
 export { JobManager } from "./job-manager.js";
-export { canTransition, type EndReason, JOB_STATES, type JobState, type StopCause } from "./job-state.js";
+export { type EndReason, JOB_STATES, type JobState, type StopCause } from "./job-state.js";
 export { LIMIT_NAMES, type LimitName, type Limits } from "./limits.js";
 export type { JobPage } from "./listing.js";
+export type { TransitionListener } from "./managed-job.js";
 export { DEFAULT_PATH, type JobManagerOptions } from "./options.js";
 export { CHUNK_BYTES, type OutputChunk, type ReadOutputOptions } from "./output/log-reader.js";
+export { DEFAULT_OWNER, OwnerJobs } from "./owner-jobs.js";
 export { DEFAULT_QUOTA, type OwnerQuota } from "./quota.js";

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { statfs } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { LauncherService } from "@jobworker/helper";
+import { untilAborted } from "./abortable.js";
+import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
 import { failedPrecondition, invalidArgument, notFound } from "./errors.js";
 import { claimHost } from "./host-claim.js";
@@ -15,6 +18,8 @@ import { compareJobs, type JobPage, pageOf } from "./listing.js";
 import { ManagedJob, type TransitionListener } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { type OutputChunk, type ReadOutputOptions, readOutput } from "./output/log-reader.js";
+import { outputStream } from "./output/output-stream.js";
+import { DEFAULT_OWNER, OwnerJobs } from "./owner-jobs.js";
 import { assertRoom, type OwnerQuota, StartRateLimiter } from "./quota.js";
 import { recoverJobs } from "./recovery.js";
 import { expiredJobs } from "./retention.js";
@@ -30,9 +35,14 @@ const MAX_RUNTIME_LIMIT_MS = 2 ** 31 - 1;
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
- * Runs, stops, waits for, lists and streams isolated jobs. Every method takes
- * the caller's scope: a job outside it is `not_found`, exactly like a missing one.
- * Jobs outlive the manager: a new manager on the same state dir re-adopts them.
+ * Runs, stops, waits for, lists and streams isolated jobs on this host. Every
+ * method takes the caller's scope, so a program serving several users cannot
+ * forget an owner check: a job outside the scope is `not_found`, exactly like a
+ * missing one. A program that runs its own jobs uses {@link JobManager.forOwner}
+ * instead and passes no owner or scope at all.
+ *
+ * Jobs outlive the manager, and the process that holds it: a new manager on
+ * the same state dir re-adopts the jobs still running and keeps the ended ones.
  *
  * The policies live in their own modules: launching (lifecycle/launch.ts),
  * supervision and recording the end (supervision/), recovery after a restart
@@ -47,7 +57,7 @@ export class JobManager {
   private closed = false;
 
   private constructor(
-    readonly options: ResolvedOptions,
+    private readonly options: ResolvedOptions,
     private readonly store: StateStore,
     private readonly cgroups: CgroupRoot,
     private readonly uids: UidPool,
@@ -74,6 +84,10 @@ export class JobManager {
    * Opens the state dir, re-adopts jobs still running, and removes cgroups a
    * crashed run left behind. Refuses to open when another live manager on the
    * host uses the same state dir or cgroup parent, or an overlapping uid range.
+   *
+   * @param options - where state lives and the defaults; only `stateDir` is required.
+   * @param onWarning - told about what the manager works around (an unreadable
+   *   record, a cgroup it could not remove). Default: `process.emitWarning`.
    */
   static async open(
     options: JobManagerOptions,
@@ -130,15 +144,27 @@ export class JobManager {
   }
 
   /**
-   * Starts a job. Resolves once its program runs; rejects with a JobError when
-   * it cannot. `quota` is the owner's (the default quota when absent).
+   * The jobs of one owner, with no owner or scope to pass on each call. With no
+   * argument: {@link DEFAULT_OWNER}'s, the owner for a program that runs its own jobs.
    */
-  async start(owner: string, request: StartRequest, { quota }: { quota?: OwnerQuota } = {}): Promise<Job> {
+  forOwner(owner: string = DEFAULT_OWNER): OwnerJobs {
+    if (!owner) throw invalidArgument("an owner must not be empty");
+    return new OwnerJobs(this, owner);
+  }
+
+  /**
+   * Starts a job of `owner`. Resolves once its program runs (it has been
+   * exec'd); rejects with a {@link JobError} when it cannot: a bad request or
+   * limit, a command or working directory the job cannot use (`invalid_argument`),
+   * a full quota (`resource_exhausted`), a closed manager (`failed_precondition`).
+   */
+  async start(owner: string, request: StartRequest, options: StartOptions = {}): Promise<Job> {
     this.assertOpen();
+    options.signal?.throwIfAborted();
     validateStartRequest(request, MAX_RUNTIME_LIMIT_MS);
     if (request.workingDirectory) checkWorkingDirectory(request.workingDirectory, this.options.exposedPaths);
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
-    this.assertRoom(owner, quota ?? this.options.defaultQuota);
+    this.assertRoom(owner, options.quota ?? this.options.defaultQuota);
     const id = randomUUID();
     const args = request.args ?? [];
     const argsBytes = args.reduce((bytes, arg) => bytes + Buffer.byteLength(arg) + 1, 0);
@@ -173,10 +199,11 @@ export class JobManager {
       await this.discardFailedStart(job);
       throw error;
     }
+    if (options.signal?.aborted) await this.abandonStart(job, options.signal.reason);
     return this.snapshot(job);
   }
 
-  /** Returns a job. */
+  /** The job as it is now; `not_found` when it is missing or outside the scope. */
   get(id: string, scope: JobScope): Job {
     return this.snapshot(this.find(id, scope));
   }
@@ -200,11 +227,14 @@ export class JobManager {
   }
 
   /**
-   * Stops a job: SIGTERM, then after `graceMs` SIGKILL to its whole tree. A
-   * job already stopping takes the earlier of its two deadlines. Concurrent
-   * stops share one sequence and all return the final state.
+   * Stops a job: SIGTERM, then after `graceMs` SIGKILL to its whole tree, and
+   * resolves with the job once it has ended. A job already stopping takes the
+   * earlier of its two deadlines. Concurrent stops share one sequence and all
+   * return the final state. Aborting `signal` stops the waiting, not the stop.
+   * `failed_precondition` when the job has ended or is still starting.
    */
-  async stop(id: string, scope: JobScope, { graceMs }: { graceMs?: number } = {}): Promise<Job> {
+  async stop(id: string, scope: JobScope, options: StopOptions = {}): Promise<Job> {
+    const { graceMs, signal } = options;
     const job = this.find(id, scope);
     const grace = graceMs ?? this.options.defaultGraceMs;
     if (!Number.isSafeInteger(grace) || grace < 0 || grace > this.options.maxGraceMs) {
@@ -212,18 +242,28 @@ export class JobManager {
     }
     if (job.state === "ended") throw failedPrecondition(`job ${id} has already ended`);
     if (job.state === "starting") throw failedPrecondition(`job ${id} is still starting; try again`);
-    await this.supervisor.requestStop(job, "stopped", grace);
+    await untilAborted(this.supervisor.requestStop(job, "stopped", grace), signal);
     return this.snapshot(job);
   }
 
-  /** Resolves with the job once it has ended. Rejects with the signal's reason when it aborts first. */
-  async wait(id: string, scope: JobScope, signal?: AbortSignal): Promise<Job> {
+  /**
+   * Resolves with the job once it has ended. Rejects with the signal's reason
+   * when it aborts first. (A bare `AbortSignal` in place of the options is
+   * accepted too.)
+   */
+  async wait(id: string, scope: JobScope, options: WaitOptions | AbortSignal = {}): Promise<Job> {
     const job = this.find(id, scope);
-    await job.waitForEnd(signal);
+    await job.waitForEnd(options instanceof AbortSignal ? options : options.signal);
     return this.snapshot(job);
   }
 
-  /** The job's output from an offset, in bounded chunks; with `follow`, until the job ends. */
+  /**
+   * The job's output as an async iterable of chunks, each with its byte offset,
+   * from `fromOffset` (default 0). Without `follow` it ends at the output's
+   * current end; with it, once the job has ended and every byte has been read.
+   * Breaking out of the loop or aborting `signal` releases the reader at once.
+   * Output is bytes, as written: never decoded or split into lines.
+   */
   openOutput(id: string, scope: JobScope, options: ReadOutputOptions = {}): AsyncIterable<OutputChunk> {
     const job = this.find(id, scope);
     if (options.fromOffset !== undefined && (!Number.isSafeInteger(options.fromOffset) || options.fromOffset < 0)) {
@@ -232,7 +272,12 @@ export class JobManager {
     return readOutput(this.store.logPath(job.id), job.feed, options);
   }
 
-  /** Deletes an ended job: its record and output. */
+  /** {@link JobManager.openOutput} as a Node `Readable` of bytes, for `pipe` and `pipeline`. */
+  outputStream(id: string, scope: JobScope, options: ReadOutputOptions = {}): Readable {
+    return outputStream(this.openOutput(id, scope, options));
+  }
+
+  /** Deletes an ended job: its record and output. `failed_precondition` while it runs. */
   async delete(id: string, scope: JobScope): Promise<void> {
     const job = this.find(id, scope);
     if (job.state !== "ended") throw failedPrecondition(`job ${id} is still ${job.state}; stop it first`);
@@ -240,10 +285,13 @@ export class JobManager {
     await this.store.remove(id);
   }
 
-  /** Stops (default grace) and deletes every job in scope. Returns how many were deleted. */
-  async clean(scope: JobScope): Promise<number> {
+  /**
+   * Stops (default grace) and deletes every job in scope. Returns how many were
+   * deleted. Aborting `signal` stops the waiting; the stops and deletes carry on.
+   */
+  async clean(scope: JobScope, options: WaitOptions = {}): Promise<number> {
     const jobs = [...this.jobs.values()].filter((job) => inScope(job.record, scope));
-    await Promise.all(
+    const cleaned = Promise.all(
       jobs.map(async (job) => {
         await (job.state === "starting" || job.state === "ended"
           ? job.ended
@@ -252,12 +300,14 @@ export class JobManager {
         await this.store.remove(job.id);
       }),
     );
+    await untilAborted(cleaned, options.signal);
     return jobs.length;
   }
 
   /**
-   * Calls `listener` after every change of a job's state, with the job's
-   * record as it now is. Returns a function that unsubscribes.
+   * Calls `listener` after every change of a job's state, with the job as it
+   * now is and the state it left, for every owner's jobs. Returns a function
+   * that unsubscribes.
    */
   subscribe(listener: TransitionListener): () => void {
     this.listeners.add(listener);
@@ -279,7 +329,11 @@ export class JobManager {
     this.releaseClaim();
   }
 
-  /** Removes the manager's (empty) parent cgroup; for programs that own their parent. */
+  /**
+   * Removes the manager's parent cgroup, once no job is left in it (after
+   * `clean` and `close`): for a program that owns its `cgroupParent` and is
+   * done with it for good.
+   */
   async removeCgroupParent(): Promise<void> {
     await this.cgroups.removeParent();
   }
@@ -312,6 +366,14 @@ export class JobManager {
       },
     );
     this.startRate.take(owner, quota);
+  }
+
+  /** A start given up while the job launched: the job, running by now, is killed at once and deleted. */
+  private async abandonStart(job: ManagedJob, reason: unknown): Promise<never> {
+    await this.supervisor.requestStop(job, "stopped", 0);
+    this.jobs.delete(job.id);
+    await this.store.remove(job.id);
+    throw reason;
   }
 
   private async discardFailedStart(job: ManagedJob): Promise<void> {

@@ -12,24 +12,35 @@ export interface Job {
   command: string;
   /** The absolute path it resolved to. */
   executable: string;
+  /** Arguments after the command (argv[1] onwards). */
   args: string[];
   /** Working directory inside the job. */
   workingDirectory: string;
   /** Limits as applied (defaults filled in). */
   limits: Limits;
+  /** The job is stopped (`timed_out`) once it has run this long. */
   maxRuntimeMs?: number;
+  /** Where the job is in its life. */
   state: JobState;
+  /** How it ended, once `state` is `ended`. */
   endReason?: EndReason;
+  /** The main process's exit code, when it exited. */
   exitCode?: number;
+  /** The signal that killed the main process, when one did. */
   signal?: number;
+  /** The kernel's OOM killer killed a process of the job. */
   oomKilled: boolean;
   /** Epoch milliseconds. */
   createdAt: number;
+  /** When its program started running, in epoch milliseconds. */
   startedAt?: number;
+  /** When it ended, in epoch milliseconds. */
   endedAt?: number;
+  /** What it used, once it has ended. */
   usage?: ResourceUsage;
   /** Bytes of output so far; final once ended. */
   outputBytes: number;
+  /** Why the end reason is what it is, in words, when there is more to say (a lost job). */
   endDetail?: string;
   /** The transient uid (and gid) the job runs as. */
   uid: number;
@@ -51,11 +62,14 @@ export function inScope(job: Pick<Job, "owner">, scope: JobScope): boolean {
 export interface StartRequest {
   /** Absolute path, or a bare name resolved against DEFAULT_PATH. */
   command: string;
+  /** Arguments after the command. Default none. */
   args?: string[];
   /** The job's environment. PATH, HOME and TMPDIR get defaults when absent. */
   env?: Record<string, string>;
   /** Working directory inside the job; default its private, writable directory. */
   workingDirectory?: string;
+  /** Limits; each one left out takes the manager's `defaultLimits`. */
   limits?: Limits;
+  /** Stop the job (SIGTERM, then SIGKILL after the default grace) once it has run this long. Default: no limit. */
   maxRuntimeMs?: number;
 }

@@ -6,9 +6,17 @@ export interface Limits {
   cpuMillicores?: number;
   /** Hard memory limit in bytes, no swap. */
   memoryBytes?: number;
+  /**
+   * Disk reads in bytes per second, on the disk behind the job's working
+   * directory. On cgroup v1 the IO limits throttle direct IO only: buffered
+   * writeback is not attributed to the job. On v2 they throttle it too.
+   */
   ioReadBps?: number;
+  /** Disk writes in bytes per second (see `ioReadBps`). */
   ioWriteBps?: number;
+  /** Disk read operations per second (see `ioReadBps`). */
   ioReadIops?: number;
+  /** Disk write operations per second (see `ioReadBps`). */
   ioWriteIops?: number;
   /** Maximum processes and threads. */
   maxPids?: number;
@@ -16,8 +24,10 @@ export interface Limits {
   diskBytes?: number;
 }
 
+/** The name of one limit. */
 export type LimitName = keyof Limits;
 
+/** Every limit's name, in a fixed order. */
 export const LIMIT_NAMES: readonly LimitName[] = [
   "cpuMillicores",
   "memoryBytes",

@@ -5,7 +5,9 @@ import type { StoredJob } from "./state-store.js";
 
 /** One page of `list`: the jobs, and the token of the next page when there is one. */
 export interface JobPage {
+  /** The page's jobs, oldest first. */
   jobs: Job[];
+  /** Pass as `token` for the next page; absent on the last page. */
   nextPageToken?: string;
 }
 

@@ -11,6 +11,7 @@ export interface Supervision {
 }
 
 /** Told of every state change, with the record as it now is and the state it left. */
+/** Told of each change of a job's state: the job as it now is, and the state it left. */
 export type TransitionListener = (job: Readonly<Job>, from: JobState) => void;
 
 /**

@@ -10,6 +10,7 @@ export interface OwnerQuota {
   startsPerSecond: number;
 }
 
+/** The quota of an owner when neither `start` nor the manager's options name one. */
 export const DEFAULT_QUOTA: OwnerQuota = { maxActiveJobs: 100, startsPerSecond: 50 };
 
 /**

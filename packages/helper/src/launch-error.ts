@@ -7,6 +7,7 @@ const errnoNames = new Map<number, string>(Object.entries(constants.errno).map((
  * acted on, and the errno it got, as in `mount_setattr /usr: EPERM`.
  */
 export class LaunchError extends Error {
+  /** Always "LaunchError". */
   override readonly name = "LaunchError";
   /** The errno name, for example "ENOENT". */
   readonly errno: string;

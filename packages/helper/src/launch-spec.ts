@@ -20,8 +20,11 @@ export interface LaunchSpec {
   systemDirs: readonly string[];
   /** Host paths visible to the job at the same path, read-only unless `writable`; parents before children. */
   exposed: readonly ExposedPath[];
+  /** The job's hostname in its UTS namespace. */
   hostname: string;
+  /** The uid the job runs as (never 0 for a job of jobworker's). */
   uid: number;
+  /** The gid the job runs as; supplementary groups are cleared. */
   gid: number;
   /** Size of the job's writable space (work dir, /tmp, /run, /dev/shm: one tmpfs), in bytes. */
   diskBytes: number;
@@ -37,7 +40,9 @@ export interface LaunchSpec {
 
 /** A host path the operator makes visible to jobs. */
 export interface ExposedPath {
+  /** Absolute real path on the host; the job sees it at the same path. */
   path: string;
+  /** True: the job may write there (as its own uid). False: read-only. */
   writable: boolean;
 }
 

@@ -65,8 +65,24 @@ export class LauncherService {
       Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
     );
     return new Promise<LaunchedJob>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.running().socket.write(request);
+      const service = this.running();
+      // A launch under way keeps the event loop alive, or a program whose only
+      // work is `await start(...)` would exit before the reply came.
+      const settle = () => {
+        if (this.pending.size === 0) this.service?.socket.unref();
+      };
+      this.pending.set(id, {
+        resolve: (job) => {
+          resolve(job);
+          settle();
+        },
+        reject: (error) => {
+          reject(error);
+          settle();
+        },
+      });
+      service.socket.ref();
+      service.socket.write(request);
     });
   }
 
@@ -75,6 +91,8 @@ export class LauncherService {
     this.closed = true;
     const service = this.service;
     if (!service) return;
+    // Waiting for the exit keeps the event loop alive: `await close()` must settle, even as a program's last step.
+    service.child.ref();
     service.socket.end();
     await service.exited;
   }

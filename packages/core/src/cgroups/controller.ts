@@ -2,9 +2,13 @@ import type { Limits } from "../limits.js";
 
 /** What a job used, read from its cgroup. */
 export interface ResourceUsage {
+  /** CPU time, user and system, of every process of the job. */
   cpuTimeMicros: number;
+  /** Most memory the job's cgroup held at once. */
   memoryPeakBytes: number;
+  /** Bytes read from block devices (not from the page cache). */
   ioReadBytes: number;
+  /** Bytes written to block devices. */
   ioWriteBytes: number;
 }
 

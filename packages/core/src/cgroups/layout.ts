@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 
 /** The v1 controllers jobworker uses for limits and accounting. */
 export const V1_CONTROLLERS = ["cpu", "cpuacct", "memory", "blkio", "pids"] as const;
+/** One of V1_CONTROLLERS. */
 export type V1ControllerName = (typeof V1_CONTROLLERS)[number];
 
 /**
@@ -12,6 +13,7 @@ export type V1ControllerName = (typeof V1_CONTROLLERS)[number];
  * - `v1`: no cgroup2 at all.
  */
 export interface CgroupLayout {
+  /** Which of the three layouts this is. */
   kind: "v2" | "hybrid" | "v1";
   /** Mount point of the cgroup2 hierarchy, when there is one. */
   unifiedRoot?: string;
@@ -42,7 +44,7 @@ export function parseLayout(mountinfo: string): CgroupLayout {
   return unifiedRoot ? { kind: "hybrid", unifiedRoot, v1Roots } : { kind: "v1", v1Roots };
 }
 
-/** Detects this host's cgroup layout. */
+/** Detects this host's cgroup layout from /proc/self/mountinfo. */
 export async function detectLayout(): Promise<CgroupLayout> {
   return parseLayout(await readFile("/proc/self/mountinfo", "utf8"));
 }

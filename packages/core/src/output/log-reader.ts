@@ -3,10 +3,13 @@ import type { OutputFeed } from "./output-feed.js";
 
 /** A piece of a job's output and where it starts in the job's output. */
 export interface OutputChunk {
+  /** Where `data` starts in the job's output: pass `offset + data.length` to resume after it. */
   offset: number;
+  /** The bytes, exactly as the job wrote them (stdout and stderr interleaved). */
   data: Uint8Array;
 }
 
+/** Where to read a job's output from, and whether to follow it. */
 export interface ReadOutputOptions {
   /** Byte offset to start from. Default 0. */
   fromOffset?: number;

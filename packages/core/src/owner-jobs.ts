@@ -1,0 +1,94 @@
+import type { Readable } from "node:stream";
+import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
+import type { Job, JobScope, StartRequest } from "./job.js";
+import type { JobManager } from "./job-manager.js";
+import type { JobState } from "./job-state.js";
+import type { JobPage } from "./listing.js";
+import type { TransitionListener } from "./managed-job.js";
+import type { OutputChunk, ReadOutputOptions } from "./output/log-reader.js";
+
+/**
+ * The owner of jobs that a program starts for itself, with no users of its
+ * own: what {@link JobManager.forOwner} binds when it is given no owner.
+ */
+export const DEFAULT_OWNER = "local";
+
+/**
+ * One owner's jobs, without passing an owner or a scope to every call: the
+ * face of {@link JobManager} for a program that runs its own jobs. Every call
+ * sees only this owner's jobs; another owner's job is `not_found`, exactly
+ * like a missing one. Get one from {@link JobManager.forOwner}.
+ */
+export class OwnerJobs {
+  /** The scope every call of this object is made in. */
+  readonly scope: JobScope;
+
+  /** @internal Use {@link JobManager.forOwner}. */
+  constructor(
+    private readonly manager: JobManager,
+    /** Whose jobs these are: the owner of every job `start` starts. */
+    readonly owner: string,
+  ) {
+    this.scope = { owner };
+  }
+
+  /** Starts a job of this owner: see {@link JobManager.start}. */
+  start(request: StartRequest, options?: StartOptions): Promise<Job> {
+    return this.manager.start(this.owner, request, options);
+  }
+
+  /** The job as it is now: see {@link JobManager.get}. */
+  get(id: string): Job {
+    return this.manager.get(id, this.scope);
+  }
+
+  /** This owner's jobs, oldest first, optionally only those in one state. */
+  list(filter: { state?: JobState } = {}): Job[] {
+    return this.manager.list(this.scope, filter);
+  }
+
+  /** One page of {@link OwnerJobs.list}: see {@link JobManager.listPage}. */
+  listPage(filter: { state?: JobState }, page: { size: number; token?: string }): JobPage {
+    return this.manager.listPage(this.scope, filter, page);
+  }
+
+  /** Stops a job, resolving once it has ended: see {@link JobManager.stop}. */
+  stop(id: string, options?: StopOptions): Promise<Job> {
+    return this.manager.stop(id, this.scope, options);
+  }
+
+  /** Resolves with the job once it has ended: see {@link JobManager.wait}. */
+  wait(id: string, options?: WaitOptions): Promise<Job> {
+    return this.manager.wait(id, this.scope, options);
+  }
+
+  /** The job's output as an async iterable of chunks: see {@link JobManager.openOutput}. */
+  openOutput(id: string, options?: ReadOutputOptions): AsyncIterable<OutputChunk> {
+    return this.manager.openOutput(id, this.scope, options);
+  }
+
+  /** The job's output as a Node `Readable` of bytes: see {@link JobManager.outputStream}. */
+  outputStream(id: string, options?: ReadOutputOptions): Readable {
+    return this.manager.outputStream(id, this.scope, options);
+  }
+
+  /** Deletes an ended job with its output: see {@link JobManager.delete}. */
+  delete(id: string): Promise<void> {
+    return this.manager.delete(id, this.scope);
+  }
+
+  /** Stops and deletes every job of this owner: see {@link JobManager.clean}. */
+  clean(options?: WaitOptions): Promise<number> {
+    return this.manager.clean(this.scope, options);
+  }
+
+  /**
+   * Calls `listener` after every change of state of this owner's jobs (and of
+   * no one else's). Returns a function that unsubscribes.
+   */
+  subscribe(listener: TransitionListener): () => void {
+    return this.manager.subscribe((job, from) => {
+      if (job.owner === this.owner) listener(job, from);
+    });
+  }
+}
