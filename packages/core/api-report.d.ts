@@ -189,6 +189,7 @@ export class OwnerJobs {
 export interface OwnerQuota {
     maxActiveJobs: number;
     startsPerSecond: number;
+    maxEndedJobs?: number;
 }
 
 export interface ReadOutputOptions {

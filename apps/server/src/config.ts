@@ -207,6 +207,13 @@ const SETTINGS = {
     default: "1000",
     help: "ended jobs kept per owner; the oldest past it are deleted with their output",
   },
+  maxKeptJobsPerAdmin: {
+    flag: "max-kept-jobs-per-admin",
+    env: "JOBWORKER_MAX_KEPT_JOBS_PER_ADMIN",
+    kind: "integer",
+    default: "10000",
+    help: "ended jobs kept per admin; the oldest past it are deleted with their output",
+  },
   retention: {
     flag: "retention",
     env: "JOBWORKER_RETENTION",

@@ -137,7 +137,11 @@ export function userQuota(config: ServerConfig): OwnerQuota {
 
 /** What one admin may hold and do at once. */
 export function adminQuota(config: ServerConfig): OwnerQuota {
-  return { maxActiveJobs: config.maxRunningJobsPerAdmin, startsPerSecond: config.maxStartsPerSecond };
+  return {
+    maxActiveJobs: config.maxRunningJobsPerAdmin,
+    startsPerSecond: config.maxStartsPerSecond,
+    maxEndedJobs: config.maxKeptJobsPerAdmin,
+  };
 }
 
 function managerOptions(config: ServerConfig) {

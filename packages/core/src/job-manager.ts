@@ -52,6 +52,8 @@ export class JobManager {
   private readonly jobs = new Map<string, ManagedJob>();
   private readonly listeners = new Set<TransitionListener>();
   private readonly startRate = new StartRateLimiter();
+  /** Owners whose quota names its own count of ended jobs kept (admins, say). */
+  private readonly endedQuotas = new Map<string, number>();
   private readonly supervisor: JobSupervisor;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
@@ -164,7 +166,10 @@ export class JobManager {
     validateStartRequest(request, MAX_RUNTIME_LIMIT_MS);
     if (request.workingDirectory) checkWorkingDirectory(request.workingDirectory, this.options.exposedPaths);
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
-    this.assertRoom(owner, options.quota ?? this.options.defaultQuota);
+    const quota = options.quota ?? this.options.defaultQuota;
+    this.assertRoom(owner, quota);
+    // Kept for pruning: an owner's ended jobs are counted against the quota it last started with.
+    if (quota.maxEndedJobs !== undefined) this.endedQuotas.set(owner, quota.maxEndedJobs);
     const id = randomUUID();
     const args = request.args ?? [];
     const argsBytes = args.reduce((bytes, arg) => bytes + Buffer.byteLength(arg) + 1, 0);
@@ -400,7 +405,10 @@ export class JobManager {
     const ended = [...this.jobs.values()].filter((job) => job.state === "ended" && job.record.owner === owner);
     const expired = expiredJobs(
       ended.map((job) => job.record),
-      { retentionMs: this.options.retentionMs, maxEndedJobs: this.options.maxEndedJobsPerOwner },
+      {
+        retentionMs: this.options.retentionMs,
+        maxEndedJobs: this.endedQuotas.get(owner) ?? this.options.maxEndedJobsPerOwner,
+      },
       Date.now(),
     );
     for (const id of expired) {

@@ -8,6 +8,11 @@ export interface OwnerQuota {
   maxActiveJobs: number;
   /** Most starts per second, sustained; a burst of twice as many is allowed. */
   startsPerSecond: number;
+  /**
+   * Most of the owner's ended jobs kept; past it the oldest are deleted with
+   * their output. Absent: the manager's `maxEndedJobsPerOwner`.
+   */
+  maxEndedJobs?: number;
 }
 
 /** The quota of an owner when neither `start` nor the manager's options name one. */

@@ -148,6 +148,18 @@ describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root:
     expect(manager.list(alice)).toHaveLength(2);
   });
 
+  it("an owner whose quota names its own count of kept jobs (an admin's, say) keeps that many", async () => {
+    const manager = await open({ maxEndedJobsPerOwner: 1 });
+    const quota = { maxActiveJobs: 10, startsPerSecond: 100, maxEndedJobs: 3 };
+    for (let i = 0; i < 3; i++) {
+      const job = await manager.start("root-ish", { command: "/bin/true" }, { quota });
+      await manager.wait(job.id, { owner: "root-ish" });
+    }
+    for (let i = 0; i < 3; i++) await runScript(manager, "true", {}, "bob");
+    expect(manager.list({ owner: "root-ish" })).toHaveLength(3);
+    expect(manager.list({ owner: "bob" })).toHaveLength(1);
+  });
+
   it("lists in pages that neither repeat nor skip a job, even when jobs go between pages", async () => {
     const manager = await open();
     const ids: string[] = [];
