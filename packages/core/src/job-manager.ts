@@ -402,9 +402,11 @@ export class JobManager {
 
   private pruneEnded(owner: string): void {
     if (this.closed) return;
-    const ended = [...this.jobs.values()].filter((job) => job.state === "ended" && job.record.owner === owner);
+    const ended: Job[] = [];
+    for (const job of this.jobs.values())
+      if (job.state === "ended" && job.record.owner === owner) ended.push(job.record);
     const expired = expiredJobs(
-      ended.map((job) => job.record),
+      ended,
       {
         retentionMs: this.options.retentionMs,
         maxEndedJobs: this.endedQuotas.get(owner) ?? this.options.maxEndedJobsPerOwner,

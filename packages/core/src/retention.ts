@@ -11,10 +11,16 @@ export interface RetentionPolicy {
  * the retention time, then the oldest beyond the count kept.
  */
 export function expiredJobs(ended: readonly Job[], policy: RetentionPolicy, now: number): string[] {
-  const byAge = [...ended].sort((a, b) => (a.endedAt ?? a.createdAt) - (b.endedAt ?? b.createdAt));
+  // The common case, on every job's end: nothing to do, found without sorting.
+  if (ended.length <= policy.maxEndedJobs && ended.every((job) => now - endedAt(job) <= policy.retentionMs)) return [];
+  const byAge = [...ended].sort((a, b) => endedAt(a) - endedAt(b));
   const expired = new Set<string>();
-  for (const job of byAge) if (now - (job.endedAt ?? job.createdAt) > policy.retentionMs) expired.add(job.id);
+  for (const job of byAge) if (now - endedAt(job) > policy.retentionMs) expired.add(job.id);
   const kept = byAge.filter((job) => !expired.has(job.id));
   for (const job of kept.slice(0, Math.max(0, kept.length - policy.maxEndedJobs))) expired.add(job.id);
   return [...expired];
+}
+
+function endedAt(job: Job): number {
+  return job.endedAt ?? job.createdAt;
 }
