@@ -22,7 +22,7 @@ export async function perJobOverhead(server: BenchServer): Promise<Row[]> {
   // Memory counts the server's launcher service too (one per server, shared by every job).
   const pssKib = (await Promise.all((await launcherPids({ services: true })).map(pss))).reduce((a, b) => a + b, 0);
   const heapAfter = metricValue(await server.metrics(), "nodejs_heap_size_used_bytes");
-  const list = summarize(await timeEach(50, () => client.listJobs({})));
+  const list = summarize(await timeEach(50, () => client.listJobs({ pageSize: 1000 })));
   const get = summarize(
     await timeEach(200, () => client.getJob({ id: ids[Math.floor(Math.random() * ids.length)] ?? "" })),
   );
