@@ -187,8 +187,8 @@ export class OwnerJobs {
 }
 
 export interface OwnerQuota {
-    maxActiveJobs: number;
-    startsPerSecond: number;
+    maxActiveJobs?: number;
+    startsPerSecond?: number;
     maxEndedJobs?: number;
 }
 

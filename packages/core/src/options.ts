@@ -34,7 +34,7 @@ export interface JobManagerOptions {
   outputCapBytes?: number;
   /** Most jobs running at once; more is resource_exhausted. Default 1000. */
   maxConcurrentJobs?: number;
-  /** Each owner's quota when `start` names none. Default 100 active jobs, 50 starts per second. */
+  /** Each owner's quota when `start` names none. Default none: `maxConcurrentJobs` bounds all. */
   defaultQuota?: OwnerQuota;
   /** Ended jobs older than this are deleted with their output. Default 7 days. */
   retentionMs?: number;

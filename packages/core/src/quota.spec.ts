@@ -11,6 +11,12 @@ describe("owner quotas", () => {
     );
   });
 
+  it("has no limits of its own unless given some: a program running its own jobs is bounded by the manager alone", () => {
+    const limiter = new StartRateLimiter(() => 0);
+    for (let i = 0; i < 10_000; i++) limiter.take("local", {});
+    expect(() => assertActiveQuota("local", 10_000, {})).not.toThrow();
+  });
+
   it("lets a burst of twice the start rate through, then one start per 1/rate seconds, per owner", () => {
     let now = 0;
     const limiter = new StartRateLimiter(() => now);

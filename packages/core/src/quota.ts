@@ -4,10 +4,10 @@ import { isActive } from "./job-state.js";
 
 /** What one owner may hold and do. The server picks one per caller (users and admins differ). */
 export interface OwnerQuota {
-  /** Most of the owner's jobs starting, running or stopping at once. */
-  maxActiveJobs: number;
-  /** Most starts per second, sustained; a burst of twice as many is allowed. */
-  startsPerSecond: number;
+  /** Most of the owner's jobs starting, running or stopping at once. Absent: no limit of its own. */
+  maxActiveJobs?: number;
+  /** Most starts per second, sustained; a burst of twice as many is allowed. Absent: no limit. */
+  startsPerSecond?: number;
   /**
    * Most of the owner's ended jobs kept; past it the oldest are deleted with
    * their output. Absent: the manager's `maxEndedJobsPerOwner`.
@@ -15,8 +15,13 @@ export interface OwnerQuota {
   maxEndedJobs?: number;
 }
 
-/** The quota of an owner when neither `start` nor the manager's options name one. */
-export const DEFAULT_QUOTA: OwnerQuota = { maxActiveJobs: 100, startsPerSecond: 50 };
+/**
+ * The quota of an owner when neither `start` nor the manager's options name
+ * one: none. A program that runs its own jobs is bounded by the manager's
+ * `maxConcurrentJobs` alone; a server that shares the host gives each caller a
+ * quota (jobworker-server does, per role).
+ */
+export const DEFAULT_QUOTA: OwnerQuota = {};
 
 /**
  * Refuses a start the server has no room for: past its most active jobs, past
@@ -54,7 +59,7 @@ export function assertRoom(
 
 /** Refuses a start that would take an owner past its quota of active jobs. */
 export function assertActiveQuota(owner: string, active: number, quota: OwnerQuota): void {
-  if (active >= quota.maxActiveJobs) {
+  if (quota.maxActiveJobs !== undefined && active >= quota.maxActiveJobs) {
     throw new JobError(
       "resource_exhausted",
       `${owner} already has ${active} active jobs, the per-owner quota (max active jobs ${quota.maxActiveJobs}): wait for some to end or stop them`,
@@ -74,6 +79,7 @@ export class StartRateLimiter {
 
   /** Takes one start from the owner's bucket, or refuses with resource_exhausted. */
   take(owner: string, quota: OwnerQuota): void {
+    if (quota.startsPerSecond === undefined) return;
     const capacity = quota.startsPerSecond * 2;
     const now = this.now();
     const bucket = this.buckets.get(owner) ?? { tokens: capacity, at: now };
