@@ -7,11 +7,17 @@ import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobService, StartJobRequestSchema } from "@jobworker/proto";
-import { type JobClient, metricValue, ServerProcess } from "@jobworker/testkit";
+import {
+  idleConnections,
+  type JobClient,
+  metricValue,
+  ServerProcess,
+  stalledFollowers,
+  within,
+} from "@jobworker/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launcherPids, mountsMentioning } from "./host.js";
-import { idleConnections, stalledFollowers, within } from "./hostile-users.js";
 import { report } from "./report.js";
 import { SCALE } from "./scale.js";
 

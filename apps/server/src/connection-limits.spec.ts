@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import * as http2 from "node:http2";
 import { connect as tcpConnect } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { within } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerConfig } from "./config.js";
 import type { JobServer } from "./job-server.js";
@@ -16,15 +17,6 @@ import {
 } from "./testing/test-server.js";
 
 const needsRoot = process.getuid?.() !== 0;
-
-/** Rejects when `promise` has not settled within `ms`: every wait in these tests is bounded. */
-function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Follows a job's output until the first chunk, then keeps the stream open until `signal` aborts. */
 async function holdStream(client: JobClient, id: string, signal: AbortSignal): Promise<() => Promise<Code | "ok">> {

@@ -1,25 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import * as http2 from "node:http2";
-import { type Socket, connect as tcpConnect } from "node:net";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { EndReason, JobState, StreamOutputRequestSchema } from "@jobworker/proto";
-import { metricValue, ServerProcess } from "@jobworker/testkit";
+import { EndReason, JobState } from "@jobworker/proto";
+import { idleConnections, metricValue, ServerProcess, stalledFollowers, within } from "@jobworker/testkit";
 import { cgroupDirs, fileAppears } from "@jobworker/testkit/host";
 import { afterEach, describe, expect, it } from "vitest";
 
 const needsRoot = process.getuid?.() !== 0;
-
-/** Rejects when `promise` has not settled within `ms`: every wait in these tests is bounded. */
-function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Lowers a running server's descriptor limit. Set once a job has run, it binds the server
@@ -27,36 +15,6 @@ function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
  */
 function limitDescriptors(server: ServerProcess, limit: number): void {
   execFileSync("prlimit", ["--pid", String(server.child.pid), `--nofile=${limit}:${limit}`]);
-}
-
-/**
- * `count` TCP connections that send the first byte of a TLS record and nothing
- * more (the byte makes the server's kernel complete connections its accept queue
- * had no room for, instead of leaving them half-open); `closedByServer` resolves
- * once `closes` of them were closed.
- */
-async function idleConnections(port: number, count: number) {
-  let closed = 0;
-  const waiters: { closes: number; wake: () => void }[] = [];
-  const sockets: Socket[] = [];
-  for (let i = 0; i < count; i++) {
-    const socket = tcpConnect(port, "127.0.0.1");
-    socket.write(Buffer.from([0x16]));
-    socket.on("error", () => {});
-    socket.once("close", () => {
-      closed++;
-      for (const waiter of waiters.filter((w) => closed >= w.closes)) waiter.wake();
-    });
-    sockets.push(socket);
-  }
-  await Promise.all(sockets.map((socket) => (socket.connecting ? once(socket, "connect") : undefined)));
-  return {
-    closedByServer: (closes: number) =>
-      closed >= closes ? Promise.resolve() : new Promise<void>((wake) => waiters.push({ closes, wake })),
-    destroy: () => {
-      for (const socket of sockets) socket.destroy();
-    },
-  };
 }
 
 describe.skipIf(needsRoot)("a server under connection floods (needs root: real server processes and jobs)", () => {
@@ -134,31 +92,8 @@ describe.skipIf(needsRoot)("a server under connection floods (needs root: real s
     const id = (await alice.startJob({ command: "sh", args: ["-c", script] })).job?.id ?? "";
     for await (const chunk of alice.streamOutput({ id, follow: true })) if (chunk.data.at(-1) === 10) break;
     const before = metricValue(await server.metrics(), "process_resident_memory_bytes");
-    const [ca, cert, key] = await Promise.all(
-      ["ca.crt", "alice.crt", "alice.key"].map((file) => readFile(join(server?.certs ?? "", file))),
-    );
-    const body = toBinary(StreamOutputRequestSchema, create(StreamOutputRequestSchema, { id, follow: true }));
-    const request = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
-    const sessions = Array.from({ length: 15 }, () =>
-      http2.connect(`https://localhost:${server?.port}`, { ca, cert, key }),
-    );
-    cleanup = () => {
-      for (const session of sessions) session.destroy();
-    };
-    const responses = sessions.flatMap((session) =>
-      Array.from({ length: 100 }, () => {
-        const stream = session.request({
-          ":method": "POST",
-          ":path": "/jobworker.v1.JobService/StreamOutput",
-          "content-type": "application/grpc",
-          te: "trailers",
-        });
-        stream.end(request);
-        stream.pause();
-        return once(stream, "response");
-      }),
-    );
-    await within(60_000, Promise.all(responses), "1,500 streams answered");
+    const stalled = await within(60_000, stalledFollowers(server, id, 1500), "1,500 streams answered");
+    cleanup = stalled.close;
     const metrics = await server.metrics();
     const grownMiB = (metricValue(metrics, "process_resident_memory_bytes") - before) / 2 ** 20;
     expect(metricValue(metrics, "jobworker_open_streams")).toBe(1500);

@@ -1,3 +1,5 @@
 /** Test support: real jobworker-server processes for end-to-end tests, stress tests and benchmarks. */
+
+export { idleConnections, stalledFollowers, within } from "./floods.js";
 export { testCgroupParent, testServerArgs, testStateDir } from "./server-args.js";
 export { type JobClient, metricValue, ServerProcess, type ServerProcessOptions } from "./server-process.js";

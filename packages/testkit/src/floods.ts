@@ -1,3 +1,4 @@
+/** Floods for tests of a server under abuse: idle connections, followers that never read, bounded waits. */
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import * as http2 from "node:http2";
@@ -5,7 +6,7 @@ import { type Socket, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { StreamOutputRequestSchema } from "@jobworker/proto";
-import type { ServerProcess } from "@jobworker/testkit";
+import type { ServerProcess } from "./server-process.js";
 
 /** Rejects when `promise` has not settled within `ms`: every wait here is bounded. */
 export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
