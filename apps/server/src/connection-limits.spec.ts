@@ -12,6 +12,8 @@ import {
   createTestPki,
   disposeTestServer,
   type JobClient,
+  type ServedTestServer,
+  startServedTestServer,
   startTestServer,
   type TestPki,
 } from "./testing/test-server.js";
@@ -33,29 +35,24 @@ async function holdStream(client: JobClient, id: string, signal: AbortSignal): P
 }
 
 describe.skipIf(needsRoot)("connection and stream limits (needs root: real jobs)", () => {
+  let served: ServedTestServer;
   let pki: TestPki;
   let server: JobServer;
-  let config: ServerConfig;
   let alice: JobClient;
   let bob: JobClient;
   let sleeper: string;
 
   beforeAll(async () => {
-    pki = await createTestPki();
-    ({ server, config } = await startTestServer(pki, undefined, [
+    served = await startServedTestServer([
       ...["--handshake-timeout-seconds", "1"],
       ...["--max-streams-per-connection", "2"],
       ...["--max-followers-per-owner", "2"],
-    ]));
-    alice = clientFor(server, pki, pki.clients.alice);
-    bob = clientFor(server, pki, pki.clients.bob);
+    ]);
+    ({ pki, server, alice, bob } = served);
     sleeper = (await alice.startJob({ command: "sh", args: ["-c", "echo ready; exec sleep 1000"] })).job?.id ?? "";
   });
 
-  afterAll(async () => {
-    await disposeTestServer(server, config);
-    await rm(pki.dir, { recursive: true, force: true });
-  });
+  afterAll(() => served.dispose());
 
   it("a connection that never starts its TLS handshake is closed after --handshake-timeout-seconds", async () => {
     const socket = tcpConnect(server.address.port, "127.0.0.1");

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { rm } from "node:fs/promises";
 import { connect as http2Connect, type IncomingHttpHeaders } from "node:http2";
 import { connect as tlsConnect } from "node:tls";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -7,13 +6,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ERROR_CODE_KEY, GetJobRequestSchema, JobState } from "@jobworker/proto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ServerConfig } from "./config.js";
 import type { JobServer } from "./job-server.js";
 import {
   clientFor,
-  createTestPki,
   disposeTestServer,
   type JobClient,
+  type ServedTestServer,
+  startServedTestServer,
   startTestServer,
   type TestPki,
 } from "./testing/test-server.js";
@@ -47,25 +46,18 @@ async function collect(client: JobClient, id: string, follow = true): Promise<Bu
 }
 
 describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it runs real jobs)", () => {
+  let served: ServedTestServer;
   let pki: TestPki;
   let server: JobServer;
-  let config: ServerConfig;
   let alice: JobClient;
   let bob: JobClient;
   let admin: JobClient;
 
   beforeAll(async () => {
-    pki = await createTestPki();
-    ({ server, config } = await startTestServer(pki, undefined, ["--max-jobs", "60", "--max-pids", "4096"]));
-    alice = clientFor(server, pki, pki.clients.alice);
-    bob = clientFor(server, pki, pki.clients.bob);
-    admin = clientFor(server, pki, pki.clients.admin);
+    served = await startServedTestServer(["--max-jobs", "60", "--max-pids", "4096"]);
+    ({ pki, server, alice, bob, admin } = served);
   });
-
-  afterAll(async () => {
-    await disposeTestServer(server, config);
-    await rm(pki.dir, { recursive: true, force: true });
-  });
+  afterAll(() => served.dispose());
 
   it("serves every RPC's happy path", async () => {
     const { job } = await alice.startJob({ command: "sh", args: ["-c", "echo hi; exit 4"], env: { A: "1" } });
@@ -409,7 +401,8 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     await server.close();
     expect(await following).toEqual({ error: Code.Unavailable });
     expect(await waiting).toBe(Code.Unavailable);
-    ({ server } = await startTestServer(pki, config.stateDir, ["--cgroup-parent", config.cgroupParent]));
+    ({ server } = await startTestServer(pki, served.config.stateDir, ["--cgroup-parent", served.config.cgroupParent]));
+    served.server = server;
     alice = clientFor(server, pki, pki.clients.alice);
     expect((await alice.getJob({ id })).job?.state).toBe(JobState.RUNNING);
     expect((await alice.stopJob({ id })).job).toMatchObject({ state: JobState.ENDED, exitCode: 42 });

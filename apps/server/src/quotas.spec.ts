@@ -1,17 +1,7 @@
-import { rm } from "node:fs/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobState } from "@jobworker/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ServerConfig } from "./config.js";
-import type { JobServer } from "./job-server.js";
-import {
-  clientFor,
-  createTestPki,
-  disposeTestServer,
-  type JobClient,
-  startTestServer,
-  type TestPki,
-} from "./testing/test-server.js";
+import { type JobClient, type ServedTestServer, startServedTestServer } from "./testing/test-server.js";
 
 const needsRoot = process.getuid?.() !== 0;
 
@@ -26,9 +16,7 @@ async function failureOf(call: Promise<unknown>): Promise<{ code: Code; message:
 }
 
 describe.skipIf(needsRoot)("one user against everyone else: quotas, grace and pages (needs root: real jobs)", () => {
-  let pki: TestPki;
-  let server: JobServer;
-  let config: ServerConfig;
+  let served: ServedTestServer;
   let alice: JobClient;
   let bob: JobClient;
   let admin: JobClient;
@@ -36,20 +24,13 @@ describe.skipIf(needsRoot)("one user against everyone else: quotas, grace and pa
     (await client.startJob({ command: "/bin/sh", args: ["-c", "trap '' TERM; sleep 1000"] })).job?.id ?? "";
 
   beforeAll(async () => {
-    pki = await createTestPki();
-    ({ server, config } = await startTestServer(pki, undefined, [
+    served = await startServedTestServer([
       ...["--max-running-jobs-per-owner", "2", "--max-running-jobs-per-admin", "4"],
       ...["--max-grace", "2s"],
-    ]));
-    alice = clientFor(server, pki, pki.clients.alice);
-    bob = clientFor(server, pki, pki.clients.bob);
-    admin = clientFor(server, pki, pki.clients.admin);
+    ]);
+    ({ alice, bob, admin } = served);
   });
-
-  afterAll(async () => {
-    await disposeTestServer(server, config);
-    await rm(pki.dir, { recursive: true, force: true });
-  });
+  afterAll(() => served.dispose());
 
   it("a user's running jobs stop at its quota, with the quota named; other users and admins still start", async () => {
     await sleeper(alice);

@@ -1,21 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Job } from "./job.js";
 import { ManagedJob } from "./managed-job.js";
+import { jobRecord } from "./testing/job-record.js";
 
-const record: Job = {
-  id: "00000000-0000-4000-8000-000000000000",
-  owner: "alice",
-  command: "true",
-  executable: "/bin/true",
-  args: [],
-  workingDirectory: "/work",
-  limits: {},
-  state: "starting",
-  oomKilled: false,
-  createdAt: 0,
-  outputBytes: 0,
-  uid: 200_000,
-};
+const record = jobRecord();
 
 describe("a managed job", () => {
   it("tells its listener of every transition, with the record as it now is", () => {

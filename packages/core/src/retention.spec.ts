@@ -1,22 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Job } from "./job.js";
 import { expiredJobs } from "./retention.js";
+import { jobRecord } from "./testing/job-record.js";
 
-const ended = (id: string, endedAt: number): Job => ({
-  id,
-  owner: "alice",
-  command: "true",
-  executable: "/bin/true",
-  args: [],
-  workingDirectory: "/work",
-  limits: {},
-  state: "ended",
-  oomKilled: false,
-  createdAt: endedAt - 10,
-  endedAt,
-  outputBytes: 0,
-  uid: 200_000,
-});
+const ended = (id: string, endedAt: number) => jobRecord({ id, state: "ended", createdAt: endedAt - 10, endedAt });
 
 describe("retention", () => {
   it("expires jobs that ended longer ago than the retention time, then the oldest past the count", () => {

@@ -100,3 +100,34 @@ export function clientFor(
         : createGrpcWebTransport({ ...options, httpVersion });
   return createClient(JobService, transport);
 }
+
+/** A test server on a fresh PKI, with clients for alice, bob and admin. */
+export interface ServedTestServer {
+  pki: TestPki;
+  server: JobServer;
+  config: ServerConfig;
+  alice: JobClient;
+  bob: JobClient;
+  admin: JobClient;
+  /** Stops every job and `server` (replace it after a restart), and removes its state and the PKI. */
+  dispose(): Promise<void>;
+}
+
+/** startTestServer on a fresh PKI with `overrides`, and a client per dev identity. */
+export async function startServedTestServer(overrides: string[] = []): Promise<ServedTestServer> {
+  const pki = await createTestPki();
+  const { server, config } = await startTestServer(pki, undefined, overrides);
+  const served: ServedTestServer = {
+    pki,
+    server,
+    config,
+    alice: clientFor(server, pki, pki.clients.alice),
+    bob: clientFor(server, pki, pki.clients.bob),
+    admin: clientFor(server, pki, pki.clients.admin),
+    async dispose() {
+      await disposeTestServer(served.server, config);
+      await rm(pki.dir, { recursive: true, force: true });
+    },
+  };
+  return served;
+}
