@@ -74,7 +74,8 @@ describe.skipIf(needsRoot)("runjob across a server restart (needs root: real ser
       expect(await follower.exited).toBe(0);
       expect(follower.output().stdout).toBe(EXPECTED);
       expect(follower.output().stderr).toMatch(/reconnecting for up to 1m0s[\s\S]*reconnected/);
-      expect(await waiter.exited).toBe(3);
+      // With its stderr, so that a failure says why runjob gave up.
+      expect({ code: await waiter.exited, stderr: waiter.output().stderr }).toMatchObject({ code: 3 });
     },
   );
 
