@@ -3,6 +3,11 @@ import { describe, expect, it } from "vitest";
 import { CliError } from "../cli-error.js";
 import { isRetryable, Reconnector } from "./reconnect.js";
 
+/** What connect-node makes of a Node error it does not know: INTERNAL, with the error as its cause. */
+function closingConnection(code: string, message: string): ConnectError {
+  return new ConnectError(message, Code.Internal, undefined, undefined, Object.assign(new Error(message), { code }));
+}
+
 const unavailable = () => new ConnectError("connect ECONNREFUSED 127.0.0.1:8443", Code.Unavailable);
 
 describe("reconnecting to a server that went away", () => {
@@ -11,6 +16,8 @@ describe("reconnecting to a server that went away", () => {
     [new ConnectError("read ECONNRESET", Code.Aborted), true],
     [new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled), true],
     [new ConnectError("Stream closed with error code NGHTTP2_REFUSED_STREAM", Code.Internal), true],
+    [closingConnection("ERR_HTTP2_GOAWAY_SESSION", "New streams cannot be created after receiving a GOAWAY"), true],
+    [closingConnection("EPIPE", "write EPIPE"), true],
     [new ConnectError("internal error (request 1)", Code.Internal), false],
     [new ConnectError("job x not found", Code.NotFound), false],
     [new ConnectError("busy", Code.ResourceExhausted), false],

@@ -26,14 +26,44 @@ const CUT: ReadonlySet<Code> = new Set([
 ]);
 
 /**
+ * Node's own errors for a connection that is closing or gone. connect-node
+ * reports them as INTERNAL, like a server's answer, but only the transport
+ * raises them: a call issued just as a stopping server sent GOAWAY, or written
+ * to a socket it had just closed.
+ */
+const CLOSING_CONNECTION_ERRORS: ReadonlySet<string> = new Set([
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "EPIPE",
+  "ECONNRESET",
+]);
+
+/**
  * Whether a failed call may simply be sent again: the server was unreachable,
- * going away or gone (see CUT), or it refused the call's stream unprocessed
- * while shutting down (HTTP/2 REFUSED_STREAM). Anything else is an answer.
+ * going away or gone (see CUT), it refused the call's stream unprocessed
+ * while shutting down (HTTP/2 REFUSED_STREAM), or the connection failed under
+ * the call (CLOSING_CONNECTION_ERRORS). Anything else is an answer.
  */
 export function isRetryable(error: unknown): boolean {
   const connectError = ConnectError.from(error);
   if (CUT.has(connectError.code)) return true;
-  return connectError.code === Code.Internal && /REFUSED_STREAM/.test(connectError.rawMessage);
+  if (connectError.code !== Code.Internal) return false;
+  return (
+    /REFUSED_STREAM/.test(connectError.rawMessage) ||
+    nodeErrorCodes(connectError).some((code) => CLOSING_CONNECTION_ERRORS.has(code))
+  );
+}
+
+/** The `code`s of an error and of its chain of causes. */
+function nodeErrorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let link = error; link instanceof Error && codes.length < 8; link = link.cause) {
+    const code = (link as NodeJS.ErrnoException).code;
+    if (typeof code === "string") codes.push(code);
+  }
+  return codes;
 }
 
 /**
