@@ -9,6 +9,7 @@ import { followLatency } from "./follow-latency.ts";
 import { waitForQuietMachine } from "./lib/machine.ts";
 import { startServer } from "./lib/server.ts";
 import { markdownTable, type Row } from "./lib/table.ts";
+import { outputCompression } from "./output-compression.ts";
 import { outputThroughput } from "./output-throughput.ts";
 import { perJobOverhead } from "./per-job-overhead.ts";
 import { startLatency } from "./start-latency.ts";
@@ -20,6 +21,7 @@ const benchmarks = {
   cli: cliStartup,
   start: startLatency,
   output: outputThroughput,
+  compression: outputCompression,
   follow: followLatency,
   overhead: perJobOverhead,
 };
