@@ -49,11 +49,11 @@ class Context:
             self._clients[identity] = self.connect(identity)
         return self._clients[identity]
 
-    def connect(self, identity, own_connection=False):
+    def connect(self, identity, own_connection=False, options=()):
         """A new channel for `identity` (the caller closes it)."""
         cert = lambda ext: read(os.path.join(self.certs, f"{identity}.{ext}"))  # noqa: E731
         ca = read(os.path.join(self.certs, "ca.crt"))
-        return Client(self.api, self.target, ca, cert("crt"), cert("key"), self.compression, own_connection)
+        return Client(self.api, self.target, ca, cert("crt"), cert("key"), self.compression, own_connection, options)
 
     def __getattr__(self, identity):
         if identity in IDENTITIES:
@@ -234,6 +234,24 @@ def follow_through_shutdown(ctx, args):
         return {**status_of(error), "nextOffset": offset}
 
 
+def keepalive(ctx, args):
+    """Follows a quiet job to its end on a channel that pings every `pingMs` (and keeps doing so while idle)."""
+    options = [
+        ("grpc.keepalive_time_ms", args["pingMs"]),
+        ("grpc.keepalive_timeout_ms", 5000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
+    client = ctx.connect("alice", own_connection=True, options=options)
+    try:
+        data = b"".join(c.data for c in client.stream("StreamOutput", {"id": args["id"], "follow": True}))
+        return {"code": "OK", "output": data.decode()}
+    except grpc.RpcError as error:
+        return status_of(error)
+    finally:
+        client.close()
+
+
 def resume(ctx, args):
     """Reads a job's output from an offset to its current end (no follow)."""
     chunks = list(ctx.alice.stream("StreamOutput", {"id": args["id"], "fromOffset": str(args["fromOffset"])}))
@@ -274,6 +292,7 @@ SCENARIOS = {
     "gzip": gzip,
     "follow-through-shutdown": follow_through_shutdown,
     "resume": resume,
+    "keepalive": keepalive,
     "tls-refusal": tls_refusal,
 }
 

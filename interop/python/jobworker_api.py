@@ -39,11 +39,11 @@ class Api:
 class Client:
     """One identity's channel (mutual TLS) and calls by method name."""
 
-    def __init__(self, api, target, ca, cert=None, key=None, compression=None, own_connection=False):
+    def __init__(self, api, target, ca, cert=None, key=None, compression=None, own_connection=False, options=()):
         self.api = api
         credentials = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
         # grpcio shares one connection between channels to the same target unless told otherwise.
-        options = [("grpc.use_local_subchannel_pool", 1)] if own_connection else []
+        options = list(options) + ([("grpc.use_local_subchannel_pool", 1)] if own_connection else [])
         self.channel = grpc.secure_channel(target, credentials, options=options, compression=compression)
 
     def close(self):

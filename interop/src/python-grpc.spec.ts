@@ -129,6 +129,12 @@ describe("python grpcio", () => {
     }
   });
 
+  it("a follower whose client pings every 200 ms through 3 quiet seconds gets the job's whole output, OK", async () => {
+    const id = await startAsAlice({ command: "/bin/sh", args: ["-c", "echo start; sleep 3; echo done"] });
+    const run = await runPython<{ code: string; output?: string }>(server.python(), "keepalive", { id, pingMs: 200 });
+    expect(run).toEqual({ code: "OK", output: "start\ndone\n" });
+  });
+
   it("gets answers to gzip-compressed requests on every kind of call; the cap counts inflated bytes", async () => {
     const run = await runPython<Record<string, unknown>>(server.python(), "gzip", { gzip: true });
     expect(run).toEqual({
