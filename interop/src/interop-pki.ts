@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createAuthority, DEV_CLIENTS, issue, writePair } from "@jobworker/dev-pki";
+import { createAuthority, DEV_CLIENTS, type IssueOptions, issue, writePair } from "@jobworker/dev-pki";
 
 const DAY_MS = 86_400_000;
 
@@ -18,7 +18,7 @@ export async function writeInteropPki(dir: string): Promise<void> {
     await writePair(dir, name, await issue(ca, { commonName: name, organizationalUnits: [unit], usage: "client" }));
   }
   await writePair(dir, "nobody", await issue(ca, { commonName: "nobody", usage: "client" }));
-  const alice = { commonName: "alice", organizationalUnits: ["user"], usage: "client" } as const;
+  const alice: IssueOptions = { commonName: "alice", organizationalUnits: ["user"], usage: "client" };
   await writePair(dir, "stranger", await issue(other, alice));
   const yesterday = new Date(Date.now() - DAY_MS);
   await writePair(
