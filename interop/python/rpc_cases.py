@@ -8,6 +8,7 @@ here: one function and one line in CASES.
 import grpc
 from jobworker_api import to_dict
 
+
 def start(ctx, command, *args):
     response, _ = ctx.alice.unary("StartJob", {"command": command, "args": list(args)})
     return response.job.id
@@ -19,9 +20,8 @@ def ended(ctx, job_id):
 
 
 def start_job(ctx):
-    job_id = start(ctx, "/bin/echo", "hello")
-    response, _ = ctx.alice.unary("GetJob", {"id": job_id})
-    assert response.job.owner == "alice", response.job.owner
+    response, _ = ctx.alice.unary("StartJob", {"command": "/bin/echo", "args": ["hello"]})
+    assert response.job.owner == "alice" and response.job.id, response.job
 
 
 def stop_job(ctx):
