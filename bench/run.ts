@@ -5,11 +5,11 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
+import { outputCompression } from "./compression.ts";
 import { followLatency } from "./follow-latency.ts";
 import { waitForQuietMachine } from "./lib/machine.ts";
 import { startServer } from "./lib/server.ts";
 import { markdownTable, type Row } from "./lib/table.ts";
-import { outputCompression } from "./output-compression.ts";
 import { outputThroughput } from "./output-throughput.ts";
 import { perJobOverhead } from "./per-job-overhead.ts";
 import { startLatency } from "./start-latency.ts";

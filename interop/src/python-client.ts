@@ -57,6 +57,8 @@ export class PythonScenario<Result> {
       stdio: ["pipe", "pipe", "pipe"],
       env: {
         ...process.env,
+        // No __pycache__ in the source tree.
+        PYTHONDONTWRITEBYTECODE: "1",
         INTEROP_TARGET: env.target,
         INTEROP_CERTS: env.certs,
         INTEROP_DESCRIPTOR_SET: env.descriptorSet,
