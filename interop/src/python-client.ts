@@ -24,12 +24,14 @@ function hasPythonGrpc(): boolean {
  */
 export function ensurePythonGrpc(): void {
   if (hasPythonGrpc()) return;
-  const install = () => execFileSync("apt-get", ["install", "-y", ...DEBIAN_PACKAGES], { stdio: "inherit" });
+  // Another apt run (an unattended upgrade, a neighbour's set-up) holds dpkg's lock for a while: wait for it.
+  const apt = (...args: string[]) =>
+    execFileSync("apt-get", ["-o", "DPkg::Lock::Timeout=300", ...args], { stdio: "inherit" });
   try {
-    install();
+    apt("install", "-y", ...DEBIAN_PACKAGES);
   } catch {
-    execFileSync("apt-get", ["update"], { stdio: "inherit" });
-    install();
+    apt("update");
+    apt("install", "-y", ...DEBIAN_PACKAGES);
   }
   if (!hasPythonGrpc()) {
     throw new Error(
