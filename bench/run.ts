@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
+import { outputCompression } from "./compression.ts";
 import { followLatency } from "./follow-latency.ts";
 import { waitForQuietMachine } from "./lib/machine.ts";
 import { startServer } from "./lib/server.ts";
@@ -20,6 +21,7 @@ const benchmarks = {
   cli: cliStartup,
   start: startLatency,
   output: outputThroughput,
+  compression: outputCompression,
   follow: followLatency,
   overhead: perJobOverhead,
 };

@@ -10,6 +10,7 @@ import { JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
+import { ACCEPTED_COMPRESSION, advertiseCompression, COMPRESS_MIN_BYTES } from "./compression.js";
 import { ConfigError, parseExpose, type ServerConfig } from "./config.js";
 import { ConnectionLimiter } from "./connection-limiter.js";
 import { identityKey, identityOf } from "./identity.js";
@@ -79,9 +80,9 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
       ),
     interceptors: [requestLogging(logger, metrics), authorize],
     readMaxBytes: MAX_REQUEST_BYTES,
-    // Job output is often binary or already compressed, and compressing it costs
-    // far more CPU than loopback and LAN bandwidth: responses go uncompressed.
-    acceptCompression: [],
+    // Compressed requests are accepted; responses go uncompressed (compression.ts says why).
+    acceptCompression: ACCEPTED_COMPRESSION,
+    compressMinBytes: COMPRESS_MIN_BYTES,
     contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
     shutdownSignal: shutdown.signal,
   });
@@ -93,7 +94,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
       handshakeTimeout: config.handshakeTimeout * 1000,
       settings: { maxConcurrentStreams: config.maxStreamsPerConnection },
     },
-    adapter,
+    advertiseCompression(adapter),
   );
   connections.attach(apiServer);
   // Tracked so shutdown can send GOAWAY: in-flight calls finish, idle connections close.

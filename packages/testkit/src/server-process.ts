@@ -21,6 +21,8 @@ export interface ServerProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Where to keep state dirs, certs and data; default /var/tmp. */
   tmpDir?: string;
+  /** Writes the PKI into the certs dir (ca.crt, server.crt/.key, a pair per identity); default writeDevPki. */
+  writePki?: (dir: string) => Promise<unknown>;
 }
 
 /**
@@ -45,7 +47,7 @@ export class ServerProcess {
   static async start(options: ServerProcessOptions = {}): Promise<ServerProcess> {
     const tmp = options.tmpDir ?? "/var/tmp";
     const certs = await mkdtemp(join(tmp, "jobworker-test-certs-"));
-    await writeDevPki(certs);
+    await (options.writePki ?? writeDevPki)(certs);
     const server = new ServerProcess(certs, await testStateDir(tmp), testCgroupParent(), options);
     await server.restart();
     return server;
