@@ -7,7 +7,7 @@ import { cgroupDirs, fileAppears, processesOfUid } from "@jobworker/testkit/host
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectLayout } from "./cgroups/layout.js";
 import { isJobError } from "./errors.js";
-import { JobManager } from "./job-manager.js";
+import type { JobManager } from "./job-manager.js";
 import { DEFAULT_PATH } from "./options.js";
 import {
   collect,
@@ -265,25 +265,25 @@ function firstInPath(name: string): string | undefined {
 describe.skipIf(needsRoot)("JobManager start-up after a crash (needs root: cgroups)", () => {
   it("kills and removes a job cgroup that no record accounts for", async () => {
     const temp = await tempManager();
+    // What a crash mid-start can leave: a job cgroup with a live process and no record.
+    const sleeper = spawn("sleep", ["1000"], { stdio: "ignore" });
+    const exited = new Promise((resolve) => sleeper.once("exit", (_code, signal) => resolve(signal)));
     try {
       await temp.manager.close();
-      // What a crash mid-start can leave: a job cgroup with a live process and no record.
       const orphan = "0b9e2c4e-1f7a-4d38-9a55-1c1f3f8f0a11";
       const { unifiedRoot = "" } = await detectLayout();
       const unified = join(unifiedRoot, temp.cgroupParent, orphan);
       await mkdir(unified);
-      const sleeper = spawn("sleep", ["1000"], { stdio: "ignore" });
       await writeFile(join(unified, "cgroup.procs"), String(sleeper.pid));
-      const exited = new Promise((resolve) => sleeper.once("exit", (_code, signal) => resolve(signal)));
-      const warnings: string[] = [];
-      const manager = await JobManager.open({ stateDir: temp.stateDir, cgroupParent: temp.cgroupParent }, (w) =>
-        warnings.push(w),
-      );
+      // Reopened with the test's own uid range and claims, as a restarted server would be.
+      await temp.reopen();
       expect(await exited).toBe("SIGKILL");
       expect(await cgroupDirs(temp.cgroupParent)).toEqual([]);
-      expect(warnings).toContain(`removed cgroup ${orphan}, left behind by an earlier run`);
-      await manager.close();
+      expect(temp.warnings).toContain(`removed cgroup ${orphan}, left behind by an earlier run`);
     } finally {
+      // A failure above must not leave the sleeper, nor its cgroup busy for dispose.
+      sleeper.kill("SIGKILL");
+      await exited;
       await temp.dispose();
     }
   });
