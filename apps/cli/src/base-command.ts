@@ -1,8 +1,8 @@
 import { Command, Flags, type Interfaces } from "@oclif/core";
-import { CLI_FAILURE_EXIT, describeError } from "./cli-error.js";
+import { CLI_FAILURE_EXIT, CliError, describeError } from "./cli-error.js";
 import type { JobClient } from "./connection/client.js";
 import type { Reconnector } from "./connection/reconnect.js";
-import { type ConnectionSettings, resolveSettings } from "./connection/settings.js";
+import { type ConnectionSettings, type ResolvedSettings, resolveSettings } from "./connection/settings.js";
 
 /**
  * Shared by every runjob command: the connection flags, the
@@ -15,6 +15,13 @@ export abstract class JobCommand<T extends typeof Command> extends Command {
     cert: Flags.string({ summary: "Client certificate (PEM).", helpGroup: "CONNECTION" }),
     key: Flags.string({ summary: "Client private key (PEM).", helpGroup: "CONNECTION" }),
     ca: Flags.string({ summary: "CA that signed the server's certificate (PEM).", helpGroup: "CONNECTION" }),
+    context: Flags.string({
+      char: "c",
+      summary: "Use this context ('runjob context ls'); env RUNJOB_CONTEXT.",
+      helpGroup: "CONNECTION",
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
   };
 
   static override enableJsonFlag = true;
@@ -41,9 +48,13 @@ export abstract class JobCommand<T extends typeof Command> extends Command {
     this.argvRest = argv.map(String);
   }
 
-  /** The connection settings with their sources (flags, env, config file, defaults). */
-  protected connection(): ReturnType<typeof resolveSettings> {
-    return resolveSettings(this.flags, process.env, this.config.configDir);
+  /** The connection settings with their sources (flags, env, context, config file, defaults). */
+  protected connection(context?: string): ResolvedSettings {
+    const named = this.flags.context ?? [];
+    if (context === undefined && named.length > 1) {
+      throw new CliError("JW_ERR_USAGE", `only 'runjob list' takes more than one --context; give ${this.id} one`);
+    }
+    return resolveSettings({ ...this.flags, context: context ?? named[0] }, process.env, this.config.configDir);
   }
 
   protected get settings(): ConnectionSettings {

@@ -4,6 +4,10 @@
 // strategy in package.json).
 import Clean from "./commands/clean.js";
 import Config from "./commands/config.js";
+import ContextAdd from "./commands/context/add.js";
+import ContextLs from "./commands/context/ls.js";
+import ContextRm from "./commands/context/rm.js";
+import ContextUse from "./commands/context/use.js";
 import Delete from "./commands/delete.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
@@ -18,6 +22,10 @@ export { execute } from "@oclif/core";
 export const COMMANDS = {
   clean: Clean,
   config: Config,
+  "context:add": ContextAdd,
+  "context:ls": ContextLs,
+  "context:rm": ContextRm,
+  "context:use": ContextUse,
   delete: Delete,
   list: List,
   logs: Logs,
