@@ -1,10 +1,11 @@
 import { CliError } from "../cli-error.js";
-import type { ConfigFile } from "./config-file.js";
+import type { ConfigFile, Context } from "./config-file.js";
 import { didYouMean } from "./nearest-name.js";
 
-/** Fails, naming the nearest known context, unless `name` is one of the file's contexts. */
-export function requireContext(file: ConfigFile, name: string): void {
-  if (name in file.contexts) return;
+/** The context called `name`; if there is none, fails naming the nearest known one. */
+export function requireContext(file: ConfigFile, name: string): Context {
+  const context = file.contexts[name];
+  if (context) return context;
   const known = Object.keys(file.contexts);
   throw new CliError(
     "JW_ERR_CLI_CONFIG",
