@@ -3,6 +3,7 @@ import { CLI_FAILURE_EXIT, CliError, describeError } from "./cli-error.js";
 import type { JobClient } from "./connection/client.js";
 import type { Reconnector } from "./connection/reconnect.js";
 import { type ConnectionSettings, type ResolvedSettings, resolveSettings } from "./connection/settings.js";
+import { type CommandUsage, explainUsageError } from "./usage-error.js";
 
 /**
  * Shared by every runjob command: the connection flags, the
@@ -75,21 +76,38 @@ export abstract class JobCommand<T extends typeof Command> extends Command {
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /** This command as usage errors are explained against (usage-error.ts). */
+  private usage(): CommandUsage {
+    const definitions = { ...(this.ctor as typeof JobCommand).baseFlags, ...this.ctor.flags };
+    return {
+      id: this.id ?? "",
+      argv: this.argv,
+      strict: this.ctor.strict !== false,
+      flags: Object.fromEntries(
+        Object.entries(definitions).map(([name, flag]) => [name, { char: flag.char, type: flag.type }]),
+      ),
+    };
+  }
+
   protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
     // this.exit(code) and --help/--version work by throwing: let oclif finish them.
     if (error.message.startsWith("EEXIT") || error.oclif?.exit === 0) throw error;
-    let server = "the server";
+    let settings: ConnectionSettings | undefined;
     try {
-      server = this.settings.server;
+      settings = this.settings;
     } catch {
       // settings themselves failed: the error says why
     }
-    const { code, message } = describeError(error, server);
+    // Loaded only on failure: it may probe the server with a second handshake.
+    const { explainTlsFailure } = await import("./tls/explain-tls-failure.js");
+    const explained =
+      explainUsageError(error, this.usage()) ?? (settings && (await explainTlsFailure(error, settings)));
+    const { code, message } = describeError(explained ?? error, settings?.server ?? "the server");
     if (this.jsonEnabled()) {
       // A script that asked for JSON gets JSON on failure too, and the same exit code.
       this.printJson({ error: { code, message } });
     } else {
-      const usageHint = code === "JW_ERR_USAGE" ? ` (see 'runjob ${this.id ?? ""} --help')` : "";
+      const usageHint = code === "JW_ERR_USAGE" ? ` (see 'runjob help ${(this.id ?? "").replaceAll(":", " ")}')` : "";
       process.stderr.write(`runjob: ${message}${usageHint} [${code}]\n`);
     }
     process.exit(CLI_FAILURE_EXIT);

@@ -4,6 +4,7 @@ import { createJobClient } from "./connection/client.js";
 import type { ConnectionSettings } from "./connection/settings.js";
 import { jobTable } from "./format/job-text.js";
 import { listAllJobs } from "./list-all.js";
+import { explainTlsFailure } from "./tls/explain-tls-failure.js";
 
 /** One context's answer to a list across contexts: its jobs, or why it gave none. */
 export interface ContextJobs {
@@ -26,7 +27,8 @@ export async function listContextsJobs(
       try {
         return { context: name, jobs: await listAllJobs(createJobClient(settings), filter) };
       } catch (error) {
-        return { context: name, jobs: [], error: describeError(error, settings.server) };
+        const explained = await explainTlsFailure(error, settings);
+        return { context: name, jobs: [], error: describeError(explained ?? error, settings.server) };
       }
     }),
   );

@@ -9,6 +9,7 @@ import ContextLs from "./commands/context/ls.js";
 import ContextRm from "./commands/context/rm.js";
 import ContextUse from "./commands/context/use.js";
 import Delete from "./commands/delete.js";
+import Help from "./commands/help.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
 import Start from "./commands/start.js";
@@ -18,6 +19,7 @@ import StreamOutput from "./commands/stream-output.js";
 import Wait from "./commands/wait.js";
 
 export { execute } from "@oclif/core";
+export { commandNotFound } from "./unknown-command.js";
 
 export const COMMANDS = {
   clean: Clean,
@@ -27,6 +29,7 @@ export const COMMANDS = {
   "context:rm": ContextRm,
   "context:use": ContextUse,
   delete: Delete,
+  help: Help,
   list: List,
   logs: Logs,
   start: Start,
