@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runjob } from "./testing/cli-harness.js";
 
@@ -76,7 +75,9 @@ describe("usage errors say what to do", () => {
   it("runjob help CMD shows that command's help, subcommands included", async () => {
     const status = await fails(["help", "status"]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^Show a job: state, how it ended, limits and resource usage\.\n\nUSAGE\n {2}\$ runjob status ID/);
+    expect(status.stdout).toMatch(
+      /^Show a job: state, how it ended, limits and resource usage\.\n\nUSAGE\n {2}\$ runjob status ID/,
+    );
     const add = await fails(["help", "context", "add"]);
     expect(add.stdout).toMatch(/USAGE\n {2}\$ runjob context add NAME/);
   });

@@ -48,7 +48,7 @@ export async function explainTlsFailure(error: unknown, settings: ConnectionSett
   if (code === "CERT_HAS_EXPIRED") {
     return new CliError(
       "JW_ERR_TLS",
-      `the server's certificate at ${server} has expired${expiry(cause)}: its operator must renew it; nothing on this side can fix that`,
+      `the server's certificate at ${server} has expired: its operator must renew it; nothing on this side can fix that`,
     );
   }
   if (code === "CERT_NOT_YET_VALID") {
@@ -76,7 +76,7 @@ interface NodeTlsError {
   code?: string;
   message?: string;
   host?: string;
-  cert?: { subjectaltname?: string; valid_to?: string };
+  cert?: { subjectaltname?: string };
 }
 
 /** The Node error under a ConnectError, however deep Connect wrapped it. */
@@ -87,10 +87,6 @@ function nodeCause(error: ConnectError): NodeTlsError | undefined {
     cause = cause.cause;
   }
   return undefined;
-}
-
-function expiry(cause: NodeTlsError | undefined): string {
-  return cause?.cert?.valid_to ? ` (on ${new Date(cause.cert.valid_to).toISOString()})` : "";
 }
 
 function subjectOf(path: string): string {
