@@ -1,10 +1,8 @@
 import type { Job, JobState } from "@jobworker/proto";
 import { type DescribedError, describeError } from "./cli-error.js";
-import { createJobClient } from "./connection/client.js";
 import type { ConnectionSettings } from "./connection/settings.js";
 import { jobTable } from "./format/job-text.js";
 import { listAllJobs } from "./list-all.js";
-import { explainTlsFailure } from "./tls/explain-tls-failure.js";
 
 /** One context's answer to a list across contexts: its jobs, or why it gave none. */
 export interface ContextJobs {
@@ -22,6 +20,9 @@ export async function listContextsJobs(
   contexts: readonly { name: string; settings: ConnectionSettings }[],
   filter: { state?: JobState; owner?: string },
 ): Promise<ContextJobs[]> {
+  // Loaded here, not at start-up: Connect's Node transport brings http2 and tls, which a start-up snapshot cannot hold.
+  const { createJobClient } = await import("./connection/client.js");
+  const { explainTlsFailure } = await import("./tls/explain-tls-failure.js");
   return Promise.all(
     contexts.map(async ({ name, settings }) => {
       try {
