@@ -1,4 +1,4 @@
-// pnpm package:cli: builds dist/runjob-linux-x64 at the repository root, runjob as
+// pnpm package:cli: builds dist/runjob-linux-x64 at the repository root (or the path given), runjob as
 // one executable that needs no Node on the machine it runs on (Node's single
 // executable applications). Steps: bundle sea/main.mjs with every command into
 // one CommonJS script; have Node turn it into a SEA blob with a V8 startup
@@ -6,14 +6,16 @@
 // this Node binary with postject.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { build } from "esbuild";
 
 const here = (path) => new URL(path, import.meta.url).pathname;
 const work = here("../dist/sea/");
-const output = here("../../../dist/runjob-linux-x64");
+// An argument names another output (the install test builds into a directory of its own).
+const output = process.argv[2] ?? here("../../../dist/runjob-linux-x64");
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
-mkdirSync(here("../../../dist/"), { recursive: true });
+mkdirSync(dirname(output), { recursive: true });
 
 await build({
   entryPoints: [here("main.mjs")],
@@ -34,7 +36,7 @@ writeFileSync(
     output: `${work}runjob.blob`,
     disableExperimentalSEAWarning: true,
     useSnapshot: true,
-    useCodeCache: false,
+    useCodeCache: true,
   }),
 );
 execFileSync(process.execPath, ["--experimental-sea-config", `${work}sea-config.json`], { stdio: "inherit" });
