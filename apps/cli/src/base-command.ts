@@ -32,8 +32,23 @@ export abstract class JobCommand<T extends typeof Command> extends Command {
   /** Every positional argument, including those after "--" (for commands that take a command line). */
   protected argvRest: string[] = [];
   private cachedClient?: JobClient;
+  private currentReconnector?: Reconnector;
+
   /** Set by commands that outlast a server restart: told whenever a call reaches the server. */
-  protected reconnector?: Reconnector;
+  protected get reconnector(): Reconnector | undefined {
+    return this.currentReconnector;
+  }
+
+  protected set reconnector(reconnector: Reconnector | undefined) {
+    this.currentReconnector = reconnector;
+    if (reconnector) {
+      // A refused certificate looks like a dropped connection; reconnecting would only repeat it for --reconnect.
+      reconnector.diagnose = async (error) => {
+        const { explainTlsFailure } = await import("./tls/explain-tls-failure.js");
+        return explainTlsFailure(error, this.settings);
+      };
+    }
+  }
 
   public override async init(): Promise<void> {
     await super.init();

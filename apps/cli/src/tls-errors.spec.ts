@@ -63,12 +63,14 @@ describe.skipIf(needsRoot)("TLS failures name their cause and what to do (needs 
       125,
       `runjob: the server at localhost:${server.port} did not accept this client certificate (unknown CA, expired or revoked): ${file("stranger.crt")} (OU=user, CN=alice) is not trusted there; ask the server's operator for a certificate it trusts, or pick another context (-c) [JW_ERR_TLS]\n`,
     ]);
-    // The same under --json, and for a streaming call.
-    const json = await cli(
+    // A command that reconnects after a lost connection (logs -f, for up to --reconnect) does not retry a refusal.
+    const started = performance.now();
+    const followed = await cli(
       { RUNJOB_CERT: file("stranger.crt"), RUNJOB_KEY: file("stranger.key"), RUNJOB_CA: file("both-ca.crt") },
-      ["logs", "00000000-0000-4000-8000-000000000000", "--reconnect", "0"],
+      ["logs", "-f", "--reconnect", "10m", "00000000-0000-4000-8000-000000000000"],
     );
-    expect(json.stderr).toMatch(/did not accept this client certificate \(unknown CA, expired or revoked\)/);
+    expect([followed.code, followed.stderr]).toEqual([125, refused.stderr]);
+    expect(performance.now() - started).toBeLessThan(60_000);
   });
 
   it("a server certificate from a CA the client does not know names the CA file to fix", async () => {
