@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
+import { cliTargets } from "./cli-targets.ts";
 import { outputCompression } from "./compression.ts";
 import { followLatency } from "./follow-latency.ts";
 import { waitForQuietMachine } from "./lib/machine.ts";
@@ -19,6 +20,7 @@ const only = process.argv.slice(2);
 // even once the CPUs are idle again, and `node -e 0` is cli's floor.
 const benchmarks = {
   cli: cliStartup,
+  "cli-targets": cliTargets,
   start: startLatency,
   output: outputThroughput,
   compression: outputCompression,

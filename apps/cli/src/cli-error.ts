@@ -102,11 +102,15 @@ function isUsageError(error: unknown): error is Error {
  * and ends it with a pointer to --help, which the usage hint already gives.
  */
 function oneLine(text: string): string {
-  return text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("See more help"))
-    .join(" ");
+  return (
+    text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith("See more help"))
+      .join(" ")
+      // oclif's note on flags that take several values assumes greedy ones; runjob's --context is not.
+      .replace(/ Note: --[\w-]+ allows? multiple values\..*$/, "")
+  );
 }
 
 function firstLine(text: string): string {

@@ -4,7 +4,12 @@
 // strategy in package.json).
 import Clean from "./commands/clean.js";
 import Config from "./commands/config.js";
+import ContextAdd from "./commands/context/add.js";
+import ContextLs from "./commands/context/ls.js";
+import ContextRm from "./commands/context/rm.js";
+import ContextUse from "./commands/context/use.js";
 import Delete from "./commands/delete.js";
+import Help from "./commands/help.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
 import Start from "./commands/start.js";
@@ -14,11 +19,17 @@ import StreamOutput from "./commands/stream-output.js";
 import Wait from "./commands/wait.js";
 
 export { execute } from "@oclif/core";
+export { commandNotFound } from "./unknown-command.js";
 
 export const COMMANDS = {
   clean: Clean,
   config: Config,
+  "context:add": ContextAdd,
+  "context:ls": ContextLs,
+  "context:rm": ContextRm,
+  "context:use": ContextUse,
   delete: Delete,
+  help: Help,
   list: List,
   logs: Logs,
   start: Start,

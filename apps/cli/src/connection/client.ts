@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { JobService } from "@jobworker/proto";
-import { CliError } from "../cli-error.js";
+import { loadClientCredentials } from "../tls/client-credentials.js";
 import type { ConnectionSettings } from "./settings.js";
 import { WIDE_WINDOW_SETTINGS, WideWindowSessionManager } from "./wide-window-session.js";
 
@@ -14,21 +13,10 @@ export type JobClient = Client<typeof JobService>;
  * (how a reconnecting command learns the server is back).
  */
 export function createJobClient(settings: ConnectionSettings, onCallSent?: () => void): JobClient {
-  const read = (what: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new CliError(
-        "JW_ERR_CREDENTIALS",
-        `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code}): pass --${what} or set up certs with 'pnpm certs'`,
-      );
-    }
-  };
+  const credentials = loadClientCredentials(settings);
   const baseUrl = `https://${settings.server}`;
   const nodeOptions = {
-    ca: read("ca", settings.ca),
-    cert: read("cert", settings.cert),
-    key: read("key", settings.key),
+    ...credentials,
     minVersion: "TLSv1.3" as const,
     settings: WIDE_WINDOW_SETTINGS,
   };

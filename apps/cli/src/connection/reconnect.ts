@@ -86,6 +86,13 @@ export class Reconnector {
     return new Reconnector(parseDuration(value, "reconnect"), signal);
   }
 
+  /**
+   * Asked once per outage, before waiting: an error that names a cause no
+   * retry can fix (the server refusing this client's certificate looks like a
+   * dropped connection), or undefined to go on reconnecting.
+   */
+  diagnose?: (error: unknown) => Promise<Error | undefined>;
+
   /** A call reached the server: a later outage starts afresh. */
   progressed(): void {
     if (this.outageStartedAt !== undefined) this.say("reconnected");
@@ -102,6 +109,8 @@ export class Reconnector {
     const now = performance.now();
     if (this.budgetMs === 0 || !isRetryable(error) || this.signal.aborted) throw error;
     if (this.outageStartedAt === undefined) {
+      const cause = await this.diagnose?.(error);
+      if (cause) throw cause;
       this.outageStartedAt = now;
       const reason = ConnectError.from(error).rawMessage;
       this.say(`lost the server (${reason}); reconnecting for up to ${formatDurationMs(this.budgetMs)}`);

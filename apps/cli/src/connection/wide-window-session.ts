@@ -1,8 +1,13 @@
 import type * as http2 from "node:http2";
 import { Http2SessionManager } from "@connectrpc/connect-node";
 
-/** Receive window for streamed output: HTTP/2's default of 64 KiB caps a stream at a few round trips' worth. */
-const WINDOW_BYTES = 32 * 2 ** 20;
+/**
+ * Receive window for streamed output: HTTP/2's default of 64 KiB caps a stream
+ * at a few round trips' worth. It is also what a client behind a slow reader
+ * (`runjob logs | sha256sum`) holds: 32 MiB put its peak RSS near 180 MiB for a
+ * 1 GiB log, 8 MiB near 150 MiB, with loopback throughput unchanged.
+ */
+const WINDOW_BYTES = 8 * 2 ** 20;
 
 /** Largest DATA frame the server may send: each frame costs a callback here, whatever its size. */
 const MAX_FRAME_BYTES = 2 ** 20;

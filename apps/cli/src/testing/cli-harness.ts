@@ -54,14 +54,14 @@ function settle(
 export function runjob(
   server: ServerAddress,
   args: string[],
-  options: { identity?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { identity?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> {
   const env = connectionEnv(server, options);
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [runjobPath, ...args],
-      { env, encoding: "buffer", maxBuffer: 64 * 2 ** 20 },
+      { env, encoding: "buffer", maxBuffer: 64 * 2 ** 20, cwd: options.cwd },
       settle(resolve, reject),
     );
   });

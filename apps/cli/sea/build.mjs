@@ -1,0 +1,57 @@
+// pnpm package:cli: builds dist/runjob-linux-x64 at the repository root (or the path given), runjob as
+// one executable that needs no Node on the machine it runs on (Node's single
+// executable applications). Steps: bundle sea/main.mjs with every command into
+// one CommonJS script; have Node turn it into a SEA blob with a V8 startup
+// snapshot of that script's evaluated state; inject the blob into a copy of
+// this Node binary with postject.
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { build } from "esbuild";
+
+const here = (path) => new URL(path, import.meta.url).pathname;
+const work = here("../dist/sea/");
+// An argument names another output (the install test builds into a directory of its own).
+const output = process.argv[2] ?? here("../../../dist/runjob-linux-x64");
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+mkdirSync(dirname(output), { recursive: true });
+
+await build({
+  entryPoints: [here("main.mjs")],
+  outfile: `${work}runjob.cjs`,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node22",
+  logLevel: "warning",
+  // oclif reads tsconfig.json with TypeScript only when running a command from .ts source, never here.
+  external: ["typescript"],
+});
+
+writeFileSync(
+  `${work}sea-config.json`,
+  JSON.stringify({
+    main: `${work}runjob.cjs`,
+    output: `${work}runjob.blob`,
+    disableExperimentalSEAWarning: true,
+    useSnapshot: true,
+    useCodeCache: true,
+  }),
+);
+execFileSync(process.execPath, ["--experimental-sea-config", `${work}sea-config.json`], { stdio: "inherit" });
+copyFileSync(process.execPath, output);
+chmodSync(output, 0o755);
+execFileSync(
+  process.execPath,
+  [
+    here("../node_modules/postject/dist/cli.js"),
+    output,
+    "NODE_SEA_BLOB",
+    `${work}runjob.blob`,
+    "--sentinel-fuse",
+    "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
+  ],
+  { stdio: "inherit" },
+);
+console.log(`${output}: runjob as a single executable (Node ${process.version}, startup snapshot)`);

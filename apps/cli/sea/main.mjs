@@ -1,0 +1,98 @@
+// The entry of runjob as a single executable application (sea/build.mjs). The
+// bundle's pure-JS part (oclif, the commands, protobuf-es descriptors,
+// connect's core) is evaluated once, when the V8 startup snapshot is built;
+// each run starts from that heap and only runs main(). Node's http2 and tls
+// cannot live in a snapshot (ARCHITECTURE.md §8): the commands load them when
+// they first connect.
+//
+// oclif normally reads package.json, oclif.manifest.json and the commands'
+// module from its root directory; an executable has no such directory, so
+// all three are embedded here and handed to oclif directly.
+import { startupSnapshot } from "node:v8";
+import { Config, execute, Parser, Plugin } from "@oclif/core";
+import manifest from "../oclif.manifest.json" with { type: "json" };
+import pjson from "../package.json" with { type: "json" };
+import { COMMANDS, commandNotFound } from "../src/runjob.ts";
+
+// No plugins (autocomplete installs shell scripts next to a package) and no hooks loaded from files.
+const seaPjson = { ...pjson, oclif: { ...pjson.oclif, plugins: [], hooks: {} } };
+
+Object.assign(Plugin.prototype, {
+  // The manifest built with the package: oclif would otherwise read it from the root directory.
+  async _manifest() {
+    this.commandIDs = Object.keys(manifest.commands);
+    this.hasManifest = true;
+    return manifest;
+  },
+  // The commands are in this executable: oclif would otherwise import them from a file.
+  async loadCommandsFromTarget() {
+    this.commandCache = COMMANDS;
+    return COMMANDS;
+  },
+});
+
+// oclif sorts the command list with localeCompare, and the first localeCompare
+// in a process sets up ICU's collator: about 25 ms, a third of a call's
+// start-up. Command ids are lowercase ASCII, which plain comparison orders
+// the same way; the real localeCompare is back as soon as the plugin is loaded.
+const load = Plugin.prototype.load;
+const localeCompare = String.prototype.localeCompare;
+function compareCodeUnits(that) {
+  const self = String(this);
+  return self < that ? -1 : self > that ? 1 : 0;
+}
+Object.assign(Plugin.prototype, {
+  async load(...args) {
+    String.prototype.localeCompare = compareCodeUnits;
+    try {
+      return await load.apply(this, args);
+    } finally {
+      String.prototype.localeCompare = localeCompare;
+    }
+  },
+});
+
+const runHook = Config.prototype.runHook;
+Object.assign(Config.prototype, {
+  // The one hook runjob has, called directly; there are no hook files to load.
+  async runHook(event, options, ...rest) {
+    if (event !== "command_not_found") return { successes: [], failures: [] };
+    if (this.plugins.size === 0) return runHook.call(this, event, options, ...rest);
+    const result = await commandNotFound.call({ config: this }, { ...options, config: this, context: {} });
+    return { successes: [{ result, plugin: this.rootPlugin }], failures: [] };
+  },
+});
+
+function main() {
+  // Where the executable is stands in for the package root; nothing is read from it.
+  return execute({
+    args: process.argv.slice(2),
+    loadOptions: { root: process.execPath, pjson: seaPjson, isRoot: true },
+  });
+}
+
+/**
+ * Runs, while the snapshot is built, what every call runs first: loading
+ * oclif's config and parsing each command's flags. The snapshot keeps the
+ * bytecode V8 compiled for it, so a call starts without compiling it again.
+ * Nothing of this run's state is used afterwards: main() loads its own config.
+ */
+async function warmUp() {
+  const config = await Config.load({ root: process.execPath, pjson: seaPjson, isRoot: true });
+  for (const id of config.commandIDs) {
+    const command = await config.findCommand(id)?.load();
+    if (!command) continue;
+    await Parser.parse(["--json"], {
+      flags: { ...command.baseFlags, ...command.flags },
+      args: {},
+      strict: false,
+    }).catch(() => {});
+  }
+}
+
+if (startupSnapshot.isBuildingSnapshot()) {
+  startupSnapshot.setDeserializeMainFunction(main);
+  warmUp().catch((error) => {
+    process.stderr.write(`warning: the snapshot's warm-up failed (${error.message}); runjob only starts slower\n`);
+  });
+} else main();
