@@ -6,16 +6,18 @@ import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { defaultJobsCeiling, JobManager, type OwnerQuota } from "@jobworker/core";
-import { JobService } from "@jobworker/proto";
+import { grpcHealthV1, grpcReflectionV1, grpcReflectionV1alpha, JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
 import { ConfigError, parseExpose, type ServerConfig } from "./config.js";
 import { ConnectionLimiter } from "./connection-limiter.js";
+import { HealthStatus, healthService } from "./health.js";
 import { identityKey, identityOf } from "./identity.js";
 import { shutdownReason } from "./interruption.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
+import { reflectionService, reflectionServiceV1alpha } from "./reflection.js";
 import { requestLogging } from "./request-log.js";
 import { StreamTracker } from "./stream-tracker.js";
 import { tlsOptions } from "./tls-options.js";
@@ -71,12 +73,19 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     throw error;
   }
   const shutdown = new AbortController();
+  // Health and reflection share the main port, so probes and grpcurl need nothing else open.
+  const served = [JobService, grpcHealthV1.Health, grpcReflectionV1.ServerReflection];
+  const health = new HealthStatus([JobService.typeName, grpcHealthV1.Health.typeName]);
   const adapter = connectNodeAdapter({
     routes: (router) =>
-      router.service(
-        JobService,
-        jobService(manager, metrics, streams, { user: userQuota(config), admin: adminQuota(config) }),
-      ),
+      router
+        .service(
+          JobService,
+          jobService(manager, metrics, streams, { user: userQuota(config), admin: adminQuota(config) }),
+        )
+        .service(grpcHealthV1.Health, healthService(health))
+        .service(grpcReflectionV1.ServerReflection, reflectionService(served))
+        .service(grpcReflectionV1alpha.ServerReflection, reflectionServiceV1alpha(served)),
     interceptors: [requestLogging(logger, metrics), authorize],
     readMaxBytes: MAX_REQUEST_BYTES,
     // Job output is often binary or already compressed, and compressing it costs
@@ -114,6 +123,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     metricsAddress,
     streams,
     async close() {
+      health.stopServing();
       shutdown.abort(shutdownReason()); // streams and long waits end UNAVAILABLE: clients retry
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
       for (const session of sessions) session.close();
