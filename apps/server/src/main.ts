@@ -2,12 +2,17 @@ import { setDefaultHighWaterMark } from "node:stream";
 import { pino } from "pino";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { startJobServer } from "./job-server.js";
+import { pkiMain } from "./pki/pki-command.js";
 
 /** Bytes a stream (an HTTP/2 response among them) buffers before its writer waits. */
 const STREAM_BUFFER_BYTES = 16 * 1024;
 
 /** Entry point of `jobworker-server`: configure, serve, and shut down gracefully on SIGTERM/SIGINT. */
 export async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === "pki") {
+    process.exitCode = await pkiMain(argv.slice(1));
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(argv);
