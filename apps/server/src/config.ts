@@ -46,6 +46,13 @@ const SETTINGS = {
     default: "certs/ca.crt",
     help: "CA that client certificates must chain to (PEM)",
   },
+  clientCrl: {
+    flag: "client-crl",
+    env: "JOBWORKER_CLIENT_CRL",
+    kind: "string",
+    default: "",
+    help: "CRL of revoked client certificates (PEM, from 'jobworker-server pki revoke'; empty: none)",
+  },
   stateDir: {
     flag: "state-dir",
     env: "JOBWORKER_STATE_DIR",

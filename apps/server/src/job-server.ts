@@ -20,7 +20,7 @@ import { createMetrics } from "./metrics.js";
 import { reflectionService, reflectionServiceV1alpha } from "./reflection.js";
 import { requestLogging } from "./request-log.js";
 import { StreamTracker } from "./stream-tracker.js";
-import { tlsOptions } from "./tls-options.js";
+import { TlsReloader } from "./tls-reload.js";
 
 /** How long shutdown waits for calls to end before it cuts the connections they are on. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -36,6 +36,8 @@ export interface JobServer {
   metricsAddress?: AddressInfo;
   /** StreamOutput calls in progress. */
   streams: StreamTracker;
+  /** Reads the TLS files again (SIGHUP); open connections keep theirs. Whether the new ones are in use. */
+  reloadTls(reason: string): boolean;
   /** Stops accepting, ends open streams, finishes in-flight calls. Jobs keep running. */
   close(): Promise<void>;
 }
@@ -45,12 +47,12 @@ export interface JobServer {
  * loading), loads state and re-adopts jobs, then starts the API listener.
  */
 export async function startJobServer(config: ServerConfig, logger: Logger): Promise<JobServer> {
-  // Read before anything listens: a server that cannot serve must not look alive.
-  const tls = tlsOptions(config);
   let manager: JobManager | undefined;
   const streams = new StreamTracker(config.maxFollowersPerOwner);
   const connections = new ConnectionLimiter(config.maxConnections);
   const metrics = createMetrics(() => manager, streams, connections);
+  // Read before anything listens: a server that cannot serve must not look alive.
+  const tls = new TlsReloader(config, logger, metrics.registry);
   const metricsServer = config.metricsListen ? createHttpServer() : undefined;
   metricsServer?.on("request", async (request, response) => {
     if (request.url === "/healthz") {
@@ -96,7 +98,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   });
   const apiServer = createSecureServer(
     {
-      ...tls,
+      ...tls.options,
       allowHTTP1: true,
       // Node's default is 120 s: a client that connects and says nothing would hold its fd that long.
       handshakeTimeout: config.handshakeTimeout * 1000,
@@ -105,6 +107,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     adapter,
   );
   connections.attach(apiServer);
+  tls.attach(apiServer);
   // Tracked so shutdown can send GOAWAY: in-flight calls finish, idle connections close.
   const sessions = new Set<ServerHttp2Session>();
   apiServer.on("session", (session) => {
@@ -122,7 +125,9 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     address,
     metricsAddress,
     streams,
+    reloadTls: (reason) => tls.reload(reason),
     async close() {
+      tls.close();
       health.stopServing();
       shutdown.abort(shutdownReason()); // streams and long waits end UNAVAILABLE: clients retry
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);

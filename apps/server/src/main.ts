@@ -55,6 +55,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       },
     );
   };
+  // SIGHUP: read the certificate, key, client CA and CRL again (open connections keep theirs).
+  process.on("SIGHUP", () => server.reloadTls("SIGHUP"));
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 }

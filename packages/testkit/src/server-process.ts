@@ -15,12 +15,16 @@ export type JobClient = Client<typeof JobService>;
 const SERVER_BIN = new URL("../../../apps/server/bin/jobworker-server.js", import.meta.url).pathname;
 
 export interface ServerProcessOptions {
-  /** Extra jobworker-server flags. */
-  args?: string[];
+  /** Extra jobworker-server flags, or a function of the certs dir that gives them. */
+  args?: string[] | ((certs: string) => string[]);
   /** Environment additions for the server process (NODE_OPTIONS for profiling, say). */
   env?: NodeJS.ProcessEnv;
   /** Where to keep state dirs, certs and data; default /var/tmp. */
   tmpDir?: string;
+  /** Writes the PKI into the certs dir (ca.crt, server.crt, server.key, clients); default the dev PKI. */
+  writePki?: (dir: string) => Promise<unknown>;
+  /** Sees every line of the server's JSON log, parsed. */
+  onLog?: (entry: Record<string, unknown>) => void;
 }
 
 /**
@@ -45,7 +49,7 @@ export class ServerProcess {
   static async start(options: ServerProcessOptions = {}): Promise<ServerProcess> {
     const tmp = options.tmpDir ?? "/var/tmp";
     const certs = await mkdtemp(join(tmp, "jobworker-test-certs-"));
-    await writeDevPki(certs);
+    await (options.writePki ?? writeDevPki)(certs);
     const server = new ServerProcess(certs, await testStateDir(tmp), testCgroupParent(), options);
     await server.restart();
     return server;
@@ -70,7 +74,7 @@ export class ServerProcess {
           port: this.port,
           metricsPort: this.metricsPort,
         }),
-        ...(this.options.args ?? []),
+        ...(typeof this.options.args === "function" ? this.options.args(this.certs) : (this.options.args ?? [])),
       ],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...this.options.env } },
     );
@@ -83,6 +87,7 @@ export class ServerProcess {
           listen?: { port: number };
           metrics?: { port: number };
         };
+        this.options.onLog?.(entry);
         if (entry.msg === "jobworker-server ready") {
           this.port = entry.listen?.port ?? 0;
           this.metricsPort = entry.metrics?.port ?? 0;

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createAuthority, createCrl, issue, loadAuthority } from "@jobworker/dev-pki";
@@ -158,6 +158,7 @@ async function issueCertificate(values: Values, store: PkiStore): Promise<Result
     notAfter: new Date(Date.now() + validDays * DAY_MS),
   });
   const out = resolve(values.out ?? store.dir);
+  await mkdir(out, { recursive: true, mode: 0o700 });
   const certFile = join(out, `${name}.crt`);
   const keyFile = join(out, `${name}.key`);
   await writeAtomically(keyFile, pair.key, 0o600);
