@@ -15,6 +15,7 @@ import { ConnectionLimiter } from "./connection-limiter.js";
 import { HealthStatus, healthService } from "./health.js";
 import { identityKey, identityOf } from "./identity.js";
 import { shutdownReason } from "./interruption.js";
+import { logJobEnds } from "./job-end-log.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
 import { reflectionService, reflectionServiceV1alpha } from "./reflection.js";
@@ -74,6 +75,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     if (metricsServer) await closeServer(metricsServer);
     throw error;
   }
+  const stopLoggingEnds = logJobEnds(manager, logger);
   const shutdown = new AbortController();
   // Health and reflection share the main port, so probes and grpcurl need nothing else open.
   const served = [JobService, grpcHealthV1.Health, grpcReflectionV1.ServerReflection];
@@ -88,7 +90,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
         .service(grpcHealthV1.Health, healthService(health))
         .service(grpcReflectionV1.ServerReflection, reflectionService(served))
         .service(grpcReflectionV1alpha.ServerReflection, reflectionServiceV1alpha(served)),
-    interceptors: [requestLogging(logger, metrics), authorize],
+    interceptors: [requestLogging(logger, metrics, { auditArgs: config.auditArgs }), authorize],
     readMaxBytes: MAX_REQUEST_BYTES,
     // Job output is often binary or already compressed, and compressing it costs
     // far more CPU than loopback and LAN bandwidth: responses go uncompressed.
@@ -141,6 +143,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
       }
       await drained;
       await manager.close();
+      stopLoggingEnds();
     },
   };
 }

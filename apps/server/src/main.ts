@@ -1,7 +1,7 @@
 import { setDefaultHighWaterMark } from "node:stream";
-import { pino } from "pino";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { startJobServer } from "./job-server.js";
+import { createServerLogger, resolveLogFormat } from "./log-format.js";
 import { pkiMain } from "./pki/pki-command.js";
 
 /** Bytes a stream (an HTTP/2 response among them) buffers before its writer waits. */
@@ -31,7 +31,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   // HTTP/2 response too, on top of the chunk being written: a client that never reads
   // would pin that much per stream. Throughput needs no more than a chunk in flight.
   setDefaultHighWaterMark(false, STREAM_BUFFER_BYTES);
-  const logger = pino({ level: config.logLevel, base: { service: "jobworker-server" } });
+  const logger = createServerLogger(config.logLevel, resolveLogFormat(config.logFormat));
   // connect-node reports a response it could not finish writing (a client that went
   // away mid-stream) with console.error: keep it in the structured log instead.
   console.error = (...args: unknown[]) => logger.warn({ detail: args.map(String).join(" ") }, "connect-node");
