@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { ConfigErrorCode } from "./error-codes.js";
 
 /** One setting: its flag, environment variable, default and what it does (this table is --help). */
-interface Setting {
+export interface Setting {
   flag: string;
   env: string;
   /**
@@ -313,6 +313,11 @@ const SETTINGS = {
 } as const satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
+
+/** Every setting, in --help order (for the packaged config template). */
+export function settingList(): readonly Setting[] {
+  return Object.values(SETTINGS);
+}
 
 /** The server's configuration, every value resolved. */
 export type ServerConfig = {

@@ -23,6 +23,11 @@ export interface ServerProcessOptions {
   tmpDir?: string;
   /** Writes the PKI into the certs dir (ca.crt, server.crt, server.key, clients); default the dev PKI. */
   writePki?: (dir: string) => Promise<unknown>;
+  /**
+   * Runs this executable (a packaged jobworker-server, say) instead of the
+   * repository's server on the test's Node, in `cwd`, with exactly `env`.
+   */
+  executable?: { path: string; env: NodeJS.ProcessEnv; cwd: string };
   /** Sees every line of the server's JSON log, parsed. */
   onLog?: (entry: Record<string, unknown>) => void;
 }
@@ -60,12 +65,12 @@ export class ServerProcess {
    * is ready. A restart listens on the same ports, as a restarted service would.
    */
   async restart(): Promise<void> {
+    const { executable } = this.options;
     this.child = spawn(
-      process.execPath,
+      executable?.path ?? process.execPath,
       [
         // An unhandled rejection ends the server even if something listens for them: no test passes over one.
-        "--unhandled-rejections=strict",
-        SERVER_BIN,
+        ...(executable ? [] : ["--unhandled-rejections=strict", SERVER_BIN]),
         ...testServerArgs({
           certs: this.certs,
           stateDir: this.stateDir,
@@ -76,7 +81,11 @@ export class ServerProcess {
         }),
         ...(typeof this.options.args === "function" ? this.options.args(this.certs) : (this.options.args ?? [])),
       ],
-      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...this.options.env } },
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: executable?.env ?? { ...process.env, ...this.options.env },
+        cwd: executable?.cwd,
+      },
     );
     const lines = createInterface({ input: this.child.stdout! });
     const ready = new Promise<void>((resolve, reject) => {
