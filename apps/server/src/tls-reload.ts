@@ -186,15 +186,23 @@ function read(files: TlsFiles): { options: SecureServerOptions; loaded: LoadedTl
     clientCa: caSubjects(bufferOf(options.ca)),
     crl: Boolean(files.clientCrl),
   };
-  const fingerprint = [options.cert, options.key, options.ca, options.crl]
+  const fingerprint = [options.cert, options.key, options.ca, ...[options.crl ?? []].flat()]
     .map((b) => bufferOf(b).toString("base64"))
     .join();
   return { options, loaded, fingerprint };
 }
 
-function readCrl(path: string): Buffer {
+/**
+ * The CRLs in a PEM file, one buffer each: OpenSSL reads one CRL per buffer,
+ * and while clients of two CAs are accepted (during a CA rotation) each CA
+ * needs its own CRL, or its clients fail the check.
+ */
+function readCrl(path: string): Buffer[] {
   try {
-    return readFileSync(path);
+    const pem = readFileSync(path, "latin1");
+    const blocks = pem.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g) ?? [];
+    if (blocks.length === 0) throw new Error("no PEM CRL in it");
+    return blocks.map((block) => Buffer.from(`${block}\n`, "latin1"));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError(

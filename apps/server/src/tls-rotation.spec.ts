@@ -132,7 +132,23 @@ describe("certificate rotation and revocation on a running server", () => {
     expect((await handshake(first, "alice")).result).toBe("accepted");
     await readSome();
 
-    // Rotate to a new CA and server certificate: old clients are refused, new ones accepted, the follower goes on.
+    // A CA rotation, step one: both CAs trusted, each with its CRL, the server certificate from the new CA.
+    const both = nextLog((entry) => Array.isArray(entry.clientCa) && entry.clientCa.length === 2);
+    await replace(join(server.certs, "server.key"), second.server.key, 0o600);
+    await replace(join(server.certs, "server.crt"), second.server.cert);
+    await replace(join(server.certs, "ca.crt"), first.ca.cert + second.ca.cert);
+    await replace(
+      join(server.certs, "crl.pem"),
+      (await createCrl(first.ca, [revocation(first.clients.mallory!)], new Date(Date.now() + 86_400_000))) +
+        (await createCrl(second.ca, [], new Date(Date.now() + 86_400_000))),
+    );
+    server.child.kill("SIGHUP");
+    await both;
+    expect((await tryHandshake(server.port, second.ca.cert, first.clients.alice!)).result).toBe("accepted");
+    expect((await tryHandshake(server.port, second.ca.cert, first.clients.mallory!)).result).toMatch(/^refused/);
+    expect((await handshake(second, "carol")).result).toBe("accepted");
+
+    // Step two: the old CA goes: its clients are refused, the new ones accepted, the follower goes on.
     const loaded = nextLog((entry) => entry.serial === second.server.serial?.toUpperCase());
     const hup = nextLog((entry) => entry.reason === "SIGHUP");
     await install(server.certs, second);

@@ -59,7 +59,7 @@ export async function createAuthority(commonName: string, days = 3650): Promise<
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certificate, keys, cert: certificate.toString("pem"), key: await exportKey(keys.privateKey) };
+  return { certificate, keys, cert: `${certificate.toString("pem")}\n`, key: await exportKey(keys.privateKey) };
 }
 
 /** An authority from its PEM certificate and PEM (PKCS#8) private key, as createAuthority wrote them. */
@@ -141,7 +141,11 @@ export async function issue(authority: Authority, options: IssueOptions): Promis
     signingKey: authority.keys.privateKey,
     extensions,
   });
-  return { cert: certificate.toString("pem"), key: await exportKey(keys.privateKey), serial: certificate.serialNumber };
+  return {
+    cert: `${certificate.toString("pem")}\n`,
+    key: await exportKey(keys.privateKey),
+    serial: certificate.serialNumber,
+  };
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {
