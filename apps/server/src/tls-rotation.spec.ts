@@ -1,55 +1,21 @@
 import { EventEmitter } from "node:events";
-import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { type Authority, createAuthority, createCrl, type Issued, issue, type Revocation } from "@jobworker/dev-pki";
 import { JobService } from "@jobworker/proto";
-import { metricValue, ServerProcess } from "@jobworker/testkit";
+import {
+  installTestCa,
+  makeTestCa,
+  metricValue,
+  replaceFile,
+  ServerProcess,
+  type TestCa,
+  testCrl,
+} from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tryHandshake } from "./testing/handshake.js";
 
 const WAIT_MS = 20_000;
-
-/** A CA of the test with the certificates it issued. */
-interface TestCa {
-  ca: Authority;
-  server: Issued;
-  clients: Record<string, Issued>;
-}
-
-async function makeCa(name: string, clients: string[]): Promise<TestCa> {
-  const ca = await createAuthority(name);
-  const issued: Record<string, Issued> = {};
-  for (const client of [...clients, "admin"]) {
-    const role = client === "admin" ? "admin" : "user";
-    issued[client] = await issue(ca, { commonName: client, organizationalUnits: [role], usage: "client" });
-  }
-  return { ca, server: await issue(ca, { commonName: "localhost", usage: "server" }), clients: issued };
-}
-
-/** Replaces a file as an operator's tooling would: a new file renamed over the old one. */
-async function replace(path: string, text: string, mode = 0o644): Promise<void> {
-  await writeFile(`${path}.new`, text, { mode });
-  await rename(`${path}.new`, path);
-}
-
-/**
- * Puts `pki`'s server pair, CA and a CRL revoking `revoked` in place in `dir`,
- * and its admin pair, with which ServerProcess cleans up.
- */
-async function install(dir: string, pki: TestCa, revoked: Revocation[] = []): Promise<void> {
-  await replace(join(dir, "admin.key"), pki.clients.admin?.key ?? "", 0o600);
-  await replace(join(dir, "admin.crt"), pki.clients.admin?.cert ?? "");
-  await replace(join(dir, "server.key"), pki.server.key, 0o600);
-  await replace(join(dir, "server.crt"), pki.server.cert);
-  await replace(join(dir, "ca.crt"), pki.ca.cert);
-  await replace(join(dir, "crl.pem"), await createCrl(pki.ca, revoked, new Date(Date.now() + 86_400_000)));
-}
-
-function revocation(issued: Issued): Revocation {
-  return { serial: issued.serial ?? "", revokedAt: new Date() };
-}
 
 describe("certificate rotation and revocation on a running server", () => {
   const log = new EventEmitter();
@@ -58,10 +24,10 @@ describe("certificate rotation and revocation on a running server", () => {
   let server: ServerProcess;
 
   beforeAll(async () => {
-    first = await makeCa("rotation CA one", ["alice", "mallory"]);
-    second = await makeCa("rotation CA two", ["carol", "dave"]);
+    first = await makeTestCa("rotation CA one", ["alice", "mallory"]);
+    second = await makeTestCa("rotation CA two", ["carol", "dave"]);
     server = await ServerProcess.start({
-      writePki: (dir) => install(dir, first),
+      writePki: (dir) => installTestCa(dir, first),
       onLog: (entry) => log.emit("entry", entry),
       args: (certs) => ["--client-crl", join(certs, "crl.pem")],
     });
@@ -125,7 +91,7 @@ describe("certificate rotation and revocation on a running server", () => {
     // Revoke mallory: SIGHUP loads the new CRL.
     // The file watch may see the new files first: then the SIGHUP finds them unchanged, and says so.
     const revoked = nextLog((entry) => entry.reason === "SIGHUP");
-    await install(server.certs, first, [revocation(first.clients.mallory!)]);
+    await installTestCa(server.certs, first, [first.clients.mallory!]);
     server.child.kill("SIGHUP");
     await revoked;
     expect((await handshake(first, "mallory")).result).toMatch(/^refused/);
@@ -134,13 +100,12 @@ describe("certificate rotation and revocation on a running server", () => {
 
     // A CA rotation, step one: both CAs trusted, each with its CRL, the server certificate from the new CA.
     const both = nextLog((entry) => Array.isArray(entry.clientCa) && entry.clientCa.length === 2);
-    await replace(join(server.certs, "server.key"), second.server.key, 0o600);
-    await replace(join(server.certs, "server.crt"), second.server.cert);
-    await replace(join(server.certs, "ca.crt"), first.ca.cert + second.ca.cert);
-    await replace(
+    await replaceFile(join(server.certs, "server.key"), second.server.key, 0o600);
+    await replaceFile(join(server.certs, "server.crt"), second.server.cert);
+    await replaceFile(join(server.certs, "ca.crt"), first.ca.cert + second.ca.cert);
+    await replaceFile(
       join(server.certs, "crl.pem"),
-      (await createCrl(first.ca, [revocation(first.clients.mallory!)], new Date(Date.now() + 86_400_000))) +
-        (await createCrl(second.ca, [], new Date(Date.now() + 86_400_000))),
+      (await testCrl(first, [first.clients.mallory!])) + (await testCrl(second)),
     );
     server.child.kill("SIGHUP");
     await both;
@@ -151,7 +116,7 @@ describe("certificate rotation and revocation on a running server", () => {
     // Step two: the old CA goes: its clients are refused, the new ones accepted, the follower goes on.
     const loaded = nextLog((entry) => entry.serial === second.server.serial?.toUpperCase());
     const hup = nextLog((entry) => entry.reason === "SIGHUP");
-    await install(server.certs, second);
+    await installTestCa(server.certs, second);
     server.child.kill("SIGHUP");
     await hup;
     expect(await loaded).toMatchObject({ subject: "CN=localhost", clientCa: ["CN=rotation CA two"], crl: true });
@@ -163,10 +128,7 @@ describe("certificate rotation and revocation on a running server", () => {
 
     // A changed file is enough, with no signal: revoke carol by writing the CRL alone.
     const changed = nextLog((entry) => entry.reason === "file change");
-    await replace(
-      join(server.certs, "crl.pem"),
-      await createCrl(second.ca, [revocation(second.clients.carol!)], new Date(Date.now() + 86_400_000)),
-    );
+    await replaceFile(join(server.certs, "crl.pem"), await testCrl(second, [second.clients.carol!]));
     await changed;
     expect((await handshake(second, "carol")).result).toMatch(/^refused/);
     expect((await handshake(second, "dave")).result).toBe("accepted");
@@ -183,10 +145,10 @@ describe("certificate rotation and revocation on a running server", () => {
 
   it("a reload that fails keeps the certificates in use and says so", async () => {
     const failed = nextLog((entry) => entry.level === 50 && String(entry.msg).startsWith("TLS reload failed"));
-    await replace(join(server.certs, "server.key"), first.server.key, 0o600); // does not match server.crt
+    await replaceFile(join(server.certs, "server.key"), first.server.key, 0o600); // does not match server.crt
     server.child.kill("SIGHUP");
     await failed;
     expect((await handshake(second, "dave")).result).toBe("accepted");
-    await replace(join(server.certs, "server.key"), second.server.key, 0o600);
+    await replaceFile(join(server.certs, "server.key"), second.server.key, 0o600);
   });
 });
