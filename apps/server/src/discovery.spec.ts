@@ -11,7 +11,7 @@ import { type ServedTestServer, startServedTestServer } from "./testing/test-ser
 const run = promisify(execFile);
 /** buf from the @bufbuild/buf devDependency: a real gRPC client that knows nothing of jobworker's protos. */
 const BUF = new URL("../../../node_modules/.bin/buf", import.meta.url).pathname;
-const { ServingStatus } = { ServingStatus: grpcHealthV1.HealthCheckResponse_ServingStatus };
+const ServingStatus = grpcHealthV1.HealthCheckResponse_ServingStatus;
 
 describe("health and reflection on the API port", () => {
   let served: ServedTestServer;

@@ -2,8 +2,8 @@ import { EventEmitter } from "node:events";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { grpcHealthV1 } from "@jobworker/proto";
 
+const ServingStatus = grpcHealthV1.HealthCheckResponse_ServingStatus;
 type ServingStatus = grpcHealthV1.HealthCheckResponse_ServingStatus;
-const { ServingStatus } = { ServingStatus: grpcHealthV1.HealthCheckResponse_ServingStatus };
 
 /**
  * What `grpc.health.v1.Health` reports: the server as a whole ("") and each
