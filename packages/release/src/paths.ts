@@ -28,7 +28,8 @@ export const INSTALLED = {
   node: "usr/lib/jobworker/node",
   bundle: "usr/lib/jobworker/server/jobworker-server.mjs",
   launcher: "usr/lib/jobworker/dist/jobworker-launcher",
-  unit: "lib/systemd/system/jobworker.service",
+  // Under /usr: where merged-/usr hosts have /lib as a symlink, a tarball holding lib/ could replace it.
+  unit: "usr/lib/systemd/system/jobworker.service",
   configDir: "etc/jobworker",
   envFile: "etc/jobworker/jobworker.env",
   stateDir: "var/lib/jobworker",

@@ -7,6 +7,7 @@ import { ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INSTALLED } from "./paths.js";
 import { buildRelease, type Release } from "./release.js";
+import { TARBALL_MEMBERS } from "./tarball.js";
 
 /** Building compresses a 120 MB runtime twice: slow on a loaded machine. */
 const BUILD_TIMEOUT_MS = 600_000;
@@ -41,6 +42,14 @@ describe("the release artifacts", () => {
       encoding: "utf8",
     });
     expect(conffiles).toBe("/etc/jobworker/jobworker.env\n");
+  });
+
+  it("the tarball holds only jobworker's own paths, never a directory the host has (/, /usr, /lib)", () => {
+    const members = execFileSync("tar", ["-tzf", release.tarball], { encoding: "utf8" }).trim().split("\n");
+    expect(
+      members.filter((member) => !TARBALL_MEMBERS.some((path) => member === path || member.startsWith(`${path}/`))),
+    ).toEqual([]);
+    expect(members).toContain(INSTALLED.bundle);
   });
 
   it("the bundled server imports nothing but Node's built-ins", async () => {

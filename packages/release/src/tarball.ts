@@ -1,5 +1,19 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { INSTALLED } from "./paths.js";
+
+/**
+ * What the tarball holds: jobworker's own paths only, never a directory the
+ * host already has (/, /usr, /lib…), whose mode or symlink extraction would change.
+ */
+export const TARBALL_MEMBERS = [
+  INSTALLED.wrapper,
+  INSTALLED.libDir,
+  INSTALLED.unit,
+  INSTALLED.configDir,
+  INSTALLED.stateDir,
+  INSTALLED.docDir,
+];
 
 /**
  * Makes jobworker-<version>-linux-x64.tar.gz in `outDir` from a staged root,
@@ -8,16 +22,6 @@ import { join } from "node:path";
  */
 export function buildTarball(root: string, version: string, outDir: string): string {
   const tarball = join(outDir, `jobworker-${version}-linux-x64.tar.gz`);
-  execFileSync("tar", [
-    "--owner=0",
-    "--group=0",
-    "--numeric-owner",
-    "--exclude=./DEBIAN",
-    "-czf",
-    tarball,
-    "-C",
-    root,
-    ".",
-  ]);
+  execFileSync("tar", ["--owner=0", "--group=0", "--numeric-owner", "-czf", tarball, "-C", root, ...TARBALL_MEMBERS]);
   return tarball;
 }
