@@ -109,7 +109,6 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     adapter,
   );
   connections.attach(apiServer);
-  tls.attach(apiServer);
   // Tracked so shutdown can send GOAWAY: in-flight calls finish, idle connections close.
   const sessions = new Set<ServerHttp2Session>();
   apiServer.on("session", (session) => {
@@ -120,6 +119,8 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   apiServer.on("secureConnection", (socket) => socket.setNoDelay(true));
   apiServer.on("tlsClientError", (error) => logger.info({ reason: error.message }, "TLS handshake refused"));
   const address = await listen(apiServer, config.listen, "listen");
+  // Watched once serving: a server that failed to listen leaves no watch behind.
+  tls.attach(apiServer);
   logger.info({ listen: address, metrics: metricsAddress, stateDir: config.stateDir }, "jobworker-server ready");
 
   return {
