@@ -2,7 +2,6 @@ import { setDefaultHighWaterMark } from "node:stream";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { startJobServer } from "./job-server.js";
 import { createServerLogger, resolveLogFormat } from "./log-format.js";
-import { pkiMain } from "./pki/pki-command.js";
 
 /** Bytes a stream (an HTTP/2 response among them) buffers before its writer waits. */
 const STREAM_BUFFER_BYTES = 16 * 1024;
@@ -10,6 +9,8 @@ const STREAM_BUFFER_BYTES = 16 * 1024;
 /** Entry point of `jobworker-server`: configure, serve, and shut down gracefully on SIGTERM/SIGINT. */
 export async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === "pki") {
+    // Loaded only here: the serving process never needs the CA's X.509 tooling.
+    const { pkiMain } = await import("./pki/pki-command.js");
     process.exitCode = await pkiMain(argv.slice(1));
     return;
   }

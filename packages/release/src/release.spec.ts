@@ -117,6 +117,23 @@ describe("the release artifacts", () => {
       expect(output).toBe("packaged\n");
     });
 
+    it("the packaged pki command makes a CA and issues a user certificate", async () => {
+      const ca = join(root, "admin-ca");
+      const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+      const run = (args: string[]) =>
+        execFileSync(join(root, INSTALLED.wrapper), ["pki", ...args, "--dir", ca], {
+          env,
+          cwd: root,
+          encoding: "utf8",
+        });
+      run(["init"]);
+      expect(JSON.parse(run(["issue", "--name", "alice", "--role", "user", "--json"]))).toMatchObject({
+        role: "user",
+        subject: "OU=user, CN=alice",
+      });
+      expect((await stat(join(ca, "ca.key"))).mode & 0o777).toBe(0o600);
+    });
+
     it("a job running when the packaged server restarts (as on an upgrade) is re-adopted", async () => {
       if (!server) throw new Error("the server of the previous test did not start");
       const alice = await server.client("alice");
