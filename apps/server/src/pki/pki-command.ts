@@ -7,6 +7,7 @@ import { describeCertificate, type IssuedRecord, PkiStore, writeAtomically } fro
 
 const DAY_MS = 86_400_000;
 
+/** `jobworker-server pki --help`. */
 export const PKI_USAGE = `Usage: jobworker-server pki <command> [flags]
 
 Runs on an administrator's machine, not on the jobworker host: it keeps the CA's
