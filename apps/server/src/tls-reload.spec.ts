@@ -1,4 +1,6 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { EventEmitter, once } from "node:events";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { createSecureServer } from "node:http2";
 import { join } from "node:path";
 import { createAuthority, type Issued, issue } from "@jobworker/dev-pki";
 import { pino } from "pino";
@@ -35,8 +37,18 @@ describe("TlsReloader", () => {
     return pair;
   }
 
+  const logged = new EventEmitter();
+
   function reloader(registry = new Registry()) {
-    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logger = pino(
+      { level: "info" },
+      {
+        write: (line: string) => {
+          lines.push(JSON.parse(line));
+          logged.emit("line", JSON.parse(line));
+        },
+      },
+    );
     const files = {
       tlsCert: join(dir, "server.crt"),
       tlsKey: join(dir, "server.key"),
@@ -95,5 +107,35 @@ describe("TlsReloader", () => {
     const reloads = await registry.getSingleMetric("jobworker_tls_reloads_total")?.get();
     expect(reloads?.values).toEqual([expect.objectContaining({ labels: { result: "failed" }, value: 1 })]);
     tls.close();
+  });
+
+  it("a rotation written file by file (a new key, then its certificate) loads once complete, with no failure", async () => {
+    await serverCert(200);
+    const { tls, registry } = reloader();
+    const server = createSecureServer(tls.options);
+    tls.attach(server);
+    try {
+      const next = await issue(ca, { commonName: "localhost", usage: "server" });
+      const loaded = new Promise<Record<string, unknown>>((resolve) => {
+        const listener = (line: Record<string, unknown>) => {
+          if (!String(line.msg).startsWith("TLS loaded")) return;
+          logged.off("line", listener);
+          resolve(line);
+        };
+        logged.on("line", listener);
+      });
+      // The key alone first: it does not match the certificate in place yet.
+      await writeFile(join(dir, "server.key.new"), next.key, { mode: 0o600 });
+      await rename(join(dir, "server.key.new"), join(dir, "server.key"));
+      await once(logged, "line"); // "…do not load yet, reading them again shortly"
+      await writeFile(join(dir, "server.crt.new"), next.cert);
+      await rename(join(dir, "server.crt.new"), join(dir, "server.crt"));
+      expect(await loaded).toMatchObject({ serial: next.serial?.toUpperCase() });
+      expect(lines.filter((line) => line.level === 50)).toEqual([]);
+      const reloads = await registry.getSingleMetric("jobworker_tls_reloads_total")?.get();
+      expect(reloads?.values).toEqual([expect.objectContaining({ labels: { result: "ok" }, value: 1 })]);
+    } finally {
+      tls.close();
+    }
   });
 });

@@ -20,6 +20,8 @@ export interface TlsFiles {
 export const EXPIRY_WARNING_MS = 30 * 86_400_000;
 /** File events come in bursts (a cert, then its key): one reload after the burst settles. */
 const SETTLE_MS = 200;
+/** A changed file that does not load yet (its pair not yet written) is read once more after this. */
+const RETRY_MS = 2_000;
 /** How often the expiry warning is checked again while nothing changes. */
 const EXPIRY_CHECK_MS = 12 * 3_600_000;
 
@@ -94,7 +96,7 @@ export class TlsReloader {
     for (const dir of dirs) {
       // The directory, not the files: an editor or `mv` replaces a file, and a watch on the old one goes deaf.
       const watcher = watch(dir, { persistent: false }, (_event, name) => {
-        if (name === null || names.has(name) || name.startsWith("..")) this.#scheduleReload();
+        if (name === null || names.has(name) || name.startsWith("..")) this.#scheduleReload("file change", SETTLE_MS);
       });
       watcher.on("error", (error) =>
         this.logger.warn({ err: error, dir }, "TLS files: watch failed; SIGHUP still reloads"),
@@ -113,14 +115,20 @@ export class TlsReloader {
     try {
       next = read(this.files);
     } catch (error) {
-      this.#metrics?.reloads.inc({ result: "failed" });
       const message = error instanceof Error ? error.message : String(error);
+      if (reason === "file change") {
+        // Halfway through a rotation (a new key, its certificate still to come): look again before calling it a failure.
+        this.logger.info({ reason }, `TLS files changed but do not load yet, reading them again shortly: ${message}`);
+        this.#scheduleReload("file change (again)", RETRY_MS);
+        return false;
+      }
+      this.#metrics?.reloads.inc({ result: "failed" });
       this.logger.error({ reason }, `TLS reload failed, the previous certificates stay in use: ${message}`);
       return false;
     }
     if (next.fingerprint === this.#fingerprint) {
       // A change already picked up by the file watch, or a signal with nothing new: said, so a SIGHUP is never silent.
-      if (reason !== "file change") this.logger.info({ reason }, `TLS files unchanged (${reason})`);
+      if (!reason.startsWith("file change")) this.logger.info({ reason }, `TLS files unchanged (${reason})`);
       return true;
     }
     this.#server?.setSecureContext(next.options);
@@ -140,9 +148,9 @@ export class TlsReloader {
     clearInterval(this.#expiryCheck);
   }
 
-  #scheduleReload(): void {
+  #scheduleReload(reason: string, delayMs: number): void {
     clearTimeout(this.#settle);
-    this.#settle = setTimeout(() => this.reload("file change"), SETTLE_MS).unref();
+    this.#settle = setTimeout(() => this.reload(reason), delayMs).unref();
   }
 
   #report(reason: string): void {

@@ -127,7 +127,9 @@ describe("certificate rotation and revocation on a running server", () => {
     await readSome();
 
     // A changed file is enough, with no signal: revoke carol by writing the CRL alone.
-    const changed = nextLog((entry) => entry.reason === "file change");
+    const changed = nextLog(
+      (entry) => String(entry.reason).startsWith("file change") && String(entry.msg).startsWith("TLS loaded"),
+    );
     await replaceFile(join(server.certs, "crl.pem"), await testCrl(second, [second.clients.carol!]));
     await changed;
     expect((await handshake(second, "carol")).result).toMatch(/^refused/);
