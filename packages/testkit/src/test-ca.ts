@@ -36,8 +36,8 @@ export function testCrl(pki: TestCa, revoked: readonly Issued[] = []): Promise<s
 /**
  * Puts `pki` in place in a certs dir laid out as ServerProcess and the CLI
  * harness expect: ca.crt, server.crt/.key, crl.pem (revoking `revoked`), and
- * each client's `<name>.crt`/`.key`. Keys are replaced before certificates, as
- * an operator should, so a watching server never pairs a new cert with an old key.
+ * each client's `<name>.crt`/`.key`, one file at a time as an operator's
+ * tooling would (a watching server may see a key before its certificate).
  */
 export async function installTestCa(dir: string, pki: TestCa, revoked: readonly Issued[] = []): Promise<void> {
   for (const [name, pair] of Object.entries(pki.clients)) {
