@@ -1,18 +1,18 @@
 import { constants } from "node:os";
-import type { Job, JobManager } from "@jobworker/core";
+import type { Job, TransitionListener } from "@jobworker/core";
 import type { Logger } from "pino";
 
 /**
- * Logs one line per job end, whoever or whatever ended it (the program
- * exiting, a stop, a limit, a restart that found it gone): what operators
- * grep for when a user asks what happened to their job. Returns the
- * unsubscribe function.
+ * A transition listener that logs one line per job end, whoever or whatever
+ * ended it (the program exiting, a stop, a limit, or, found at start-up, an
+ * end while no server ran): what operators grep for when a user asks what
+ * happened to their job.
  */
-export function logJobEnds(manager: JobManager, logger: Logger): () => void {
-  return manager.subscribe((job) => {
+export function jobEndLogger(logger: Logger): TransitionListener {
+  return (job) => {
     if (job.state !== "ended") return;
     logger.info(jobEndFields(job), `job ended: ${job.id} of ${job.owner}, ${endSummary(job)}`);
-  });
+  };
 }
 
 /** The fields of a job-end line: who, what, how it ended, how long it ran and what it used. */

@@ -15,7 +15,7 @@ import { ConnectionLimiter } from "./connection-limiter.js";
 import { HealthStatus, healthService } from "./health.js";
 import { identityKey, identityOf } from "./identity.js";
 import { shutdownReason } from "./interruption.js";
-import { logJobEnds } from "./job-end-log.js";
+import { jobEndLogger } from "./job-end-log.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
 import { reflectionService, reflectionServiceV1alpha } from "./reflection.js";
@@ -69,13 +69,17 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     : undefined;
   try {
     const cgroupParent = await resolveCgroupParent(config.cgroupParent);
-    manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
+    // Job ends are logged from before recovery: a job that ended while no server ran is logged too.
+    manager = await JobManager.open(
+      { ...managerOptions(config), cgroupParent },
+      (message) => logger.warn(message),
+      jobEndLogger(logger),
+    );
   } catch (error) {
     // A half-started server must not keep /healthz open: that would hide the failure from systemd.
     if (metricsServer) await closeServer(metricsServer);
     throw error;
   }
-  const stopLoggingEnds = logJobEnds(manager, logger);
   const shutdown = new AbortController();
   // Health and reflection share the main port, so probes and grpcurl need nothing else open.
   const served = [JobService, grpcHealthV1.Health, grpcReflectionV1.ServerReflection];
@@ -144,7 +148,6 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
       }
       await drained;
       await manager.close();
-      stopLoggingEnds();
     },
   };
 }

@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileAppears } from "@jobworker/testkit/host";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
@@ -7,11 +10,11 @@ import { clientFor, createTestPki, disposeTestServer, startTestServer, type Test
 
 const ISO_8601 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** A test server whose log lines are kept, parsed; `flags` are extra server flags. */
-async function loggedServer(pki: TestPki, flags: string[] = []) {
+/** A test server whose log lines are kept, parsed; `flags` are extra server flags; `stateDir` an earlier server's. */
+async function loggedServer(pki: TestPki, flags: string[] = [], stateDir?: string) {
   const lines: Record<string, unknown>[] = [];
   const logger = createServerLogger("info", "json", { write: (line: string) => lines.push(JSON.parse(line)) });
-  const { server, config } = await startTestServer(pki, undefined, flags, logger);
+  const { server, config } = await startTestServer(pki, stateDir, flags, logger);
   return { server, config, lines };
 }
 
@@ -23,7 +26,6 @@ describe("the log operators read", () => {
   });
 
   afterAll(async () => {
-    const { rm } = await import("node:fs/promises");
     await rm(pki.dir, { recursive: true, force: true });
   });
 
@@ -53,6 +55,34 @@ describe("the log operators read", () => {
       expect(ends[0]?.msg).toBe(`job ended: ${exited} of alice, exited (exit 3)`);
     } finally {
       await disposeTestServer(logged.server, logged.config);
+    }
+  });
+
+  it("a job that ended while no server ran is logged when the next one starts", async () => {
+    // The job waits for a file in a host directory exposed to it: the test says when it ends.
+    const gate = await mkdtemp("/var/tmp/jobworker-test-gate-");
+    await chmod(gate, 0o755);
+    const flags = ["--expose", gate];
+    let logged = await loggedServer(pki, flags);
+    try {
+      const alice = clientFor(logged.server, pki, pki.clients.alice);
+      const script = `echo ready; while [ ! -e ${gate}/go ]; do sleep 0.05; done; exit 5`;
+      const id = (await alice.startJob({ command: "/bin/sh", args: ["-c", script] })).job?.id ?? "";
+      for await (const chunk of alice.streamOutput({ id, follow: true })) {
+        if (Buffer.from(chunk.data).toString().includes("ready")) break;
+      }
+      await logged.server.close();
+      const jobDir = join(logged.config.stateDir, "jobs", id);
+      const exitRecord = fileAppears(jobDir, "exit.json");
+      await writeFile(join(gate, "go"), "");
+      await exitRecord;
+      logged = await loggedServer(pki, flags, logged.config.stateDir);
+      expect(logged.lines.filter((line) => line.event === "job_end")).toEqual([
+        expect.objectContaining({ job: id, owner: "alice", endReason: "exited", exitCode: 5 }),
+      ]);
+    } finally {
+      await disposeTestServer(logged.server, logged.config);
+      await rm(gate, { recursive: true, force: true });
     }
   });
 
