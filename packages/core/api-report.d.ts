@@ -75,7 +75,7 @@ export class JobError extends Error {
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
 export class JobManager {
-    static open(options: JobManagerOptions, onWarning?: (message: string) => void): Promise<JobManager>;
+    static open(options: JobManagerOptions, onWarning?: (message: string) => void, onTransition?: TransitionListener): Promise<JobManager>;
     forOwner(owner?: string): OwnerJobs;
     start(owner: string, request: StartRequest, options?: StartOptions): Promise<Job>;
     get(id: string, scope: JobScope): Job;

@@ -3,14 +3,15 @@ import { parseArgs } from "node:util";
 import type { ConfigErrorCode } from "./error-codes.js";
 
 /** One setting: its flag, environment variable, default and what it does (this table is --help). */
-interface Setting {
+export interface Setting {
   flag: string;
   env: string;
   /**
    * A list setting may repeat its flag; its env var and default are
    * comma-separated. A duration is a number with a unit (ms, s, m, h, d), read as milliseconds.
+   * A boolean is a flag without a value; its env var and file value are true or false.
    */
-  kind: "string" | "integer" | "list" | "duration";
+  kind: "string" | "integer" | "list" | "duration" | "boolean";
   default: string;
   help: string;
   /** Smallest value allowed (integers only; default 0). */
@@ -45,6 +46,13 @@ const SETTINGS = {
     kind: "string",
     default: "certs/ca.crt",
     help: "CA that client certificates must chain to (PEM)",
+  },
+  clientCrl: {
+    flag: "client-crl",
+    env: "JOBWORKER_CLIENT_CRL",
+    kind: "string",
+    default: "",
+    help: "CRL of revoked client certificates (PEM, from 'jobworker-server pki revoke'; empty: none)",
   },
   stateDir: {
     flag: "state-dir",
@@ -288,9 +296,28 @@ const SETTINGS = {
     default: "info",
     help: "trace, debug, info, warn, error or silent",
   },
+  logFormat: {
+    flag: "log-format",
+    env: "JOBWORKER_LOG_FORMAT",
+    kind: "string",
+    default: "auto",
+    help: "json (one object a line, for journald and collectors), pretty (for people), or auto: pretty when stdout is a terminal",
+  },
+  auditArgs: {
+    flag: "audit-args",
+    env: "JOBWORKER_AUDIT_ARGS",
+    kind: "boolean",
+    default: "false",
+    help: "write jobs' arguments into the audit log (they may hold secrets); without it, their count and SHA-256 digest",
+  },
 } as const satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
+
+/** Every setting, in --help order (for the packaged config template). */
+export function settingList(): readonly Setting[] {
+  return Object.values(SETTINGS);
+}
 
 /** The server's configuration, every value resolved. */
 export type ServerConfig = {
@@ -298,7 +325,9 @@ export type ServerConfig = {
     ? number
     : (typeof SETTINGS)[K]["kind"] extends "list"
       ? string[]
-      : string;
+      : (typeof SETTINGS)[K]["kind"] extends "boolean"
+        ? boolean
+        : string;
 };
 
 /**
@@ -329,6 +358,11 @@ export function usage(): string {
     "Runs the jobworker API. Precedence: flags, then environment, then --config file (JSON,",
     "keys as the flag names), then defaults.",
     "",
+    "SIGHUP (systemctl reload) reads --tls-cert, --tls-key, --client-ca and --client-crl again;",
+    "so does a change to any of those files. Open connections keep theirs.",
+    "",
+    "Certificates: 'jobworker-server pki --help' (a CA to run on an administrator's machine).",
+    "",
     "Flags:",
     "  --config <file>            JSON file of settings (env JOBWORKER_CONFIG)",
     "  --help                     show this help",
@@ -339,7 +373,10 @@ export function usage(): string {
 /** Resolves the configuration: flags, then environment, then config file, then defaults. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig | "help" {
   const options = Object.fromEntries(
-    Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: "string" as const, multiple: s.kind === "list" }]),
+    Object.values(SETTINGS).map((s: Setting) => [
+      s.flag,
+      s.kind === "boolean" ? { type: "boolean" as const } : { type: "string" as const, multiple: s.kind === "list" },
+    ]),
   );
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -353,15 +390,22 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (parsed.values.help) return "help";
   const file = readConfigFile(stringValue(parsed.values.config) ?? env.JOBWORKER_CONFIG);
-  const config: Record<string, string | number | string[]> = {};
+  const config: Record<string, string | number | boolean | string[]> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
     if (setting.kind === "list") {
       config[name] =
         listValue(parsed.values[setting.flag]) ?? splitList(env[setting.env] ?? file[setting.flag] ?? setting.default);
       continue;
     }
+    if (setting.kind === "boolean") {
+      const flag = parsed.values[setting.flag];
+      config[name] =
+        flag === true || toBoolean(setting.flag, env[setting.env] ?? file[setting.flag] ?? setting.default);
+      continue;
+    }
     const raw = stringValue(parsed.values[setting.flag]) ?? env[setting.env] ?? file[setting.flag] ?? setting.default;
     if (Array.isArray(raw)) throw new ConfigError(`--${setting.flag} takes one value, not a list`);
+    if (typeof raw === "boolean") throw new ConfigError(`--${setting.flag} takes a value, not ${raw}`);
     config[name] =
       setting.kind === "integer"
         ? toInteger(setting.flag, raw, setting.min ?? 0)
@@ -369,7 +413,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           ? toDurationMs(setting.flag, raw)
           : String(raw);
   }
+  if (!["auto", "json", "pretty"].includes(String(config.logFormat))) {
+    throw new ConfigError(`--log-format must be json, pretty or auto, got ${JSON.stringify(config.logFormat)}`);
+  }
   return config as ServerConfig;
+}
+
+/** A boolean from an env var or config file: true or false (a JSON boolean in the file). */
+function toBoolean(flag: string, raw: string | number | boolean | string[]): boolean {
+  if (raw === true || raw === "true") return true;
+  if (raw === false || raw === "false") return false;
+  throw new ConfigError(`--${flag} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function stringValue(value: unknown): string | undefined {
@@ -381,7 +435,7 @@ function listValue(value: unknown): string[] | undefined {
 }
 
 /** A list from an env var or config file: comma-separated text, or (in the file) a JSON array. */
-function splitList(value: string | number | string[]): string[] {
+function splitList(value: string | number | boolean | string[]): string[] {
   if (Array.isArray(value)) return value.map(String);
   return String(value)
     .split(",")
@@ -399,7 +453,7 @@ export function parseExpose(value: string): { path: string; writable: boolean } 
   return { path, writable: match?.[2] === "rw" };
 }
 
-function readConfigFile(path: string | undefined): Record<string, string | number | string[]> {
+function readConfigFile(path: string | undefined): Record<string, string | number | boolean | string[]> {
   if (!path) return {};
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
@@ -408,7 +462,7 @@ function readConfigFile(path: string | undefined): Record<string, string | numbe
     for (const key of Object.keys(parsed)) {
       if (!known.has(key)) throw new Error(`unknown setting ${JSON.stringify(key)}`);
     }
-    return parsed as Record<string, string | number | string[]>;
+    return parsed as Record<string, string | number | boolean | string[]>;
   } catch (error) {
     throw new ConfigError(`config file ${path}: ${(error as Error).message}`, "JW_ERR_CONFIG_FILE");
   }

@@ -6,20 +6,23 @@ import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { defaultJobsCeiling, JobManager, type OwnerQuota } from "@jobworker/core";
-import { JobService } from "@jobworker/proto";
+import { grpcHealthV1, grpcReflectionV1, grpcReflectionV1alpha, JobService } from "@jobworker/proto";
 import type { Logger } from "pino";
 import { authorize } from "./authorization.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
 import { ACCEPTED_COMPRESSION, advertiseCompression, COMPRESS_MIN_BYTES } from "./compression.js";
 import { ConfigError, parseExpose, type ServerConfig } from "./config.js";
 import { ConnectionLimiter } from "./connection-limiter.js";
+import { HealthStatus, healthService } from "./health.js";
 import { identityKey, identityOf } from "./identity.js";
 import { shutdownReason } from "./interruption.js";
+import { jobEndLogger } from "./job-end-log.js";
 import { jobService } from "./job-service.js";
 import { createMetrics } from "./metrics.js";
+import { reflectionService, reflectionServiceV1alpha } from "./reflection.js";
 import { requestLogging } from "./request-log.js";
 import { StreamTracker } from "./stream-tracker.js";
-import { tlsOptions } from "./tls-options.js";
+import { TlsReloader } from "./tls-reload.js";
 
 /** How long shutdown waits for calls to end before it cuts the connections they are on. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -35,6 +38,8 @@ export interface JobServer {
   metricsAddress?: AddressInfo;
   /** StreamOutput calls in progress. */
   streams: StreamTracker;
+  /** Reads the TLS files again (SIGHUP); open connections keep theirs. Whether the new ones are in use. */
+  reloadTls(reason: string): boolean;
   /** Stops accepting, ends open streams, finishes in-flight calls. Jobs keep running. */
   close(): Promise<void>;
 }
@@ -44,12 +49,12 @@ export interface JobServer {
  * loading), loads state and re-adopts jobs, then starts the API listener.
  */
 export async function startJobServer(config: ServerConfig, logger: Logger): Promise<JobServer> {
-  // Read before anything listens: a server that cannot serve must not look alive.
-  const tls = tlsOptions(config);
   let manager: JobManager | undefined;
   const streams = new StreamTracker(config.maxFollowersPerOwner);
   const connections = new ConnectionLimiter(config.maxConnections);
   const metrics = createMetrics(() => manager, streams, connections);
+  // Read before anything listens: a server that cannot serve must not look alive.
+  const tls = new TlsReloader(config, logger, metrics.registry);
   const metricsServer = config.metricsListen ? createHttpServer() : undefined;
   metricsServer?.on("request", async (request, response) => {
     if (request.url === "/healthz") {
@@ -65,20 +70,32 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     : undefined;
   try {
     const cgroupParent = await resolveCgroupParent(config.cgroupParent);
-    manager = await JobManager.open({ ...managerOptions(config), cgroupParent }, (message) => logger.warn(message));
+    // Job ends are logged from before recovery: a job that ended while no server ran is logged too.
+    manager = await JobManager.open(
+      { ...managerOptions(config), cgroupParent },
+      (message) => logger.warn(message),
+      jobEndLogger(logger),
+    );
   } catch (error) {
     // A half-started server must not keep /healthz open: that would hide the failure from systemd.
     if (metricsServer) await closeServer(metricsServer);
     throw error;
   }
   const shutdown = new AbortController();
+  // Health and reflection share the main port, so probes and grpcurl need nothing else open.
+  const served = [JobService, grpcHealthV1.Health, grpcReflectionV1.ServerReflection];
+  const health = new HealthStatus([JobService.typeName, grpcHealthV1.Health.typeName]);
   const adapter = connectNodeAdapter({
     routes: (router) =>
-      router.service(
-        JobService,
-        jobService(manager, metrics, streams, { user: userQuota(config), admin: adminQuota(config) }),
-      ),
-    interceptors: [requestLogging(logger, metrics), authorize],
+      router
+        .service(
+          JobService,
+          jobService(manager, metrics, streams, { user: userQuota(config), admin: adminQuota(config) }),
+        )
+        .service(grpcHealthV1.Health, healthService(health))
+        .service(grpcReflectionV1.ServerReflection, reflectionService(served))
+        .service(grpcReflectionV1alpha.ServerReflection, reflectionServiceV1alpha(served)),
+    interceptors: [requestLogging(logger, metrics, { auditArgs: config.auditArgs }), authorize],
     readMaxBytes: MAX_REQUEST_BYTES,
     // Compressed requests are accepted; responses go uncompressed (compression.ts says why).
     acceptCompression: ACCEPTED_COMPRESSION,
@@ -88,7 +105,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   });
   const apiServer = createSecureServer(
     {
-      ...tls,
+      ...tls.options,
       allowHTTP1: true,
       // Node's default is 120 s: a client that connects and says nothing would hold its fd that long.
       handshakeTimeout: config.handshakeTimeout * 1000,
@@ -107,6 +124,8 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   apiServer.on("secureConnection", (socket) => socket.setNoDelay(true));
   apiServer.on("tlsClientError", (error) => logger.info({ reason: error.message }, "TLS handshake refused"));
   const address = await listen(apiServer, config.listen, "listen");
+  // Watched once serving: a server that failed to listen leaves no watch behind.
+  tls.attach(apiServer);
   logger.info({ listen: address, metrics: metricsAddress, stateDir: config.stateDir }, "jobworker-server ready");
 
   return {
@@ -114,7 +133,10 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     address,
     metricsAddress,
     streams,
+    reloadTls: (reason) => tls.reload(reason),
     async close() {
+      tls.close();
+      health.stopServing();
       shutdown.abort(shutdownReason()); // streams and long waits end UNAVAILABLE: clients retry
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
       for (const session of sessions) session.close();

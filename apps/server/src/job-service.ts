@@ -7,7 +7,7 @@ import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
 import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
-import { auditArgs, requestLogKey } from "./request-log.js";
+import { requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
 
@@ -29,7 +29,7 @@ export function jobService(
       const caller = callerOf(context);
       const job = await manager.start(caller.name, startRequestFromProto(request), { quota: quotaOf(context, quotas) });
       metrics.starts.inc();
-      context.values.get(requestLogKey).audit("start", { job: job.id, command: job.command, ...auditArgs(job.args) });
+      context.values.get(requestLogKey).audit("start", { job: job.id, command: job.command, args: job.args });
       return { job: jobToProto(job) };
     },
 

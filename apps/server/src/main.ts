@@ -1,13 +1,19 @@
 import { setDefaultHighWaterMark } from "node:stream";
-import { pino } from "pino";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { startJobServer } from "./job-server.js";
+import { createServerLogger, resolveLogFormat } from "./log-format.js";
 
 /** Bytes a stream (an HTTP/2 response among them) buffers before its writer waits. */
 const STREAM_BUFFER_BYTES = 16 * 1024;
 
 /** Entry point of `jobworker-server`: configure, serve, and shut down gracefully on SIGTERM/SIGINT. */
 export async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === "pki") {
+    // Loaded only here: the serving process never needs the CA's X.509 tooling.
+    const { pkiMain } = await import("./pki/pki-command.js");
+    process.exitCode = await pkiMain(argv.slice(1));
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(argv);
@@ -26,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   // HTTP/2 response too, on top of the chunk being written: a client that never reads
   // would pin that much per stream. Throughput needs no more than a chunk in flight.
   setDefaultHighWaterMark(false, STREAM_BUFFER_BYTES);
-  const logger = pino({ level: config.logLevel, base: { service: "jobworker-server" } });
+  const logger = createServerLogger(config.logLevel, resolveLogFormat(config.logFormat));
   // connect-node reports a response it could not finish writing (a client that went
   // away mid-stream) with console.error: keep it in the structured log instead.
   console.error = (...args: unknown[]) => logger.warn({ detail: args.map(String).join(" ") }, "connect-node");
@@ -50,6 +56,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       },
     );
   };
+  // SIGHUP: read the certificate, key, client CA and CRL again (open connections keep theirs).
+  process.on("SIGHUP", () => server.reloadTls("SIGHUP"));
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 }

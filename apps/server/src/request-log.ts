@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
@@ -46,11 +46,24 @@ export function auditArgs(args: readonly string[]): { args: string[]; argsOmitte
 }
 
 /**
+ * A job's arguments as the audit log records them: by default their count and
+ * a digest (arguments may carry secrets, and the log is read by more people
+ * than the jobs are), or with `--audit-args` the arguments themselves, cut as
+ * auditArgs does. The digest is the SHA-256 of the arguments as a JSON array,
+ * so an operator holding the arguments can check that they match.
+ */
+export function auditedArgs(args: readonly string[], quote: boolean): Record<string, unknown> {
+  if (quote) return auditArgs(args);
+  return { argCount: args.length, argsSha256: createHash("sha256").update(JSON.stringify(args)).digest("hex") };
+}
+
+/**
  * Outermost interceptor: gives each request an id, logs one line per RPC with
  * caller, method, code and duration, records the latency histogram, and turns
- * every error into the Connect error the client may see.
+ * every error into the Connect error the client may see. An audit line's
+ * `args` field is recorded by auditedArgs.
  */
-export function requestLogging(logger: Logger, metrics: Metrics): Interceptor {
+export function requestLogging(logger: Logger, metrics: Metrics, options: { auditArgs?: boolean } = {}): Interceptor {
   return (next) => async (request) => {
     const started = performance.now();
     const requestId = randomUUID();
@@ -63,7 +76,10 @@ export function requestLogging(logger: Logger, metrics: Metrics): Interceptor {
     });
     request.contextValues.set(requestLogKey, {
       requestId,
-      audit: (action, fields) => log.info({ audit: action, ...fields }, `audit: ${action}`),
+      audit: (action, { args, ...fields }) => {
+        const recorded = Array.isArray(args) ? auditedArgs(args.map(String), options.auditArgs === true) : {};
+        log.info({ audit: action, ...fields, ...recorded }, `audit: ${action}`);
+      },
     });
     const finish = (error?: unknown): ConnectError | undefined => {
       const connectError = error === undefined ? undefined : toConnectError(error, requestId);

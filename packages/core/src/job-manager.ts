@@ -90,10 +90,13 @@ export class JobManager {
    * @param options - where state lives and the defaults; only `stateDir` is required.
    * @param onWarning - told about what the manager works around (an unreadable
    *   record, a cgroup it could not remove). Default: `process.emitWarning`.
+   * @param onTransition - subscribed (as by `subscribe`) before recovery, so it
+   *   also hears of the jobs that ended while no manager ran.
    */
   static async open(
     options: JobManagerOptions,
     onWarning: (message: string) => void = (message) => process.emitWarning(message),
+    onTransition?: TransitionListener,
   ): Promise<JobManager> {
     const resolved = resolveOptions(options);
     checkUidRange(resolved.uidRange);
@@ -104,7 +107,7 @@ export class JobManager {
       uidRange: resolved.uidRange,
     });
     try {
-      return await JobManager.openClaimed(resolved, release, onWarning);
+      return await JobManager.openClaimed(resolved, release, onWarning, onTransition);
     } catch (error) {
       release();
       throw error;
@@ -115,6 +118,7 @@ export class JobManager {
     resolved: ResolvedOptions,
     releaseClaim: () => void,
     onWarning: (message: string) => void,
+    onTransition: TransitionListener | undefined,
   ): Promise<JobManager> {
     const store = await StateStore.open(resolved.stateDir);
     const cgroups = await CgroupRoot.open(resolved.cgroupParent, resolved.cgroupLayout, resolved.jobsCeiling);
@@ -131,6 +135,7 @@ export class JobManager {
       releaseClaim,
       onWarning,
     );
+    if (onTransition) manager.subscribe(onTransition);
     const records = await store.loadAll((id, error) => onWarning(`skipping job ${id}: ${error}`));
     await recoverJobs(
       {

@@ -1,3 +1,16 @@
-/** Development and test PKI for jobworker: never use these certificates in production. */
+/**
+ * jobworker's PKI primitives (ECDSA P-256 CA, server and client certificates,
+ * CRLs), used by `jobworker-server pki`, and the development PKI written by
+ * writeDevPki: never use the development certificates in production.
+ */
 export { DEV_CLIENTS, writeDevPki, writePair } from "./dev-pki.js";
-export { type Authority, createAuthority, type Issued, type IssueOptions, issue } from "./pki.js";
+export {
+  type Authority,
+  createAuthority,
+  createCrl,
+  type Issued,
+  type IssueOptions,
+  issue,
+  loadAuthority,
+  type Revocation,
+} from "./pki.js";

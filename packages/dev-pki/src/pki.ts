@@ -15,6 +15,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface Issued {
   cert: string;
   key: string;
+  /** The certificate's serial number, in hex (what a CRL lists). */
+  serial?: string;
 }
 
 /** A certificate authority that can issue more certificates. */
@@ -28,20 +30,27 @@ export interface IssueOptions {
   commonName: string;
   /** Organizational units: jobworker reads the role from here. */
   organizationalUnits?: string[];
-  /** serverAuth certificates get the localhost SANs. */
+  /** serverAuth certificates get the SANs below, or else the localhost ones. */
   usage: "server" | "client";
+  /** DNS names a server certificate is valid for (default, with no IP either: localhost). */
+  dnsNames?: string[];
+  /** IP addresses a server certificate is valid for (default, with no DNS name either: 127.0.0.1 and ::1). */
+  ipAddresses?: string[];
   notBefore?: Date;
   notAfter?: Date;
 }
 
-/** Creates a self-signed ECDSA P-256 CA. */
-export async function createAuthority(commonName: string): Promise<Authority> {
+/** The localhost SANs a server certificate gets when none are named. */
+const LOCALHOST_SANS = { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"] };
+
+/** Creates a self-signed ECDSA P-256 CA, valid for `days` (default ten years). */
+export async function createAuthority(commonName: string, days = 3650): Promise<Authority> {
   const keys = await generateKeys();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: new x509.Name([{ CN: [commonName] }]),
     notBefore: new Date(Date.now() - DAY_MS),
-    notAfter: new Date(Date.now() + 3650 * DAY_MS),
+    notAfter: new Date(Date.now() + days * DAY_MS),
     signingAlgorithm: ALGORITHM,
     keys,
     extensions: [
@@ -50,7 +59,51 @@ export async function createAuthority(commonName: string): Promise<Authority> {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certificate, keys, cert: certificate.toString("pem"), key: await exportKey(keys.privateKey) };
+  return { certificate, keys, cert: `${certificate.toString("pem")}\n`, key: await exportKey(keys.privateKey) };
+}
+
+/** An authority from its PEM certificate and PEM (PKCS#8) private key, as createAuthority wrote them. */
+export async function loadAuthority(cert: string, key: string): Promise<Authority> {
+  const certificate = new x509.X509Certificate(cert);
+  const der = Buffer.from(key.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", der, ALGORITHM, true, ["sign"]);
+  const publicKey = await certificate.publicKey.export(ALGORITHM, ["verify"], webcrypto);
+  return { certificate, keys: { privateKey, publicKey }, cert, key };
+}
+
+/** A revoked certificate: its serial (hex) and when it was revoked. */
+export interface Revocation {
+  serial: string;
+  revokedAt: Date;
+}
+
+/** A PEM CRL signed by `authority` listing `revoked`, valid until `nextUpdate`. */
+export async function createCrl(
+  authority: Authority,
+  revoked: readonly Revocation[],
+  nextUpdate: Date,
+): Promise<string> {
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: authority.certificate.subject,
+    thisUpdate: new Date(),
+    nextUpdate,
+    signingAlgorithm: ALGORITHM,
+    signingKey: authority.keys.privateKey,
+    // The invalidity date keeps each entry's extension list non-empty: @peculiar/x509 would
+    // otherwise encode an empty one, which OpenSSL refuses to parse.
+    entries: revoked.map((entry) => ({
+      serialNumber: entry.serial,
+      revocationDate: entry.revokedAt,
+      invalidity: entry.revokedAt,
+    })),
+    extensions: [await x509.AuthorityKeyIdentifierExtension.create(authority.certificate)],
+  });
+  // OpenSSL (and so Node) reads only the "X509 CRL" PEM label.
+  const lines =
+    Buffer.from(crl.rawData)
+      .toString("base64")
+      .match(/.{1,64}/g) ?? [];
+  return `-----BEGIN X509 CRL-----\n${lines.join("\n")}\n-----END X509 CRL-----\n`;
 }
 
 /** Issues a server or client certificate signed by `authority`. */
@@ -68,11 +121,12 @@ export async function issue(authority: Authority, options: IssueOptions): Promis
     await x509.AuthorityKeyIdentifierExtension.create(authority.certificate),
   ];
   if (options.usage === "server") {
+    const named = (options.dnsNames?.length ?? 0) + (options.ipAddresses?.length ?? 0) > 0;
+    const { dnsNames = [], ipAddresses = [] } = named ? options : LOCALHOST_SANS;
     extensions.push(
       new x509.SubjectAlternativeNameExtension([
-        { type: "dns", value: "localhost" },
-        { type: "ip", value: "127.0.0.1" },
-        { type: "ip", value: "::1" },
+        ...dnsNames.map((value) => ({ type: "dns" as const, value })),
+        ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
       ]),
     );
   }
@@ -87,7 +141,11 @@ export async function issue(authority: Authority, options: IssueOptions): Promis
     signingKey: authority.keys.privateKey,
     extensions,
   });
-  return { cert: certificate.toString("pem"), key: await exportKey(keys.privateKey) };
+  return {
+    cert: `${certificate.toString("pem")}\n`,
+    key: await exportKey(keys.privateKey),
+    serial: certificate.serialNumber,
+  };
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {

@@ -3,3 +3,4 @@
 export { idleConnections, stalledFollowers, within } from "./floods.js";
 export { testCgroupParent, testServerArgs, testStateDir } from "./server-args.js";
 export { type JobClient, metricValue, ServerProcess, type ServerProcessOptions } from "./server-process.js";
+export { installTestCa, makeTestCa, replaceFile, type TestCa, testCrl } from "./test-ca.js";

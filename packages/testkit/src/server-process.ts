@@ -15,14 +15,21 @@ export type JobClient = Client<typeof JobService>;
 const SERVER_BIN = new URL("../../../apps/server/bin/jobworker-server.js", import.meta.url).pathname;
 
 export interface ServerProcessOptions {
-  /** Extra jobworker-server flags. */
-  args?: string[];
+  /** Extra jobworker-server flags, or a function of the certs dir that gives them. */
+  args?: string[] | ((certs: string) => string[]);
   /** Environment additions for the server process (NODE_OPTIONS for profiling, say). */
   env?: NodeJS.ProcessEnv;
   /** Where to keep state dirs, certs and data; default /var/tmp. */
   tmpDir?: string;
-  /** Writes the PKI into the certs dir (ca.crt, server.crt/.key, a pair per identity); default writeDevPki. */
+  /** Writes the PKI into the certs dir (ca.crt, server.crt, server.key, clients); default the dev PKI. */
   writePki?: (dir: string) => Promise<unknown>;
+  /**
+   * Runs this executable (a packaged jobworker-server, say) instead of the
+   * repository's server on the test's Node, in `cwd`, with exactly `env`.
+   */
+  executable?: { path: string; env: NodeJS.ProcessEnv; cwd: string };
+  /** Sees every line of the server's JSON log, parsed. */
+  onLog?: (entry: Record<string, unknown>) => void;
 }
 
 /**
@@ -58,12 +65,12 @@ export class ServerProcess {
    * is ready. A restart listens on the same ports, as a restarted service would.
    */
   async restart(): Promise<void> {
+    const { executable } = this.options;
     this.child = spawn(
-      process.execPath,
+      executable?.path ?? process.execPath,
       [
         // An unhandled rejection ends the server even if something listens for them: no test passes over one.
-        "--unhandled-rejections=strict",
-        SERVER_BIN,
+        ...(executable ? [] : ["--unhandled-rejections=strict", SERVER_BIN]),
         ...testServerArgs({
           certs: this.certs,
           stateDir: this.stateDir,
@@ -72,9 +79,13 @@ export class ServerProcess {
           port: this.port,
           metricsPort: this.metricsPort,
         }),
-        ...(this.options.args ?? []),
+        ...(typeof this.options.args === "function" ? this.options.args(this.certs) : (this.options.args ?? [])),
       ],
-      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...this.options.env } },
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: executable?.env ?? { ...process.env, ...this.options.env },
+        cwd: executable?.cwd,
+      },
     );
     const lines = createInterface({ input: this.child.stdout! });
     const ready = new Promise<void>((resolve, reject) => {
@@ -85,6 +96,7 @@ export class ServerProcess {
           listen?: { port: number };
           metrics?: { port: number };
         };
+        this.options.onLog?.(entry);
         if (entry.msg === "jobworker-server ready") {
           this.port = entry.listen?.port ?? 0;
           this.metricsPort = entry.metrics?.port ?? 0;
