@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Job } from "./job.js";
 import type { JobManager } from "./job-manager.js";
 import { collect, needsRoot, type TempManager, tempManager } from "./testing/temp-manager.js";
-import { waitForOutput } from "./testing/wait-for-output.js";
 
 const everyone = { allOwners: true } as const;
 
@@ -26,8 +25,9 @@ describe.skipIf(needsRoot)("one job cannot signal another (needs root: namespace
 
   /** Starts a job whose program sleeps, and returns it with that process's pid as the host sees it. */
   async function sleeper(owner: string): Promise<{ job: Job; hostPid: number }> {
-    const job = await manager.start(owner, { command: "/bin/sh", args: ["-c", "echo ready; exec sleep 1000"] });
-    await waitForOutput(manager, job.id, "ready");
+    // start resolves once the program has been exec'd (the launch's failure pipe is close-on-exec),
+    // so from here on the job's process is named sleep, never still sh.
+    const job = await manager.start(owner, { command: "/bin/sleep", args: ["1000"] });
     // The job's uid may own its init as well as its program: the program is the one named sleep.
     const sleepers: number[] = [];
     for (const pid of await processesOfUid(job.uid)) {
