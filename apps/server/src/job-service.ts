@@ -4,7 +4,7 @@ import type { JobManager } from "@jobworker/core";
 import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
 import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
-import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
+import { durationToMs, jobIdFromProto, selectorFromProto, startRequestFromProto } from "./from-proto.js";
 import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
 import { auditArgs, requestLogKey } from "./request-log.js";
@@ -61,7 +61,11 @@ export function jobService(
       }
       const page = manager.listPage(
         listScopeOf(context, request.owner),
-        { state: stateFromProto(request.state), owner: request.owner || undefined },
+        {
+          state: stateFromProto(request.state),
+          owner: request.owner || undefined,
+          labels: selectorFromProto(request.labelSelector),
+        },
         {
           size: request.pageSize || DEFAULT_PAGE_SIZE,
           token: request.pageToken || undefined,
@@ -97,8 +101,11 @@ export function jobService(
 
     async cleanJobs(request, context) {
       const scope = cleanScopeOf(context, request.allOwners);
-      context.values.get(requestLogKey).audit("clean", { allOwners: request.allOwners });
-      const deletedCount = await manager.clean(scope);
+      const labels = selectorFromProto(request.labelSelector);
+      context.values
+        .get(requestLogKey)
+        .audit("clean", { allOwners: request.allOwners, labels: request.labelSelector, endedOnly: request.endedOnly });
+      const deletedCount = await manager.clean(scope, { filter: { labels }, endedOnly: request.endedOnly });
       return { deletedCount };
     },
   };

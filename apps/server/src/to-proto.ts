@@ -38,6 +38,8 @@ export function jobToProto(job: core.Job): Job {
   return create(JobSchema, {
     id: job.id,
     owner: job.owner,
+    name: job.name ?? "",
+    labels: job.labels ? { ...job.labels } : {},
     command: job.command,
     args: job.args,
     workingDirectory: job.workingDirectory,

@@ -14,4 +14,5 @@ export {
 } from "./error-code.js";
 export * from "./gen/jobworker/v1/job_pb.js";
 export * from "./gen/jobworker/v1/job_service_pb.js";
+export * from "./gen/jobworker/v1/watch_pb.js";
 export { isJobId, JOB_ID_PATTERN } from "./job-id.js";
