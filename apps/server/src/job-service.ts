@@ -10,6 +10,8 @@ import type { Metrics } from "./metrics.js";
 import { auditArgs, requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
+import { watchJobs } from "./watch-jobs.js";
+import { watchUsage } from "./watch-usage.js";
 
 /** ListJobs pages: the size when a request names none, and the most a request may ask for. */
 const DEFAULT_PAGE_SIZE = 100;
@@ -43,7 +45,13 @@ export function jobService(
     },
 
     async getJob(request, context) {
-      return { job: jobToProto(manager.get(jobIdFromProto(request.id), scopeOf(context))) };
+      const id = jobIdFromProto(request.id);
+      const scope = scopeOf(context);
+      // A running job's usage is read live; an ended one's is final in its record.
+      const live = manager.get(id, scope).state === "ended" ? undefined : await manager.liveUsage(id, scope);
+      // Taken after the read: a job that ended meanwhile shows its final record.
+      const job = manager.get(id, scope);
+      return { job: jobToProto(job, job.state === "ended" ? undefined : live) };
     },
 
     async waitJob(request, context) {
@@ -72,7 +80,7 @@ export function jobService(
           maxBytes: MAX_PAGE_BYTES,
         },
       );
-      return { jobs: page.jobs.map(jobToProto), nextPageToken: page.nextPageToken ?? "" };
+      return { jobs: page.jobs.map((job) => jobToProto(job)), nextPageToken: page.nextPageToken ?? "" };
     },
 
     async *streamOutput(request, context) {
@@ -97,6 +105,14 @@ export function jobService(
       context.values.get(requestLogKey).audit("delete", { job: id });
       await manager.delete(id, scopeOf(context));
       return {};
+    },
+
+    watchJobs(request, context) {
+      return watchJobs(manager, streams, request, context);
+    },
+
+    watchUsage(request, context) {
+      return watchUsage(manager, streams, request, context);
     },
 
     async cleanJobs(request, context) {
