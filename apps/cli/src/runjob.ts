@@ -5,9 +5,12 @@
 import Clean from "./commands/clean.js";
 import Config from "./commands/config.js";
 import Delete from "./commands/delete.js";
+import Events from "./commands/events.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
+import Prune from "./commands/prune.js";
 import Start from "./commands/start.js";
+import Stats from "./commands/stats.js";
 import Status from "./commands/status.js";
 import Stop from "./commands/stop.js";
 import StreamOutput from "./commands/stream-output.js";
@@ -19,9 +22,12 @@ export const COMMANDS = {
   clean: Clean,
   config: Config,
   delete: Delete,
+  events: Events,
   list: List,
   logs: Logs,
+  prune: Prune,
   start: Start,
+  stats: Stats,
   status: Status,
   stop: Stop,
   "stream-output": StreamOutput,

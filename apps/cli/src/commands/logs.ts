@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
-import { resolveJobId } from "../job-id.js";
+import { JOB_REF_DESCRIPTION, resolveJobId } from "../job-id.js";
 import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
 
 export default class Logs extends JobCommand<typeof Logs> {
@@ -16,7 +16,7 @@ export default class Logs extends JobCommand<typeof Logs> {
   ];
   static override enableJsonFlag = false;
   static override args = {
-    id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
+    id: Args.string({ description: JOB_REF_DESCRIPTION, required: true }),
   };
   static override flags = {
     follow: Flags.boolean({ char: "f", summary: "Keep streaming new output until the job ends.", allowNo: true }),
