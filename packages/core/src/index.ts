@@ -25,6 +25,8 @@ export type { JobPage } from "./listing.js";
 export type { TransitionListener } from "./managed-job.js";
 export { DEFAULT_PATH, type JobManagerOptions } from "./options.js";
 export { CHUNK_BYTES, type OutputChunk, type ReadOutputOptions } from "./output/log-reader.js";
+export type { OutputQuery } from "./output/output-query.js";
+export { STRETCH_MS } from "./output/time-index.js";
 export { DEFAULT_OWNER, OwnerJobs } from "./owner-jobs.js";
 export { DEFAULT_QUOTA, type OwnerQuota } from "./quota.js";
 export type { LiveUsage } from "./usage/usage-sampler.js";

@@ -17,7 +17,8 @@ import { resolveLimits } from "./limits.js";
 import { compareJobs, type JobPage, pageOf } from "./listing.js";
 import { ManagedJob, type TransitionListener } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
-import { type OutputChunk, type ReadOutputOptions, readOutput } from "./output/log-reader.js";
+import type { OutputChunk, ReadOutputOptions } from "./output/log-reader.js";
+import { checkOutputQuery, type OutputQuery, queryOutput } from "./output/output-query.js";
 import { outputStream } from "./output/output-stream.js";
 import { DEFAULT_OWNER, OwnerJobs } from "./owner-jobs.js";
 import { assertRoom, type OwnerQuota, StartRateLimiter } from "./quota.js";
@@ -280,14 +281,24 @@ export class JobManager {
    * from `fromOffset` (default 0). Without `follow` it ends at the output's
    * current end; with it, once the job has ended and every byte has been read.
    * Breaking out of the loop or aborting `signal` releases the reader at once.
-   * Output is bytes, as written: never decoded or split into lines.
+   * Output is bytes, as written: never decoded or split into lines. `tailLines`
+   * starts at the last lines (read from the end of the file), `since` at the
+   * first output learned of at or after a time, and `timestamps` gives each
+   * chunk the time the server learned of it (see output/time-index.ts).
    */
-  openOutput(id: string, scope: JobScope, options: ReadOutputOptions = {}): AsyncIterable<OutputChunk> {
+  openOutput(id: string, scope: JobScope, options: OutputQuery = {}): AsyncIterable<OutputChunk & { time?: number }> {
     const job = this.find(id, scope);
-    if (options.fromOffset !== undefined && (!Number.isSafeInteger(options.fromOffset) || options.fromOffset < 0)) {
-      throw invalidArgument(`offset must be a non-negative integer, got ${options.fromOffset}`);
-    }
-    return readOutput(this.store.logPath(job.id), job.feed, options);
+    checkOutputQuery(options);
+    return queryOutput(
+      {
+        logPath: this.store.logPath(job.id),
+        timesPath: this.store.timesPath(job.id),
+        feed: job.feed,
+        live: isActive(job.state) ? job.timeIndex : undefined,
+        fallbackTime: job.record.startedAt ?? job.record.createdAt,
+      },
+      options,
+    );
   }
 
   /** {@link JobManager.openOutput} as a Node `Readable` of bytes, for `pipe` and `pipeline`. */

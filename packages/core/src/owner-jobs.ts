@@ -5,6 +5,7 @@ import type { JobManager } from "./job-manager.js";
 import type { JobPage } from "./listing.js";
 import type { TransitionListener } from "./managed-job.js";
 import type { OutputChunk, ReadOutputOptions } from "./output/log-reader.js";
+import type { OutputQuery } from "./output/output-query.js";
 import type { WatchEvent, WatchOptions } from "./watch/watch-jobs.js";
 
 /**
@@ -63,7 +64,7 @@ export class OwnerJobs {
   }
 
   /** The job's output as an async iterable of chunks: see {@link JobManager.openOutput}. */
-  openOutput(id: string, options?: ReadOutputOptions): AsyncIterable<OutputChunk> {
+  openOutput(id: string, options?: OutputQuery): AsyncIterable<OutputChunk & { time?: number }> {
     return this.manager.openOutput(id, this.scope, options);
   }
 
