@@ -154,4 +154,27 @@ describe.skipIf(needsRoot)("runjob watching, names and labels against a real ser
     expect(table).toContain(id.slice(0, 12));
     await cli("stop", "--grace", "0s", id);
   });
+
+  it("logs --tail 3 of seq 1 1000000 prints its last three numbers; --tail follows on with -f; -t stamps lines", async () => {
+    const id = text(await cli("start", "--name", "seq", "--", "seq", "1", "1000000")).trim();
+    expect((await cli("wait", id)).code).toBe(0);
+    expect(text(await cli("logs", "--tail", "3", "seq"))).toBe("999998\n999999\n1000000\n");
+    expect(text(await cli("logs", "--tail", "0", "seq"))).toBe("");
+    const stamped = text(await cli("logs", "--tail", "2", "-t", "seq"));
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 999999\n\S+ 1000000\n$/);
+    const followed = await cli("start", "--", "/bin/sh", "-c", "seq 1 5; seq 6 8");
+    const fid = text(followed).trim();
+    expect(text(await cli("logs", "--tail", "2", "-f", fid))).toBe("7\n8\n");
+  });
+
+  it("logs --since excludes output written before the given time", async () => {
+    const id = text(await cli("start", "--", "/bin/echo", "early")).trim();
+    expect((await cli("wait", id)).code).toBe(0);
+    expect(text(await cli("logs", "--since", "10m", id))).toBe("early\n");
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect(text(await cli("logs", "--since", later, id))).toBe("");
+    const bad = await cli("logs", "--since", "yesterday", id);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain("neither a duration");
+  });
 });

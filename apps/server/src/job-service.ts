@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { JobManager } from "@jobworker/core";
 import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
@@ -88,13 +89,23 @@ export function jobService(
       if (request.fromOffset > BigInt(Number.MAX_SAFE_INTEGER)) {
         throw apiError("JW_ERR_INVALID_ARGUMENT", "from_offset is out of range");
       }
+      if (request.tailLines !== undefined && request.tailLines > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw apiError("JW_ERR_INVALID_ARGUMENT", "tail_lines is out of range");
+      }
       const chunks = manager.openOutput(id, scopeOf(context), {
         fromOffset: Number(request.fromOffset),
         follow: request.follow,
         signal: context.signal,
+        tailLines: request.tailLines === undefined ? undefined : Number(request.tailLines),
+        since: request.since ? timestampMs(request.since) : undefined,
+        timestamps: request.timestamps,
       });
       for await (const chunk of streams.track(callerOf(context).name, chunks)) {
-        yield create(StreamOutputResponseSchema, { offset: BigInt(chunk.offset), data: chunk.data });
+        yield create(StreamOutputResponseSchema, {
+          offset: BigInt(chunk.offset),
+          data: chunk.data,
+          time: chunk.time === undefined ? undefined : timestampFromMs(chunk.time),
+        });
       }
       // The reader stops early when the call is aborted: that is no end of the output.
       if (context.signal.aborted) throw interruption(context.signal.reason);
