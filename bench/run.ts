@@ -12,6 +12,7 @@ import { markdownTable, type Row } from "./lib/table.ts";
 import { outputThroughput } from "./output-throughput.ts";
 import { perJobOverhead } from "./per-job-overhead.ts";
 import { startLatency } from "./start-latency.ts";
+import { watchFanout } from "./watch-fanout.ts";
 
 const only = process.argv.slice(2);
 // cli first: after thousands of jobs, starting any process stays slow for a while
@@ -22,6 +23,7 @@ const benchmarks = {
   output: outputThroughput,
   follow: followLatency,
   overhead: perJobOverhead,
+  watchers: watchFanout,
 };
 
 const server = await startServer();

@@ -30,7 +30,9 @@ export function jobService(
   return {
     async startJob(request, context) {
       const caller = callerOf(context);
+      const started = performance.now();
       const job = await manager.start(caller.name, startRequestFromProto(request), { quota: quotaOf(context, quotas) });
+      metrics.startLatency.observe((performance.now() - started) / 1000);
       metrics.starts.inc();
       context.values.get(requestLogKey).audit("start", { job: job.id, command: job.command, ...auditArgs(job.args) });
       return { job: jobToProto(job) };

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import type { JobManager, WatchEvent } from "@jobworker/core";
+import type { JobEvent, JobManager, WatchEvent } from "@jobworker/core";
 import { JobEventType, type WatchJobsRequest, type WatchJobsResponse, WatchJobsResponseSchema } from "@jobworker/proto";
 import { callerOf, listScopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
@@ -18,6 +18,27 @@ const EVENT_TYPES: Record<WatchEvent["type"], JobEventType> = {
   ended: JobEventType.ENDED,
   deleted: JobEventType.DELETED,
 };
+
+/**
+ * One response per change, shared by every watcher that gets it: a hundred
+ * watchers convert a change once, not a hundred times. Kept as long as core's
+ * event log keeps the change.
+ */
+const responses = new WeakMap<JobEvent, WatchJobsResponse>();
+
+function responseOf(event: JobEvent, epoch: string): WatchJobsResponse {
+  let response = responses.get(event);
+  if (!response) {
+    response = create(WatchJobsResponseSchema, {
+      type: EVENT_TYPES[event.type],
+      job: jobToProto(event.job),
+      revision: BigInt(event.revision),
+      serverEpoch: epoch,
+    });
+    responses.set(event, response);
+  }
+  return response;
+}
 
 /**
  * WatchJobs: the caller's jobs (filtered as ListJobs), then every change, from
@@ -45,13 +66,17 @@ export async function* watchJobs(
   const { epoch } = manager.eventLogHead;
   const events = manager.watch(scope, { filter, resume, signal: context.signal });
   for await (const event of streams.track(callerOf(context).name, events)) {
-    yield create(WatchJobsResponseSchema, {
-      type: EVENT_TYPES[event.type],
-      job: "job" in event ? jobToProto(event.job) : undefined,
-      revision: BigInt(event.revision),
-      serverEpoch: epoch,
-      reset: event.type === "synced" && event.reset,
-    });
+    if (event.type === "snapshot" || event.type === "synced") {
+      yield create(WatchJobsResponseSchema, {
+        type: EVENT_TYPES[event.type],
+        job: event.type === "snapshot" ? jobToProto(event.job) : undefined,
+        revision: BigInt(event.revision),
+        serverEpoch: epoch,
+        reset: event.type === "synced" && event.reset,
+      });
+      continue;
+    }
+    yield responseOf(event, epoch);
   }
   // A watch has no end of its own: it ended because the call was aborted (a shutdown, say).
   throw interruption(context.signal.reason);
