@@ -9,6 +9,7 @@ export const MIN_USAGE_INTERVAL_MS = 250;
 export interface UsageSample {
   /** When the tick fired, in epoch milliseconds. */
   at: number;
+  /** Each watched job as it is now, with its usage at the tick. */
   jobs: { job: Job; usage: LiveUsage }[];
 }
 

@@ -9,6 +9,7 @@ export type JobEventType = "created" | "running" | "stopping" | "ended" | "delet
 export interface JobEvent {
   /** Position in the log: one more than the change before it, of any job. */
   revision: number;
+  /** What happened to the job. */
   type: JobEventType;
   /** The job just after the change (for `deleted`: as it was last). */
   job: Readonly<Job>;

@@ -3,7 +3,9 @@ import type { JobEvent, JobJournal } from "./job-journal.js";
 
 /** Where a watch resumes: the epoch and revision of the last event its client saw. */
 export interface WatchResume {
+  /** The event log's epoch the revision belongs to (JobManager.eventLogHead). */
   epoch: string;
+  /** The revision of the last event seen: the watch goes on with the next. */
   afterRevision: number;
 }
 
