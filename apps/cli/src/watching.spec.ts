@@ -143,12 +143,21 @@ describe.skipIf(needsRoot)("runjob watching, names and labels against a real ser
     const id = text(
       await cli("start", "--cpu", "500m", "--name", "spin", "--", "/bin/sh", "-c", "while :; do :; done"),
     ).trim();
-    const samples = json<{ id: string; usage: { cpuPercent: number } }[]>(
-      await cli("stats", "--no-stream", "--json", "--interval", "1s", "spin"),
-    );
-    expect(samples.map((sample) => sample.id)).toEqual([id]);
-    expect(samples[0]?.usage.cpuPercent).toBeGreaterThanOrEqual(40);
-    expect(samples[0]?.usage.cpuPercent).toBeLessThanOrEqual(60);
+    // On a machine busy with other work the job may get less than its quota for a while: up to five
+    // samples are taken; none may pass 60 %, and one must land within 40-60 %.
+    const percents: number[] = [];
+    while (percents.length < 5 && !percents.some((percent) => percent >= 40 && percent <= 60)) {
+      const samples = json<{ id: string; usage: { cpuPercent: number } }[]>(
+        await cli("stats", "--no-stream", "--json", "--interval", "1s", "spin"),
+      );
+      expect(samples.map((sample) => sample.id)).toEqual([id]);
+      percents.push(samples[0]?.usage.cpuPercent ?? -1);
+    }
+    expect(Math.max(...percents)).toBeLessThanOrEqual(60);
+    expect(
+      percents.some((percent) => percent >= 40 && percent <= 60),
+      `CPU % per sample: ${percents}`,
+    ).toBe(true);
     const table = text(await cli("stats", "--no-stream", "--interval", "250ms", "spin"));
     expect(table).toMatch(/^ID\s+NAME\s+CPU %/);
     expect(table).toContain(id.slice(0, 12));

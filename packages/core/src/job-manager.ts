@@ -207,7 +207,7 @@ export class JobManager {
       outputBytes: 0,
       uid: this.uids.take(),
     });
-    this.journal.append("created", job.record);
+    this.journal.append("created", this.eventRecord(job));
     try {
       // Saved before the job runs: a crash from here on leaves a record that recovery settles.
       await this.store.createJobDir(id);
@@ -353,7 +353,7 @@ export class JobManager {
    * and after a restart, it starts over with a snapshot marked `reset`.
    */
   watch(scope: JobScope, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
-    return watchJobs(this.journal, () => this.matching(scope, {}).map((job) => this.snapshot(job)), scope, options);
+    return watchJobs(this.journal, () => this.matching(scope, {}).map((job) => this.eventRecord(job)), scope, options);
   }
 
   /**
@@ -440,8 +440,9 @@ export class JobManager {
 
   private register(record: StoredJob): ManagedJob {
     const job: ManagedJob = new ManagedJob(record, (current, from) => {
+      this.journal.append(eventTypeOf(current.state), this.eventRecord(job), from);
+      if (this.listeners.size === 0) return;
       const snapshot = this.snapshot(job);
-      this.journal.append(eventTypeOf(current.state), snapshot, from);
       for (const listener of this.listeners) listener(snapshot, from);
     });
     this.jobs.set(record.id, job);
@@ -520,7 +521,7 @@ export class JobManager {
   /** Drops a job from the manager (its files are the caller's to remove) and tells watchers. */
   private forget(job: ManagedJob): void {
     if (!this.jobs.delete(job.id)) return;
-    this.journal.append("deleted", this.snapshot(job), job.state);
+    this.journal.append("deleted", this.eventRecord(job), job.state);
   }
 
   /** A name is unique among its owner's jobs, ended ones included (until they are deleted). */
@@ -551,6 +552,16 @@ export class JobManager {
       // The log exists from the start; a failed stat only means "0 so far".
       ...(isActive(job.state) && { outputBytes: this.store.outputSize(job.id) ?? record.outputBytes }),
     };
+  }
+
+  /**
+   * A job as watchers get it: as `snapshot`, except that arguments too long
+   * for the record stay in their file (empty here). The event log holds
+   * thousands of these, and a watch's snapshot may hold every job.
+   */
+  private eventRecord(job: ManagedJob): Job {
+    if (!isActive(job.state)) return job.record;
+    return { ...job.record, outputBytes: this.store.outputSize(job.id) ?? job.record.outputBytes };
   }
 
   private assertOpen(): void {

@@ -68,10 +68,18 @@ describe.skipIf(needsRoot)("live usage of running jobs (needs root: cgroups)", (
     if (!first) throw new Error("no watcher");
     // A watcher joins its interval's timer at its first read; the first sample averages over the job's life so far.
     await Promise.all(watchers.map((watcher) => watcher.next()));
-    const second = await sampleUntil(first, (sample) => sample.jobs.length === 1);
-    const percent = second.jobs[0]?.usage.cpuPercent ?? -1;
-    expect(percent).toBeGreaterThanOrEqual(40);
-    expect(percent).toBeLessThanOrEqual(60);
+    // The quota holds the job to 50 % at most; on a machine busy with other work it may get less for a
+    // while, so up to ten intervals are looked at: none may pass 60 %, and one must land within 40-60 %.
+    const percents: number[] = [];
+    while (percents.length < 10 && !percents.some((percent) => percent >= 40 && percent <= 60)) {
+      const sample = await sampleUntil(first, (next) => next.jobs.length === 1);
+      percents.push(sample.jobs[0]?.usage.cpuPercent ?? -1);
+    }
+    expect(Math.max(...percents)).toBeLessThanOrEqual(60);
+    expect(
+      percents.some((percent) => percent >= 40 && percent <= 60),
+      `CPU % per interval: ${percents}`,
+    ).toBe(true);
     // From here on every watcher gets the same ticks, each from one read of the job.
     const mark = Date.now();
     const readsBefore = manager.usageReads;

@@ -77,7 +77,8 @@ export type WatchJobsResponse = Message<"jobworker.v1.WatchJobsResponse"> & {
   type: JobEventType;
 
   /**
-   * The job as it was just after the change. Absent for SYNCED.
+   * The job as it was just after the change. Absent for SYNCED. Arguments
+   * longer than 4 KiB in all are left out (args is empty): GetJob has them.
    *
    * @generated from field: jobworker.v1.Job job = 2;
    */
