@@ -37,12 +37,15 @@ async function runWatched(
   const watching = Array.from({ length: watchers }, async (_, index) => {
     const client = server.client();
     try {
-      for await (const event of client.watchJobs({}, { signal: controller.signal })) {
-        if (event.type === JobEventType.SYNCED && ++synced === watchers) allSynced();
-        if (event.type !== JobEventType.ENDED || !event.job?.endTime) continue;
-        const endMs = Number(event.job.endTime.seconds) * 1000 + event.job.endTime.nanos / 1e6;
-        delays.push(Date.now() - endMs);
-        seenEnds[index] = (seenEnds[index] ?? 0) + 1;
+      for await (const response of client.watchJobs({}, { signal: controller.signal })) {
+        const received = Date.now();
+        for (const event of response.events) {
+          if (event.type === JobEventType.SYNCED && ++synced === watchers) allSynced();
+          if (event.type !== JobEventType.ENDED || !event.job?.endTime) continue;
+          const endMs = Number(event.job.endTime.seconds) * 1000 + event.job.endTime.nanos / 1e6;
+          delays.push(received - endMs);
+          seenEnds[index] = (seenEnds[index] ?? 0) + 1;
+        }
         if (seenEnds.every((count) => count >= JOBS)) allEnded();
       }
     } catch (error) {

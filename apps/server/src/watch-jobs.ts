@@ -1,7 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import type { JobEvent, JobManager, WatchEvent } from "@jobworker/core";
-import { JobEventType, type WatchJobsRequest, type WatchJobsResponse, WatchJobsResponseSchema } from "@jobworker/proto";
+import {
+  JobEventSchema,
+  JobEventType,
+  type JobEvent as ProtoJobEvent,
+  type WatchJobsRequest,
+  type WatchJobsResponse,
+  WatchJobsResponseSchema,
+} from "@jobworker/proto";
 import { callerOf, listScopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
 import { selectorFromProto } from "./from-proto.js";
@@ -20,29 +27,37 @@ const EVENT_TYPES: Record<WatchEvent["type"], JobEventType> = {
 };
 
 /**
- * One response per change, shared by every watcher that gets it: a hundred
- * watchers convert a change once, not a hundred times. Kept as long as core's
- * event log keeps the change.
+ * One event message per change, shared by every watcher that gets it: a
+ * hundred watchers convert a change once, not a hundred times. Kept as long as
+ * core's event log keeps the change.
  */
-const responses = new WeakMap<JobEvent, WatchJobsResponse>();
+const converted = new WeakMap<JobEvent, ProtoJobEvent>();
 
-function responseOf(event: JobEvent, epoch: string): WatchJobsResponse {
-  let response = responses.get(event);
-  if (!response) {
-    response = create(WatchJobsResponseSchema, {
+function eventOf(event: WatchEvent): ProtoJobEvent {
+  if (event.type === "snapshot" || event.type === "synced") {
+    return create(JobEventSchema, {
+      type: EVENT_TYPES[event.type],
+      job: event.type === "snapshot" ? jobToProto(event.job) : undefined,
+      revision: BigInt(event.revision),
+      reset: event.type === "synced" && event.reset,
+    });
+  }
+  let message = converted.get(event);
+  if (!message) {
+    message = create(JobEventSchema, {
       type: EVENT_TYPES[event.type],
       job: jobToProto(event.job),
       revision: BigInt(event.revision),
-      serverEpoch: epoch,
     });
-    responses.set(event, response);
+    converted.set(event, message);
   }
-  return response;
+  return message;
 }
 
 /**
  * WatchJobs: the caller's jobs (filtered as ListJobs), then every change, from
- * core's event log. A watch counts as one of the caller's streams, as a
+ * core's event log, as many events per response as have piled up (one while
+ * the client keeps up). A watch counts as one of the caller's streams, as a
  * followed output does: each holds a call open for as long as the client likes.
  */
 export async function* watchJobs(
@@ -64,19 +79,9 @@ export async function* watchJobs(
     ? { epoch: request.serverEpoch, afterRevision: Number(request.afterRevision) }
     : undefined;
   const { epoch } = manager.eventLogHead;
-  const events = manager.watch(scope, { filter, resume, signal: context.signal });
-  for await (const event of streams.track(callerOf(context).name, events)) {
-    if (event.type === "snapshot" || event.type === "synced") {
-      yield create(WatchJobsResponseSchema, {
-        type: EVENT_TYPES[event.type],
-        job: event.type === "snapshot" ? jobToProto(event.job) : undefined,
-        revision: BigInt(event.revision),
-        serverEpoch: epoch,
-        reset: event.type === "synced" && event.reset,
-      });
-      continue;
-    }
-    yield responseOf(event, epoch);
+  const batches = manager.watch(scope, { filter, resume, signal: context.signal });
+  for await (const batch of streams.track(callerOf(context).name, batches)) {
+    yield create(WatchJobsResponseSchema, { events: batch.map(eventOf), serverEpoch: epoch });
   }
   // A watch has no end of its own: it ended because the call was aborted (a shutdown, say).
   throw interruption(context.signal.reason);

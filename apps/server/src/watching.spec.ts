@@ -1,6 +1,6 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ERROR_CODE_KEY, JobEventType, JobState, type WatchJobsResponse } from "@jobworker/proto";
+import { ERROR_CODE_KEY, type JobEvent, JobEventType, JobState, type WatchJobsResponse } from "@jobworker/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   clientFor,
@@ -22,13 +22,16 @@ async function failure(call: Promise<unknown>): Promise<{ code: Code | "ok"; err
   }
 }
 
-/** Responses of a watch until `done` says so; fails after `ms`. */
+/** One event of a watch, with the epoch of the response that carried it. */
+type SeenEvent = JobEvent & { serverEpoch: string };
+
+/** Events of a watch, response by response, until `done` says so; fails after `ms`. */
 async function responsesUntil(
   stream: AsyncIterator<WatchJobsResponse>,
-  done: (seen: WatchJobsResponse[]) => boolean,
+  done: (seen: SeenEvent[]) => boolean,
   ms = 30_000,
-): Promise<WatchJobsResponse[]> {
-  const seen: WatchJobsResponse[] = [];
+): Promise<SeenEvent[]> {
+  const seen: SeenEvent[] = [];
   const deadline = Date.now() + ms;
   while (!done(seen)) {
     let timer: NodeJS.Timeout | undefined;
@@ -37,7 +40,8 @@ async function responsesUntil(
     });
     const next = await Promise.race([stream.next(), late]).finally(() => clearTimeout(timer));
     if (next.done) break;
-    seen.push(next.value);
+    const { serverEpoch } = next.value;
+    seen.push(...next.value.events.map((event) => ({ ...event, serverEpoch })));
   }
   return seen;
 }

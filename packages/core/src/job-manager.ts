@@ -347,12 +347,13 @@ export class JobManager {
   /**
    * The jobs in scope that pass the filter, as they are now, then every change
    * to them (created, running, stopping, ended, deleted) until `signal`
-   * aborts. Each event carries a revision; a watcher that passes the epoch and
+   * aborts, in batches (one event each while the watcher keeps up; what piled
+   * up, at most 256, once it falls behind). Each event carries a revision; a watcher that passes the epoch and
    * revision of the last event it saw goes on with the very next one, while
    * this manager still holds it (the last `eventLogSize` events); otherwise,
    * and after a restart, it starts over with a snapshot marked `reset`.
    */
-  watch(scope: JobScope, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+  watch(scope: JobScope, options: WatchOptions = {}): AsyncGenerator<WatchEvent[]> {
     return watchJobs(this.journal, () => this.matching(scope, {}).map((job) => this.eventRecord(job)), scope, options);
   }
 

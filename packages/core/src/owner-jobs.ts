@@ -84,7 +84,7 @@ export class OwnerJobs {
   }
 
   /** This owner's jobs now, then every change to them: see {@link JobManager.watch}. */
-  watch(options?: WatchOptions): AsyncGenerator<WatchEvent> {
+  watch(options?: WatchOptions): AsyncGenerator<WatchEvent[]> {
     return this.manager.watch(this.scope, options);
   }
 

@@ -1,5 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
-import { JobEventType, JobState, WatchJobsResponseSchema } from "@jobworker/proto";
+import { JobEventSchema, JobEventType, JobState } from "@jobworker/proto";
 import { Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
@@ -38,19 +38,21 @@ restarted server cannot replay what happened while it was down, which is said on
       owner: this.flags.owner ?? "",
       labelSelector: this.flags.selector ?? "",
     };
-    await watchJobsResumably(client, filter, signal, reconnector, (response) => {
-      if (response.type === JobEventType.SYNCED && response.reset) {
+    await watchJobsResumably(client, filter, signal, reconnector, (event, serverEpoch) => {
+      if (event.type === JobEventType.SYNCED && event.reset) {
         process.stderr.write("runjob: the server restarted; changes while it was down are not shown\n");
       }
-      if (response.type === JobEventType.SNAPSHOT) return true;
+      if (event.type === JobEventType.SNAPSHOT) return true;
       if (json) {
         // Scripts get the SYNCED marker too: from it on no change is missed, and its reset says when some may have been.
-        const event = toJson(WatchJobsResponseSchema, response, { alwaysEmitImplicit: true });
-        return writeStdout(Buffer.from(`${JSON.stringify(event)}\n`));
+        const json = toJson(JobEventSchema, event, { alwaysEmitImplicit: true });
+        const line =
+          typeof json === "object" && json !== null && !Array.isArray(json) ? { ...json, serverEpoch } : json;
+        return writeStdout(Buffer.from(`${JSON.stringify(line)}\n`));
       }
-      const job = response.job;
+      const job = event.job;
       if (!job) return true;
-      const type = JobEventType[response.type].toLowerCase();
+      const type = JobEventType[event.type].toLowerCase();
       const fields = [
         new Date().toISOString(),
         type.padEnd(8),

@@ -80,9 +80,9 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
       return fixedRow(jobRow(job, wide));
     };
     if (format === "table" || format === "wide") await writeStdout(Buffer.from(`${fixedRow(jobHeader(wide))}\n`));
-    await watchJobsResumably(client, filter, signal, reconnector, (response) => {
-      if (response.type === JobEventType.SYNCED || !response.job) return true;
-      return writeStdout(Buffer.from(`${line(response.job)}\n`));
+    await watchJobsResumably(client, filter, signal, reconnector, (event) => {
+      if (event.type === JobEventType.SYNCED || !event.job) return true;
+      return writeStdout(Buffer.from(`${line(event.job)}\n`));
     });
   }
 }

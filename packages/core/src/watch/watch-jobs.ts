@@ -30,18 +30,24 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/** Most events in one batch: a watcher far behind catches up in bounded messages. */
+export const MAX_BATCH = 256;
+
 /**
- * The events a watcher of `scope` is to see: a snapshot of the jobs now, then
- * every change from the log, read from its own cursor. A watcher that falls
- * behind the log's capacity (it does not read, or reads too slowly) gets a
- * fresh snapshot, marked `reset`, rather than holding memory.
+ * The events a watcher of `scope` is to see, in batches: a snapshot of the
+ * jobs now, then every change from the log, read from its own cursor. Each
+ * batch holds what is there to read when the watcher asks (at most
+ * MAX_BATCH): one event while it keeps up, more once it falls behind, so a
+ * busy server sends fewer, fuller messages. A watcher that falls behind the
+ * log's capacity (it does not read, or reads too slowly) gets a fresh
+ * snapshot, marked `reset`, rather than holding memory.
  */
 export async function* watchJobs(
   journal: JobJournal,
   currentJobs: () => Job[],
   scope: JobScope,
   options: WatchOptions,
-): AsyncGenerator<WatchEvent> {
+): AsyncGenerator<WatchEvent[]> {
   const filter = options.filter ?? {};
   const signal = options.signal ?? new AbortController().signal;
   const { resume } = options;
@@ -61,24 +67,31 @@ export async function* watchJobs(
       // Taken in one tick with the head: no change falls between the snapshot and the cursor.
       const revision = journal.head;
       const jobs = currentJobs().filter((job) => inScope(job, scope) && matchesFilter(job, filter));
-      for (const job of jobs) yield { type: "snapshot", revision, job };
-      yield { type: "synced", revision, reset };
+      const events: WatchEvent[] = jobs.map((job) => ({ type: "snapshot", revision, job }));
+      events.push({ type: "synced", revision, reset });
+      for (let at = 0; at < events.length; at += MAX_BATCH) yield events.slice(at, at + MAX_BATCH);
       cursor = revision;
       snapshotNeeded = false;
       continue;
     }
-    const event = journal.after(cursor);
+    const batch: WatchEvent[] = [];
+    let event = journal.after(cursor);
+    while (event !== undefined && event !== "gone" && batch.length < MAX_BATCH) {
+      cursor = event.revision;
+      if (concerns(event, scope, filter)) batch.push(event);
+      event = journal.after(cursor);
+    }
+    if (batch.length > 0) {
+      yield batch;
+      continue;
+    }
     if (event === "gone") {
       snapshotNeeded = true;
       reset = true;
       continue;
     }
-    if (event === undefined) {
-      await journal.changed(signal);
-      continue;
-    }
-    cursor = event.revision;
-    if (concerns(event, scope, filter)) yield event;
+    // Nothing new, or nothing for this watcher: wait for the next change.
+    if (journal.after(cursor) === undefined) await journal.changed(signal);
   }
 }
 

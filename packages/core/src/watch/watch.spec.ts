@@ -9,7 +9,7 @@ const alice = { owner: "alice" };
 
 /** Pulls events until `done` says so, failing after `ms`. */
 async function eventsUntil(
-  events: AsyncIterator<WatchEvent>,
+  events: AsyncIterator<WatchEvent[]>,
   done: (seen: WatchEvent[]) => boolean,
   ms = 60_000,
 ): Promise<WatchEvent[]> {
@@ -25,7 +25,7 @@ async function eventsUntil(
     });
     const next = await Promise.race([events.next(), late]).finally(() => clearTimeout(timer));
     if (next.done) break;
-    seen.push(next.value);
+    seen.push(...next.value);
   }
   return seen;
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/watch.proto.
  */
 export const file_jobworker_v1_watch: GenFile = /*@__PURE__*/
-  fileDesc("Chhqb2J3b3JrZXIvdjEvd2F0Y2gucHJvdG8SDGpvYndvcmtlci52MSKOAQoQV2F0Y2hKb2JzUmVxdWVzdBIlCgVzdGF0ZRgBIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRINCgVvd25lchgCIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgDIAEoCRIUCgxzZXJ2ZXJfZXBvY2gYBCABKAkSFgoOYWZ0ZXJfcmV2aXNpb24YBSABKAQilAEKEVdhdGNoSm9ic1Jlc3BvbnNlEigKBHR5cGUYASABKA4yGi5qb2J3b3JrZXIudjEuSm9iRXZlbnRUeXBlEh4KA2pvYhgCIAEoCzIRLmpvYndvcmtlci52MS5Kb2ISEAoIcmV2aXNpb24YAyABKAQSFAoMc2VydmVyX2Vwb2NoGAQgASgJEg0KBXJlc2V0GAUgASgIImUKEVdhdGNoVXNhZ2VSZXF1ZXN0EgsKA2lkcxgBIAMoCRIrCghpbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5sYWJlbF9zZWxlY3RvchgDIAEoCSKdAQoISm9iVXNhZ2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIlCgVzdGF0ZRgDIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRIqCgV1c2FnZRgEIAEoCzIbLmpvYndvcmtlci52MS5SZXNvdXJjZVVzYWdlEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMiZAoSV2F0Y2hVc2FnZVJlc3BvbnNlEiQKBGpvYnMYASADKAsyFi5qb2J3b3JrZXIudjEuSm9iVXNhZ2USKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAq8QEKDEpvYkV2ZW50VHlwZRIeChpKT0JfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhsKF0pPQl9FVkVOVF9UWVBFX1NOQVBTSE9UEAESGQoVSk9CX0VWRU5UX1RZUEVfU1lOQ0VEEAISGgoWSk9CX0VWRU5UX1RZUEVfQ1JFQVRFRBADEhoKFkpPQl9FVkVOVF9UWVBFX1JVTk5JTkcQBBIbChdKT0JfRVZFTlRfVFlQRV9TVE9QUElORxAFEhgKFEpPQl9FVkVOVF9UWVBFX0VOREVEEAYSGgoWSk9CX0VWRU5UX1RZUEVfREVMRVRFRBAHYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_jobworker_v1_job]);
+  fileDesc("Chhqb2J3b3JrZXIvdjEvd2F0Y2gucHJvdG8SDGpvYndvcmtlci52MSKOAQoQV2F0Y2hKb2JzUmVxdWVzdBIlCgVzdGF0ZRgBIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRINCgVvd25lchgCIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgDIAEoCRIUCgxzZXJ2ZXJfZXBvY2gYBCABKAkSFgoOYWZ0ZXJfcmV2aXNpb24YBSABKAQiUQoRV2F0Y2hKb2JzUmVzcG9uc2USJgoGZXZlbnRzGAEgAygLMhYuam9id29ya2VyLnYxLkpvYkV2ZW50EhQKDHNlcnZlcl9lcG9jaBgCIAEoCSJ1CghKb2JFdmVudBIoCgR0eXBlGAEgASgOMhouam9id29ya2VyLnYxLkpvYkV2ZW50VHlwZRIeCgNqb2IYAiABKAsyES5qb2J3b3JrZXIudjEuSm9iEhAKCHJldmlzaW9uGAMgASgEEg0KBXJlc2V0GAQgASgIImUKEVdhdGNoVXNhZ2VSZXF1ZXN0EgsKA2lkcxgBIAMoCRIrCghpbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5sYWJlbF9zZWxlY3RvchgDIAEoCSKdAQoISm9iVXNhZ2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIlCgVzdGF0ZRgDIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRIqCgV1c2FnZRgEIAEoCzIbLmpvYndvcmtlci52MS5SZXNvdXJjZVVzYWdlEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMiZAoSV2F0Y2hVc2FnZVJlc3BvbnNlEiQKBGpvYnMYASADKAsyFi5qb2J3b3JrZXIudjEuSm9iVXNhZ2USKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAq8QEKDEpvYkV2ZW50VHlwZRIeChpKT0JfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhsKF0pPQl9FVkVOVF9UWVBFX1NOQVBTSE9UEAESGQoVSk9CX0VWRU5UX1RZUEVfU1lOQ0VEEAISGgoWSk9CX0VWRU5UX1RZUEVfQ1JFQVRFRBADEhoKFkpPQl9FVkVOVF9UWVBFX1JVTk5JTkcQBBIbChdKT0JfRVZFTlRfVFlQRV9TVE9QUElORxAFEhgKFEpPQl9FVkVOVF9UWVBFX0VOREVEEAYSGgoWSk9CX0VWRU5UX1RZUEVfREVMRVRFRBAHYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_jobworker_v1_job]);
 
 /**
  * @generated from message jobworker.v1.WatchJobsRequest
@@ -42,7 +42,7 @@ export type WatchJobsRequest = Message<"jobworker.v1.WatchJobsRequest"> & {
   labelSelector: string;
 
   /**
-   * To resume: the server_epoch and revision of the last response seen. When
+   * To resume: the server_epoch of the last response seen and the revision of its last event. When
    * the epoch is this server's and the revision is still in its event log,
    * the stream goes on with the very next change (nothing lost, nothing
    * repeated). Otherwise (a restarted server, a revision too old) it begins
@@ -70,6 +70,35 @@ export const WatchJobsRequestSchema: GenMessage<WatchJobsRequest> = /*@__PURE__*
  */
 export type WatchJobsResponse = Message<"jobworker.v1.WatchJobsResponse"> & {
   /**
+   * One or more events, in the order they happened. A watcher that keeps up
+   * gets one per response; one that falls behind gets what piled up, in one.
+   *
+   * @generated from field: repeated jobworker.v1.JobEvent events = 1;
+   */
+  events: JobEvent[];
+
+  /**
+   * Identifies this run of the server: revisions of different epochs are unrelated.
+   *
+   * @generated from field: string server_epoch = 2;
+   */
+  serverEpoch: string;
+};
+
+/**
+ * Describes the message jobworker.v1.WatchJobsResponse.
+ * Use `create(WatchJobsResponseSchema)` to create a new message.
+ */
+export const WatchJobsResponseSchema: GenMessage<WatchJobsResponse> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_watch, 1);
+
+/**
+ * One change of one job, or one job of a snapshot.
+ *
+ * @generated from message jobworker.v1.JobEvent
+ */
+export type JobEvent = Message<"jobworker.v1.JobEvent"> & {
+  /**
    * What happened.
    *
    * @generated from field: jobworker.v1.JobEventType type = 1;
@@ -86,34 +115,27 @@ export type WatchJobsResponse = Message<"jobworker.v1.WatchJobsResponse"> & {
 
   /**
    * Position of this change in the server's event log: increases by one per
-   * change of any job. Snapshot responses carry the revision they were taken at.
+   * change of any job. Snapshot events carry the revision they were taken at.
    *
    * @generated from field: uint64 revision = 3;
    */
   revision: bigint;
 
   /**
-   * Identifies this run of the server: revisions of different epochs are unrelated.
-   *
-   * @generated from field: string server_epoch = 4;
-   */
-  serverEpoch: string;
-
-  /**
    * On SYNCED: the snapshot replaces what the client knew, because it asked to
    * resume from a point the server no longer has (a restart, or it fell too far behind).
    *
-   * @generated from field: bool reset = 5;
+   * @generated from field: bool reset = 4;
    */
   reset: boolean;
 };
 
 /**
- * Describes the message jobworker.v1.WatchJobsResponse.
- * Use `create(WatchJobsResponseSchema)` to create a new message.
+ * Describes the message jobworker.v1.JobEvent.
+ * Use `create(JobEventSchema)` to create a new message.
  */
-export const WatchJobsResponseSchema: GenMessage<WatchJobsResponse> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_watch, 1);
+export const JobEventSchema: GenMessage<JobEvent> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_watch, 2);
 
 /**
  * @generated from message jobworker.v1.WatchUsageRequest
@@ -146,7 +168,7 @@ export type WatchUsageRequest = Message<"jobworker.v1.WatchUsageRequest"> & {
  * Use `create(WatchUsageRequestSchema)` to create a new message.
  */
 export const WatchUsageRequestSchema: GenMessage<WatchUsageRequest> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_watch, 2);
+  messageDesc(file_jobworker_v1_watch, 3);
 
 /**
  * One sample of one job's usage.
@@ -195,7 +217,7 @@ export type JobUsage = Message<"jobworker.v1.JobUsage"> & {
  * Use `create(JobUsageSchema)` to create a new message.
  */
 export const JobUsageSchema: GenMessage<JobUsage> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_watch, 3);
+  messageDesc(file_jobworker_v1_watch, 4);
 
 /**
  * @generated from message jobworker.v1.WatchUsageResponse
@@ -221,7 +243,7 @@ export type WatchUsageResponse = Message<"jobworker.v1.WatchUsageResponse"> & {
  * Use `create(WatchUsageResponseSchema)` to create a new message.
  */
 export const WatchUsageResponseSchema: GenMessage<WatchUsageResponse> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_watch, 4);
+  messageDesc(file_jobworker_v1_watch, 5);
 
 /**
  * What a WatchJobsResponse tells.
