@@ -119,7 +119,7 @@ export class JobManager {
         filter?: JobFilter;
         endedOnly?: boolean;
     }): Promise<number>;
-    watch(scope: JobScope, options?: WatchOptions): AsyncGenerator<WatchEvent>;
+    watch(scope: JobScope, options?: WatchOptions): AsyncGenerator<WatchEvent[]>;
     liveUsage(id: string, scope: JobScope): Promise<LiveUsage | undefined>;
     watchUsage(scope: JobScope, options: {
         ids?: string[];
@@ -249,7 +249,7 @@ export class OwnerJobs {
         filter?: Omit<JobFilter, "owner">;
         endedOnly?: boolean;
     }): Promise<number>;
-    watch(options?: WatchOptions): AsyncGenerator<WatchEvent>;
+    watch(options?: WatchOptions): AsyncGenerator<WatchEvent[]>;
     subscribe(listener: TransitionListener): () => void;
 }
 
