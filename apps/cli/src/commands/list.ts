@@ -5,6 +5,7 @@ import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
 import { jobToJson } from "../format/job-json.js";
 import { jobHeader, jobRow, jobTable, STATE_NAMES, stateFromName } from "../format/job-text.js";
 import { outputFlag, outputFormat, quietFlag, toYaml } from "../format/output-format.js";
+import { WatchedTable } from "../format/watched-table.js";
 import { selectorFlag } from "../job-selection.js";
 import { listAllJobs } from "../list-all.js";
 import { writeStdout } from "../output-writer.js";
@@ -52,7 +53,7 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
     }
     const jobs = await listAllJobs(client, filter);
     if (format === "json" && this.jsonEnabled()) return jobs.map(jobToJson);
-    const width = process.stdout.columns ?? Number.POSITIVE_INFINITY;
+    const width = process.stdout.columns || Number.POSITIVE_INFINITY;
     const text = {
       table: () => jobTable(jobs, width),
       wide: () => jobTable(jobs, width, true),
@@ -62,6 +63,30 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
     }[format]();
     if (text) process.stdout.write(`${text}\n`);
     return undefined;
+  }
+
+  /** On a terminal: the table, redrawn as jobs change (at most every 100 ms), as `watch runjob list` would. */
+  private async watchOnTerminal(
+    filter: { state: JobState; owner: string; labelSelector: string },
+    wide: boolean,
+    signal: AbortSignal,
+    reconnector: Reconnector,
+  ): Promise<void> {
+    const client = await this.client();
+    const table = new WatchedTable();
+    let timer: NodeJS.Timeout | undefined;
+    const draw = () => {
+      timer = undefined;
+      process.stdout.write(`${CLEAR}${table.render(process.stdout.columns || Number.POSITIVE_INFINITY, wide)}\n`);
+    };
+    try {
+      await watchJobsResumably(client, filter, signal, reconnector, (event) => {
+        if (table.apply(event)) timer ??= setTimeout(draw, REDRAW_MS);
+        return true;
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The jobs now, then one line per change: NDJSON for json, a row for the tables, an id for name. */
@@ -79,6 +104,10 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
       if (format === "name") return job.id;
       return fixedRow(jobRow(job, wide));
     };
+    if ((format === "table" || format === "wide") && process.stdout.isTTY) {
+      await this.watchOnTerminal(filter, wide, signal, reconnector);
+      return;
+    }
     if (format === "table" || format === "wide") await writeStdout(Buffer.from(`${fixedRow(jobHeader(wide))}\n`));
     await watchJobsResumably(client, filter, signal, reconnector, (event) => {
       if (event.type === JobEventType.SYNCED || !event.job) return true;
@@ -86,6 +115,11 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
     });
   }
 }
+
+/** Clears a terminal and puts the cursor home: each drawing replaces the last. */
+const CLEAR = "\u001b[H\u001b[2J";
+/** Shortest time between two drawings: a burst of changes is drawn once. */
+const REDRAW_MS = 100;
 
 function fixedRow(cells: readonly string[]): string {
   return cells

@@ -54,7 +54,7 @@ job's sample as one JSON object per line.`;
           if (!(await writeStdout(Buffer.from(`${JSON.stringify(object)}\n`)))) return undefined;
         continue;
       }
-      const table = usageTable(sample.jobs, process.stdout.columns ?? Number.POSITIVE_INFINITY);
+      const table = usageTable(sample.jobs, process.stdout.columns || Number.POSITIVE_INFINITY);
       const clear = process.stdout.isTTY && !once ? CLEAR : "";
       if (!(await writeStdout(Buffer.from(`${clear}${table}\n`)))) return undefined;
       if (once) return undefined;
