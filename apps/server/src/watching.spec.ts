@@ -125,6 +125,29 @@ describe.skipIf(needsRoot)("names, labels, WatchJobs and live usage over the API
     await bob.cleanJobs({});
   });
 
+  it("WatchJobs filters by owner for admins only, and by state and labels", async () => {
+    // A client of the server now running: an earlier test restarted it.
+    const admin = clientFor(served.server, served.pki, served.pki.clients.admin);
+    const controller = new AbortController();
+    const asAdmin = admin
+      .watchJobs({ owner: "bob", labelSelector: "f=1" }, { signal: controller.signal })
+      [Symbol.asyncIterator]();
+    await responsesUntil(asAdmin, (seen) => seen.at(-1)?.type === JobEventType.SYNCED);
+    await alice.startJob({ command: "/bin/true", labels: { f: "1" } });
+    await bob.startJob({ command: "/bin/true", labels: { f: "2" } });
+    const { job } = await bob.startJob({ command: "/bin/true", labels: { f: "1" } });
+    const seen = await responsesUntil(asAdmin, (events) => events.at(-1)?.type === JobEventType.ENDED);
+    expect(new Set(seen.map((event) => event.job?.id))).toEqual(new Set([job?.id]));
+    controller.abort();
+    const refused = await failure(alice.watchJobs({ owner: "bob" })[Symbol.asyncIterator]().next());
+    expect(refused).toEqual({ code: Code.PermissionDenied, errorCode: "JW_ERR_ADMIN_ONLY" });
+    expect(await failure(alice.watchJobs({ labelSelector: "a=b=c" })[Symbol.asyncIterator]().next())).toMatchObject({
+      code: Code.InvalidArgument,
+    });
+    await alice.cleanJobs({});
+    await bob.cleanJobs({});
+  });
+
   it("GetJob shows a running job's usage live, and WatchUsage samples it at the interval asked (at least 250 ms)", async () => {
     const { job } = await alice.startJob({ command: "/bin/sh", args: ["-c", "echo hi; exec sleep 60"] });
     const id = job?.id ?? "";

@@ -89,6 +89,9 @@ describe.skipIf(needsRoot)("logs by lines and time from real jobs (needs root: n
     await manager.wait(job.id, alice);
     const output = await collect(manager.openOutput(job.id, alice, { tailLines: 3 }));
     expect(output.toString()).toBe("999998\n999999\n1000000\n");
+    // Found from the end of the 6.9 MB log: one 4 KiB block read, not the file.
+    const log = join(temp.stateDir, "jobs", job.id, "output.log");
+    expect(await tailOffset(log, 3)).toEqual({ offset: 6888896 - 22, bytesRead: 4096 });
   });
 
   it("since skips output the server learned of before the time; timestamps stamp each stretch", async () => {
