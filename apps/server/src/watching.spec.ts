@@ -111,6 +111,8 @@ describe.skipIf(needsRoot)("names, labels, WatchJobs and live usage over the API
     await resumed.return?.();
     // After a restart, the same resume point starts over with a snapshot marked reset.
     await served.server.close();
+    // The new server gets a cgroup parent of its own; the old one's is empty (no job runs) and goes now.
+    await served.server.manager.removeCgroupParent();
     const restarted = await startTestServer(served.pki, served.config.stateDir);
     served.server = restarted.server;
     alice = clientFor(restarted.server, served.pki, served.pki.clients.alice);
