@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,8 +54,11 @@ describe("the output time index", () => {
       // Output learned of at or after 3000 begins with the second stretch; nothing is learned after 6000.
       expect(offsetSince(entries, 3000, 30)).toBe(20);
       expect(offsetSince(entries, 6000, 30)).toBe(30);
-      // A new index on the same file (a restart) goes on after the last stretch on file.
+      // A new index on the same file (a restart) goes on after the last stretch on file,
+      // and first cuts what a crash in the middle of an append left of an entry.
+      await appendFile(join(dir, "times"), Buffer.alloc(5));
       const reopened = TimeIndex.openForAppend(join(dir, "times"));
+      expect(await reopened.entries()).toEqual(entries);
       reopened.learned(40, 9000);
       expect((await reopened.entries()).at(-1)).toEqual({ offset: 20, time: 9000 });
     } finally {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
 
 /**
@@ -53,12 +53,17 @@ export class TimeIndex {
   static openForAppend(path: string): TimeIndex {
     let known = 0;
     try {
-      const fd = openSync(path, "r");
+      const fd = openSync(path, "r+");
       try {
-        const size = fstatSync(fd).size;
+        let size = fstatSync(fd).size;
+        // A crash in the middle of an append leaves part of an entry: cut it, or every later one would be misread.
+        if (size % ENTRY_BYTES !== 0) {
+          size -= size % ENTRY_BYTES;
+          ftruncateSync(fd, size);
+        }
         if (size >= ENTRY_BYTES) {
           const last = Buffer.alloc(ENTRY_BYTES);
-          readSync(fd, last, 0, ENTRY_BYTES, size - (size % ENTRY_BYTES) - ENTRY_BYTES);
+          readSync(fd, last, 0, ENTRY_BYTES, size - ENTRY_BYTES);
           known = Number(last.readBigUInt64LE(0));
         }
       } finally {
