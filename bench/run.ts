@@ -14,6 +14,7 @@ import { markdownTable, type Row } from "./lib/table.ts";
 import { outputThroughput } from "./output-throughput.ts";
 import { perJobOverhead } from "./per-job-overhead.ts";
 import { startLatency } from "./start-latency.ts";
+import { watchFanout } from "./watch-fanout.ts";
 
 const only = process.argv.slice(2);
 // cli first: after thousands of jobs, starting any process stays slow for a while
@@ -26,6 +27,7 @@ const benchmarks = {
   compression: outputCompression,
   follow: followLatency,
   overhead: perJobOverhead,
+  watchers: watchFanout,
 };
 
 const server = await startServer();

@@ -8,6 +8,11 @@ export interface CgroupLayout {
     v1Roots: ReadonlyMap<V1ControllerName, string>;
 }
 
+export interface CurrentUsage {
+    memoryCurrentBytes: number;
+    pidsCurrent: number;
+}
+
 export const DEFAULT_OWNER = "local";
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -24,6 +29,7 @@ export interface ExposedPath {
 export const JOB_ERROR_CODES: readonly [
     "invalid_argument",
     "not_found",
+    "already_exists",
     "failed_precondition",
     "resource_exhausted",
     "internal"
@@ -39,6 +45,8 @@ export const JOB_STATES: readonly [
 export interface Job {
     id: string;
     owner: string;
+    name?: string;
+    labels?: Readonly<Record<string, string>>;
     command: string;
     executable: string;
     args: string[];
@@ -74,29 +82,56 @@ export class JobError extends Error {
 
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
+export interface JobEvent {
+    revision: number;
+    type: JobEventType;
+    job: Readonly<Job>;
+    from?: JobState;
+}
+
+export type JobEventType = "created" | "running" | "stopping" | "ended" | "deleted";
+
+export interface JobFilter {
+    state?: JobState;
+    owner?: string;
+    labels?: LabelSelector;
+}
+
 export class JobManager {
     static open(options: JobManagerOptions, onWarning?: (message: string) => void, onTransition?: TransitionListener): Promise<JobManager>;
     forOwner(owner?: string): OwnerJobs;
     start(owner: string, request: StartRequest, options?: StartOptions): Promise<Job>;
     get(id: string, scope: JobScope): Job;
-    list(scope: JobScope, filter?: {
-        state?: JobState;
-        owner?: string;
-    }): Job[];
-    listPage(scope: JobScope, filter: {
-        state?: JobState;
-        owner?: string;
-    }, page: {
+    list(scope: JobScope, filter?: JobFilter): Job[];
+    listPage(scope: JobScope, filter: JobFilter, page: {
         size: number;
         token?: string;
         maxBytes?: number;
     }): JobPage;
     stop(id: string, scope: JobScope, options?: StopOptions): Promise<Job>;
     wait(id: string, scope: JobScope, options?: WaitOptions | AbortSignal): Promise<Job>;
-    openOutput(id: string, scope: JobScope, options?: ReadOutputOptions): AsyncIterable<OutputChunk>;
+    openOutput(id: string, scope: JobScope, options?: OutputQuery): AsyncIterable<OutputChunk & {
+        time?: number;
+    }>;
     outputStream(id: string, scope: JobScope, options?: ReadOutputOptions): Readable;
     delete(id: string, scope: JobScope): Promise<void>;
-    clean(scope: JobScope, options?: WaitOptions): Promise<number>;
+    clean(scope: JobScope, options?: WaitOptions & {
+        filter?: JobFilter;
+        endedOnly?: boolean;
+    }): Promise<number>;
+    watch(scope: JobScope, options?: WatchOptions): AsyncGenerator<WatchEvent[]>;
+    liveUsage(id: string, scope: JobScope): Promise<LiveUsage | undefined>;
+    watchUsage(scope: JobScope, options: {
+        ids?: string[];
+        filter?: JobFilter;
+        intervalMs: number;
+        signal: AbortSignal;
+    }): AsyncGenerator<UsageSample>;
+    get usageReads(): number;
+    get eventLogHead(): {
+        epoch: string;
+        revision: number;
+    };
     subscribe(listener: TransitionListener): () => void;
     close(): Promise<void>;
     removeCgroupParent(): Promise<void>;
@@ -122,6 +157,7 @@ export interface JobManagerOptions {
     maxGraceMs?: number;
     maxOutputBytesTotal?: number;
     exposedPaths?: ExposedPath[];
+    eventLogSize?: number;
 }
 
 export interface JobPage {
@@ -144,6 +180,17 @@ export interface JobsCeiling {
 
 export const LIMIT_NAMES: readonly LimitName[];
 
+export type LabelRequirement = {
+    key: string;
+    op: "equals" | "not_equals";
+    value: string;
+} | {
+    key: string;
+    op: "exists" | "not_exists";
+};
+
+export type LabelSelector = readonly LabelRequirement[];
+
 export type LimitName = keyof Limits;
 
 export interface Limits {
@@ -157,9 +204,27 @@ export interface Limits {
     diskBytes?: number;
 }
 
+export interface LiveUsage extends ResourceUsage, CurrentUsage {
+    cpuPercent: number;
+    outputBytes: number;
+    sampledAt: number;
+}
+
+export const MAX_LABELS = 64;
+
+export const MAX_NAME_LENGTH = 63;
+
+export const MIN_USAGE_INTERVAL_MS = 250;
+
 export interface OutputChunk {
     offset: number;
     data: Uint8Array;
+}
+
+export interface OutputQuery extends ReadOutputOptions {
+    tailLines?: number;
+    since?: number;
+    timestamps?: boolean;
 }
 
 export class OwnerJobs {
@@ -168,21 +233,23 @@ export class OwnerJobs {
     constructor(manager: JobManager, owner: string);
     start(request: StartRequest, options?: StartOptions): Promise<Job>;
     get(id: string): Job;
-    list(filter?: {
-        state?: JobState;
-    }): Job[];
-    listPage(filter: {
-        state?: JobState;
-    }, page: {
+    list(filter?: Omit<JobFilter, "owner">): Job[];
+    listPage(filter: Omit<JobFilter, "owner">, page: {
         size: number;
         token?: string;
     }): JobPage;
     stop(id: string, options?: StopOptions): Promise<Job>;
     wait(id: string, options?: WaitOptions): Promise<Job>;
-    openOutput(id: string, options?: ReadOutputOptions): AsyncIterable<OutputChunk>;
+    openOutput(id: string, options?: OutputQuery): AsyncIterable<OutputChunk & {
+        time?: number;
+    }>;
     outputStream(id: string, options?: ReadOutputOptions): Readable;
     delete(id: string): Promise<void>;
-    clean(options?: WaitOptions): Promise<number>;
+    clean(options?: WaitOptions & {
+        filter?: Omit<JobFilter, "owner">;
+        endedOnly?: boolean;
+    }): Promise<number>;
+    watch(options?: WatchOptions): AsyncGenerator<WatchEvent[]>;
     subscribe(listener: TransitionListener): () => void;
 }
 
@@ -205,6 +272,8 @@ export interface ResourceUsage {
     ioWriteBytes: number;
 }
 
+export const STRETCH_MS = 100;
+
 export interface StartOptions {
     quota?: OwnerQuota;
     signal?: AbortSignal;
@@ -217,6 +286,8 @@ export interface StartRequest {
     workingDirectory?: string;
     limits?: Limits;
     maxRuntimeMs?: number;
+    name?: string;
+    labels?: Record<string, string>;
 }
 
 export type StopCause = "stopped" | "timed_out" | "output_limit";
@@ -226,6 +297,14 @@ export interface StopOptions extends WaitOptions {
 }
 
 export type TransitionListener = (job: Readonly<Job>, from: JobState) => void;
+
+export interface UsageSample {
+    at: number;
+    jobs: {
+        job: Job;
+        usage: LiveUsage;
+    }[];
+}
 
 export type V1ControllerName = (typeof V1_CONTROLLERS)[number];
 
@@ -241,8 +320,39 @@ export interface WaitOptions {
     signal?: AbortSignal;
 }
 
+export type WatchEvent = {
+    type: "snapshot";
+    revision: number;
+    job: Readonly<Job>;
+} | {
+    type: "synced";
+    revision: number;
+    reset: boolean;
+} | JobEvent;
+
+export interface WatchOptions {
+    filter?: JobFilter;
+    resume?: WatchResume;
+    signal?: AbortSignal;
+}
+
+export interface WatchResume {
+    epoch: string;
+    afterRevision: number;
+}
+
 export function defaultJobsCeiling(): JobsCeiling;
 
 export function detectLayout(): Promise<CgroupLayout>;
 
 export function isJobError(error: unknown): error is JobError;
+
+export function matchesFilter(job: Pick<Job, "state" | "owner" | "labels">, filter: JobFilter): boolean;
+
+export function parseLabelSelector(text: string): LabelSelector;
+
+export function selects(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean;
+
+export function validateJobName(name: string): void;
+
+export function validateLabels(labels: Readonly<Record<string, string>>): void;

@@ -9,10 +9,13 @@ import ContextLs from "./commands/context/ls.js";
 import ContextRm from "./commands/context/rm.js";
 import ContextUse from "./commands/context/use.js";
 import Delete from "./commands/delete.js";
+import Events from "./commands/events.js";
 import Help from "./commands/help.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
+import Prune from "./commands/prune.js";
 import Start from "./commands/start.js";
+import Stats from "./commands/stats.js";
 import Status from "./commands/status.js";
 import Stop from "./commands/stop.js";
 import StreamOutput from "./commands/stream-output.js";
@@ -29,10 +32,13 @@ export const COMMANDS = {
   "context:rm": ContextRm,
   "context:use": ContextUse,
   delete: Delete,
+  events: Events,
   help: Help,
   list: List,
   logs: Logs,
+  prune: Prune,
   start: Start,
+  stats: Stats,
   status: Status,
   stop: Stop,
   "stream-output": StreamOutput,

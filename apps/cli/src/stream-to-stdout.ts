@@ -1,6 +1,8 @@
+import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import { CliError } from "./cli-error.js";
 import type { JobClient } from "./connection/client.js";
 import type { Reconnector } from "./connection/reconnect.js";
+import { LineStamper } from "./format/line-stamper.js";
 import { writeStdout } from "./output-writer.js";
 
 /**
@@ -11,15 +13,28 @@ import { writeStdout } from "./output-writer.js";
  */
 export async function streamToStdout(
   client: JobClient,
-  request: { id: string; fromOffset?: bigint; follow: boolean },
+  request: {
+    id: string;
+    fromOffset?: bigint;
+    follow: boolean;
+    tailLines?: bigint;
+    since?: Timestamp;
+    timestamps?: boolean;
+  },
   signal: AbortSignal,
   reconnector: Reconnector,
 ): Promise<void> {
   let offset = request.fromOffset ?? 0n;
+  let started = false;
+  const stamper = request.timestamps ? new LineStamper() : undefined;
   for (;;) {
     try {
-      for await (const chunk of client.streamOutput({ ...request, fromOffset: offset }, { signal })) {
+      // Once output has come, a reconnect resumes at the next byte: the tail and since were found already.
+      const query = started ? { id: request.id, follow: request.follow, timestamps: request.timestamps } : request;
+      for await (const chunk of client.streamOutput({ ...query, fromOffset: offset }, { signal })) {
         reconnector.progressed();
+        if (!started) offset = chunk.offset;
+        started = true;
         if (chunk.offset > offset) {
           throw new CliError(
             "JW_ERR_INTERNAL",
@@ -28,7 +43,8 @@ export async function streamToStdout(
         }
         // A chunk that starts before what was written already is trimmed, never written twice.
         const data = chunk.data.subarray(Number(offset - chunk.offset));
-        if (!(await writeStdout(data))) return;
+        const shown = stamper && chunk.time ? stamper.stamp(data, timestampMs(chunk.time)) : data;
+        if (!(await writeStdout(shown))) return;
         offset += BigInt(data.length);
       }
       return;

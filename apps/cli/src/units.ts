@@ -85,3 +85,25 @@ export function formatDurationMs(ms: number): string {
   if (minutes < 60) return `${minutes}m${Math.floor((ms % 60_000) / 1000)}s`;
   return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }
+
+/**
+ * A --since value as epoch milliseconds: a duration before now ("10m", "1h30m"
+ * as parseDuration reads them) or an RFC 3339 time with its zone ("2026-11-29T10:00:00Z").
+ */
+export function parseSince(text: string, now = Date.now()): number {
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) {
+    const time = Date.parse(text);
+    if (!Number.isNaN(time)) return time;
+  }
+  if (/^\d/.test(text) && !text.includes("T")) {
+    try {
+      return now - parseDuration(text, "since");
+    } catch {
+      // not a duration either: said below
+    }
+  }
+  throw new CliError(
+    "JW_ERR_USAGE",
+    `--since ${JSON.stringify(text)} is neither a duration (10m, 2h) nor an RFC 3339 time with a zone (2026-11-29T10:00:00Z)`,
+  );
+}

@@ -12,6 +12,7 @@ import type { ErrorCode } from "@jobworker/proto";
 export const STATUS_OF_JOB_ERROR: Readonly<Record<JobErrorCode, Code>> = {
   invalid_argument: Code.InvalidArgument,
   not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
   failed_precondition: Code.FailedPrecondition,
   resource_exhausted: Code.ResourceExhausted,
   internal: Code.Internal,

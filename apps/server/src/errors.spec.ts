@@ -16,6 +16,7 @@ describe("the error model at the server's edge", () => {
     expect(mapped).toEqual({
       invalid_argument: ["InvalidArgument", "JW_ERR_INVALID_ARGUMENT"],
       not_found: ["NotFound", "JW_ERR_NOT_FOUND"],
+      already_exists: ["AlreadyExists", "JW_ERR_ALREADY_EXISTS"],
       failed_precondition: ["FailedPrecondition", "JW_ERR_FAILED_PRECONDITION"],
       resource_exhausted: ["ResourceExhausted", "JW_ERR_RESOURCE_EXHAUSTED"],
       internal: ["Internal", "JW_ERR_INTERNAL"],

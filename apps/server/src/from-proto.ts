@@ -1,5 +1,5 @@
 import { type Duration, durationMs } from "@bufbuild/protobuf/wkt";
-import type { Limits as CoreLimits, StartRequest } from "@jobworker/core";
+import { type Limits as CoreLimits, type LabelSelector, parseLabelSelector, type StartRequest } from "@jobworker/core";
 import { isJobId, type Limits, type StartJobRequest } from "@jobworker/proto";
 import { apiError } from "./errors.js";
 
@@ -31,6 +31,7 @@ export function startRequestFromProto(request: StartJobRequest): StartRequest {
   const env = Object.entries(request.env);
   if (env.length > REQUEST_LIMITS.maxEnv) throw invalid(`at most ${REQUEST_LIMITS.maxEnv} env entries are allowed`);
   const strings = [request.command, request.workingDirectory, ...request.args, ...env.flat()];
+  // Names and labels are checked against their own, far smaller bounds in core.
   let total = 0;
   for (const value of strings) {
     const bytes = Buffer.byteLength(value);
@@ -49,6 +50,8 @@ export function startRequestFromProto(request: StartJobRequest): StartRequest {
     workingDirectory: request.workingDirectory || undefined,
     limits: request.limits ? limitsFromProto(request.limits) : undefined,
     maxRuntimeMs: request.maxRuntime ? durationToMs(request.maxRuntime, "max_runtime") : undefined,
+    name: request.name || undefined,
+    labels: request.labels,
   };
 }
 
@@ -68,6 +71,12 @@ function limitsFromProto(limits: Limits): CoreLimits {
     maxPids: num("max_pids", limits.maxPids),
     diskBytes: num("disk_bytes", limits.diskBytes),
   };
+}
+
+/** A label selector as core's; an empty one selects everything (undefined). Longer than 4 KiB is refused. */
+export function selectorFromProto(text: string): LabelSelector | undefined {
+  if (text.length > 4096) throw invalid("label_selector may be at most 4096 characters");
+  return text.trim() ? parseLabelSelector(text) : undefined;
 }
 
 /** A Duration as milliseconds; negative or out-of-range values are refused. */

@@ -373,6 +373,8 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     expect(metrics).toMatch(/jobworker_jobs\{state="ended"\} \d+/);
     expect(metrics).toMatch(/jobworker_job_starts_total \d+/);
     expect(metrics).toMatch(/jobworker_rpc_duration_seconds_bucket\{le="0.005",rpc="StartJob",code="OK"\}/);
+    expect(metrics).toMatch(/^jobworker_job_start_seconds_count [1-9]/m);
+    expect(metrics).toMatch(/^jobworker_job_duration_seconds_count\{end_reason="exited"\} [1-9]/m);
   });
 
   it("shuts down with a follower and a waiter open: both end UNAVAILABLE (never OK), then a new server re-adopts the running job", async () => {

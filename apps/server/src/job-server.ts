@@ -81,6 +81,12 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     if (metricsServer) await closeServer(metricsServer);
     throw error;
   }
+  // Jobs that end while this server runs (re-adopted ones included) count toward the durations.
+  const unsubscribe = manager.subscribe((job) => {
+    if (job.state === "ended" && job.endReason && job.startedAt !== undefined && job.endedAt !== undefined) {
+      metrics.jobDuration.observe({ end_reason: job.endReason }, (job.endedAt - job.startedAt) / 1000);
+    }
+  });
   const shutdown = new AbortController();
   // Health and reflection share the main port, so probes and grpcurl need nothing else open.
   const served = [JobService, grpcHealthV1.Health, grpcReflectionV1.ServerReflection];
@@ -148,6 +154,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
         connections.destroyAll();
       }
       await drained;
+      unsubscribe();
       await manager.close();
     },
   };

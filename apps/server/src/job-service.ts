@@ -1,15 +1,18 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { JobManager } from "@jobworker/core";
 import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
 import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
-import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
+import { durationToMs, jobIdFromProto, selectorFromProto, startRequestFromProto } from "./from-proto.js";
 import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
 import { requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
+import { watchJobs } from "./watch-jobs.js";
+import { watchUsage } from "./watch-usage.js";
 
 /** ListJobs pages: the size when a request names none, and the most a request may ask for. */
 const DEFAULT_PAGE_SIZE = 100;
@@ -27,7 +30,9 @@ export function jobService(
   return {
     async startJob(request, context) {
       const caller = callerOf(context);
+      const started = performance.now();
       const job = await manager.start(caller.name, startRequestFromProto(request), { quota: quotaOf(context, quotas) });
+      metrics.startLatency.observe((performance.now() - started) / 1000);
       metrics.starts.inc();
       context.values.get(requestLogKey).audit("start", { job: job.id, command: job.command, args: job.args });
       return { job: jobToProto(job) };
@@ -43,7 +48,13 @@ export function jobService(
     },
 
     async getJob(request, context) {
-      return { job: jobToProto(manager.get(jobIdFromProto(request.id), scopeOf(context))) };
+      const id = jobIdFromProto(request.id);
+      const scope = scopeOf(context);
+      // A running job's usage is read live; an ended one's is final in its record.
+      const live = manager.get(id, scope).state === "ended" ? undefined : await manager.liveUsage(id, scope);
+      // Taken after the read: a job that ended meanwhile shows its final record.
+      const job = manager.get(id, scope);
+      return { job: jobToProto(job, job.state === "ended" ? undefined : live) };
     },
 
     async waitJob(request, context) {
@@ -61,14 +72,18 @@ export function jobService(
       }
       const page = manager.listPage(
         listScopeOf(context, request.owner),
-        { state: stateFromProto(request.state), owner: request.owner || undefined },
+        {
+          state: stateFromProto(request.state),
+          owner: request.owner || undefined,
+          labels: selectorFromProto(request.labelSelector),
+        },
         {
           size: request.pageSize || DEFAULT_PAGE_SIZE,
           token: request.pageToken || undefined,
           maxBytes: MAX_PAGE_BYTES,
         },
       );
-      return { jobs: page.jobs.map(jobToProto), nextPageToken: page.nextPageToken ?? "" };
+      return { jobs: page.jobs.map((job) => jobToProto(job)), nextPageToken: page.nextPageToken ?? "" };
     },
 
     async *streamOutput(request, context) {
@@ -76,13 +91,23 @@ export function jobService(
       if (request.fromOffset > BigInt(Number.MAX_SAFE_INTEGER)) {
         throw apiError("JW_ERR_INVALID_ARGUMENT", "from_offset is out of range");
       }
+      if (request.tailLines !== undefined && request.tailLines > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw apiError("JW_ERR_INVALID_ARGUMENT", "tail_lines is out of range");
+      }
       const chunks = manager.openOutput(id, scopeOf(context), {
         fromOffset: Number(request.fromOffset),
         follow: request.follow,
         signal: context.signal,
+        tailLines: request.tailLines === undefined ? undefined : Number(request.tailLines),
+        since: request.since ? timestampMs(request.since) : undefined,
+        timestamps: request.timestamps,
       });
       for await (const chunk of streams.track(callerOf(context).name, chunks)) {
-        yield create(StreamOutputResponseSchema, { offset: BigInt(chunk.offset), data: chunk.data });
+        yield create(StreamOutputResponseSchema, {
+          offset: BigInt(chunk.offset),
+          data: chunk.data,
+          time: chunk.time === undefined ? undefined : timestampFromMs(chunk.time),
+        });
       }
       // The reader stops early when the call is aborted: that is no end of the output.
       if (context.signal.aborted) throw interruption(context.signal.reason);
@@ -95,10 +120,21 @@ export function jobService(
       return {};
     },
 
+    watchJobs(request, context) {
+      return watchJobs(manager, streams, request, context);
+    },
+
+    watchUsage(request, context) {
+      return watchUsage(manager, streams, request, context);
+    },
+
     async cleanJobs(request, context) {
       const scope = cleanScopeOf(context, request.allOwners);
-      context.values.get(requestLogKey).audit("clean", { allOwners: request.allOwners });
-      const deletedCount = await manager.clean(scope);
+      const labels = selectorFromProto(request.labelSelector);
+      context.values
+        .get(requestLogKey)
+        .audit("clean", { allOwners: request.allOwners, labels: request.labelSelector, endedOnly: request.endedOnly });
+      const deletedCount = await manager.clean(scope, { filter: { labels }, endedOnly: request.endedOnly });
       return { deletedCount };
     },
   };

@@ -9,6 +9,10 @@ export interface Metrics {
   starts: Counter;
   stops: Counter;
   rpcDuration: Histogram<"rpc" | "code">;
+  /** Time StartJob takes to have the job's program running. */
+  startLatency: Histogram;
+  /** Run time of ended jobs, from start to end, by how they ended. */
+  jobDuration: Histogram<"end_reason">;
 }
 
 /** Creates the metrics; job counts by state and OOM kills are read from the manager at scrape time. */
@@ -75,6 +79,21 @@ export function createMetrics(
       help: "RPC latency by method and result code.",
       labelNames: ["rpc", "code"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    // A start is a few ms of launcher work; tens of ms means a loaded host, seconds a stuck one.
+    startLatency: new Histogram({
+      name: "jobworker_job_start_seconds",
+      help: "Time from a StartJob request to its job's program running.",
+      buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    // Per-job series would be one per job; a histogram by end reason stays a few dozen series.
+    jobDuration: new Histogram({
+      name: "jobworker_job_duration_seconds",
+      help: "Run time of ended jobs, from start to end, by end reason.",
+      labelNames: ["end_reason"],
+      buckets: [0.1, 1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 7 * 24 * 3600],
       registers: [registry],
     }),
   };

@@ -8,6 +8,7 @@ import {
   JobState,
   type Limits,
   LimitsSchema,
+  type ResourceUsage,
   ResourceUsageSchema,
 } from "@jobworker/proto";
 
@@ -33,11 +34,34 @@ export function stateFromProto(state: JobState): core.JobState | undefined {
   return (Object.keys(STATES) as core.JobState[]).find((name) => STATES[name] === state);
 }
 
-/** A core job as the API's Job message. */
-export function jobToProto(job: core.Job): Job {
+/** The API's state for one of core's. */
+export function stateFromCore(state: core.JobState): JobState {
+  return STATES[state];
+}
+
+/** A running job's live usage as the API's ResourceUsage. */
+export function liveUsageToProto(usage: core.LiveUsage): ResourceUsage {
+  return create(ResourceUsageSchema, {
+    cpuTime: durationFromMicros(usage.cpuTimeMicros),
+    memoryPeakBytes: BigInt(usage.memoryPeakBytes),
+    ioReadBytes: BigInt(usage.ioReadBytes),
+    ioWriteBytes: BigInt(usage.ioWriteBytes),
+    memoryCurrentBytes: BigInt(usage.memoryCurrentBytes),
+    pidsCurrent: usage.pidsCurrent,
+    // Two decimals are all a percentage of CPU time can honestly claim.
+    cpuPercent: Math.round(usage.cpuPercent * 100) / 100,
+    outputBytes: BigInt(usage.outputBytes),
+    sampleTime: timestampFromMs(usage.sampledAt),
+  });
+}
+
+/** A core job as the API's Job message; a running job's usage is `live` when given. */
+export function jobToProto(job: core.Job, live?: core.LiveUsage): Job {
   return create(JobSchema, {
     id: job.id,
     owner: job.owner,
+    name: job.name ?? "",
+    labels: job.labels ? { ...job.labels } : {},
     command: job.command,
     args: job.args,
     workingDirectory: job.workingDirectory,
@@ -51,20 +75,23 @@ export function jobToProto(job: core.Job): Job {
     createTime: timestampFromMs(job.createdAt),
     startTime: job.startedAt === undefined ? undefined : timestampFromMs(job.startedAt),
     endTime: job.endedAt === undefined ? undefined : timestampFromMs(job.endedAt),
-    usage: job.usage
-      ? create(ResourceUsageSchema, {
-          cpuTime: durationFromMicros(job.usage.cpuTimeMicros),
-          memoryPeakBytes: BigInt(job.usage.memoryPeakBytes),
-          ioReadBytes: BigInt(job.usage.ioReadBytes),
-          ioWriteBytes: BigInt(job.usage.ioWriteBytes),
-        })
-      : undefined,
+    usage: live
+      ? liveUsageToProto(live)
+      : job.usage
+        ? create(ResourceUsageSchema, {
+            cpuTime: durationFromMicros(job.usage.cpuTimeMicros),
+            memoryPeakBytes: BigInt(job.usage.memoryPeakBytes),
+            ioReadBytes: BigInt(job.usage.ioReadBytes),
+            ioWriteBytes: BigInt(job.usage.ioWriteBytes),
+            outputBytes: BigInt(job.outputBytes),
+          })
+        : undefined,
     outputBytes: BigInt(job.outputBytes),
     endDetail: job.endDetail ?? "",
   });
 }
 
-function limitsToProto(limits: core.Limits): Limits {
+export function limitsToProto(limits: core.Limits): Limits {
   const big = (value: number | undefined) => (value === undefined ? undefined : BigInt(value));
   return create(LimitsSchema, {
     cpuMillicores: limits.cpuMillicores,

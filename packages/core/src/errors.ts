@@ -7,6 +7,7 @@
 export const JOB_ERROR_CODES = [
   "invalid_argument",
   "not_found",
+  "already_exists",
   "failed_precondition",
   "resource_exhausted",
   "internal",
@@ -37,5 +38,7 @@ export function isJobError(error: unknown): error is JobError {
 export const invalidArgument = (message: string) => new JobError("invalid_argument", message);
 /** No job with this id is in the caller's scope (a missing job and another owner's look the same). */
 export const notFound = (id: string) => new JobError("not_found", `job ${id} not found`);
+/** What the call would create exists already (a job of the same name and owner). */
+export const alreadyExists = (message: string) => new JobError("already_exists", message);
 /** The job is not in a state that allows the call. */
 export const failedPrecondition = (message: string) => new JobError("failed_precondition", message);

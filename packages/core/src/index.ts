@@ -11,17 +11,25 @@
 
 export type { ExposedPath } from "@jobworker/helper";
 export type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
-export type { ResourceUsage } from "./cgroups/controller.js";
+export type { CurrentUsage, ResourceUsage } from "./cgroups/controller.js";
 export { defaultJobsCeiling, type JobsCeiling } from "./cgroups/host-headroom.js";
 export { type CgroupLayout, detectLayout, V1_CONTROLLERS, type V1ControllerName } from "./cgroups/layout.js";
 export { isJobError, JOB_ERROR_CODES, JobError, type JobErrorCode } from "./errors.js";
-export type { Job, JobScope, StartRequest } from "./job.js";
+export { type Job, type JobFilter, type JobScope, matchesFilter, type StartRequest } from "./job.js";
 export { JobManager } from "./job-manager.js";
 export { type EndReason, JOB_STATES, type JobState, type StopCause } from "./job-state.js";
+export { MAX_LABELS, MAX_NAME_LENGTH, validateJobName, validateLabels } from "./labels/job-labels.js";
+export { type LabelRequirement, type LabelSelector, parseLabelSelector, selects } from "./labels/label-selector.js";
 export { LIMIT_NAMES, type LimitName, type Limits } from "./limits.js";
 export type { JobPage } from "./listing.js";
 export type { TransitionListener } from "./managed-job.js";
 export { DEFAULT_PATH, type JobManagerOptions } from "./options.js";
 export { CHUNK_BYTES, type OutputChunk, type ReadOutputOptions } from "./output/log-reader.js";
+export type { OutputQuery } from "./output/output-query.js";
+export { STRETCH_MS } from "./output/time-index.js";
 export { DEFAULT_OWNER, OwnerJobs } from "./owner-jobs.js";
 export { DEFAULT_QUOTA, type OwnerQuota } from "./quota.js";
+export type { LiveUsage } from "./usage/usage-sampler.js";
+export { MIN_USAGE_INTERVAL_MS, type UsageSample } from "./usage/usage-ticker.js";
+export type { JobEvent, JobEventType } from "./watch/job-journal.js";
+export type { WatchEvent, WatchOptions, WatchResume } from "./watch/watch-jobs.js";

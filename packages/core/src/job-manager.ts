@@ -6,10 +6,10 @@ import { LauncherService } from "@jobworker/helper";
 import { untilAborted } from "./abortable.js";
 import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
-import { failedPrecondition, invalidArgument, notFound } from "./errors.js";
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "./errors.js";
 import { claimHost } from "./host-claim.js";
-import { inScope, type Job, type JobScope, type StartRequest } from "./job.js";
-import { isActive, type JobState } from "./job-state.js";
+import { inScope, type Job, type JobFilter, type JobScope, matchesFilter, type StartRequest } from "./job.js";
+import { isActive } from "./job-state.js";
 import { launchJob } from "./lifecycle/launch.js";
 import { processStartTime } from "./lifecycle/process-identity.js";
 import { validateStartRequest } from "./lifecycle/validate.js";
@@ -17,7 +17,8 @@ import { resolveLimits } from "./limits.js";
 import { compareJobs, type JobPage, pageOf } from "./listing.js";
 import { ManagedJob, type TransitionListener } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
-import { type OutputChunk, type ReadOutputOptions, readOutput } from "./output/log-reader.js";
+import type { OutputChunk, ReadOutputOptions } from "./output/log-reader.js";
+import { checkOutputQuery, type OutputQuery, queryOutput } from "./output/output-query.js";
 import { outputStream } from "./output/output-stream.js";
 import { DEFAULT_OWNER, OwnerJobs } from "./owner-jobs.js";
 import { assertRoom, type OwnerQuota, StartRateLimiter } from "./quota.js";
@@ -28,6 +29,10 @@ import { checkUidRange } from "./sandbox/uid-range.js";
 import { INLINE_ARGS_BYTES, StateStore, type StoredJob } from "./state-store.js";
 import { JobSupervisor } from "./supervision/supervisor.js";
 import { UidPool } from "./uid-pool.js";
+import { type LiveUsage, UsageSampler } from "./usage/usage-sampler.js";
+import { MIN_USAGE_INTERVAL_MS, type UsageSample, UsageTicker } from "./usage/usage-ticker.js";
+import { eventTypeOf, JobJournal } from "./watch/job-journal.js";
+import { type WatchEvent, type WatchOptions, watchJobs } from "./watch/watch-jobs.js";
 
 /** Longest max runtime a timer can hold (about 24.8 days). */
 const MAX_RUNTIME_LIMIT_MS = 2 ** 31 - 1;
@@ -55,6 +60,11 @@ export class JobManager {
   /** Owners whose quota names its own count of ended jobs kept (admins, say). */
   private readonly endedQuotas = new Map<string, number>();
   private readonly supervisor: JobSupervisor;
+  /** Every change of every job, numbered, for watchers (watch). */
+  private readonly journal: JobJournal;
+  /** Live usage of running jobs: reads shared by every caller and watcher. */
+  private readonly sampler: UsageSampler;
+  private readonly ticker: UsageTicker;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -68,6 +78,9 @@ export class JobManager {
     private readonly releaseClaim: () => void,
     private readonly onWarning: (message: string) => void,
   ) {
+    this.journal = new JobJournal(options.eventLogSize);
+    this.sampler = new UsageSampler((id) => store.outputSize(id));
+    this.ticker = new UsageTicker(this.sampler, (job) => this.snapshot(job));
     this.supervisor = new JobSupervisor({
       options,
       store,
@@ -173,6 +186,8 @@ export class JobManager {
     const limits = resolveLimits(request.limits ?? {}, this.options.defaultLimits, this.options.maxLimits);
     const quota = options.quota ?? this.options.defaultQuota;
     this.assertRoom(owner, quota);
+    // Checked in the same tick as the job is registered below: two starts cannot both pass.
+    if (request.name !== undefined) this.assertNameFree(owner, request.name);
     // Kept for pruning: an owner's ended jobs are counted against the quota it last started with.
     if (quota.maxEndedJobs !== undefined) this.endedQuotas.set(owner, quota.maxEndedJobs);
     const id = randomUUID();
@@ -182,6 +197,8 @@ export class JobManager {
     const job = this.register({
       id,
       owner,
+      ...(request.name !== undefined && { name: request.name }),
+      ...(request.labels && Object.keys(request.labels).length > 0 && { labels: { ...request.labels } }),
       command: request.command,
       executable: request.command,
       args: argsInFile ? [] : args,
@@ -195,6 +212,7 @@ export class JobManager {
       outputBytes: 0,
       uid: this.uids.take(),
     });
+    this.journal.append("created", this.eventRecord(job));
     try {
       // Saved before the job runs: a crash from here on leaves a record that recovery settles.
       await this.store.createJobDir(id);
@@ -218,8 +236,8 @@ export class JobManager {
     return this.snapshot(this.find(id, scope));
   }
 
-  /** Jobs in scope, oldest first, optionally only those in one state or of one owner. */
-  list(scope: JobScope, filter: { state?: JobState; owner?: string } = {}): Job[] {
+  /** Jobs in scope, oldest first, optionally only those in one state, of one owner or with certain labels. */
+  list(scope: JobScope, filter: JobFilter = {}): Job[] {
     return this.matching(scope, filter).map((job) => this.snapshot(job));
   }
 
@@ -227,11 +245,7 @@ export class JobManager {
    * One page of `list`, oldest first; see listing.ts for how pages are cut and
    * why they neither repeat nor skip a job.
    */
-  listPage(
-    scope: JobScope,
-    filter: { state?: JobState; owner?: string },
-    page: { size: number; token?: string; maxBytes?: number },
-  ): JobPage {
+  listPage(scope: JobScope, filter: JobFilter, page: { size: number; token?: string; maxBytes?: number }): JobPage {
     const { jobs, nextPageToken } = pageOf(this.matching(scope, filter), page);
     return { jobs: jobs.map((job) => this.snapshot(job)), nextPageToken };
   }
@@ -272,14 +286,24 @@ export class JobManager {
    * from `fromOffset` (default 0). Without `follow` it ends at the output's
    * current end; with it, once the job has ended and every byte has been read.
    * Breaking out of the loop or aborting `signal` releases the reader at once.
-   * Output is bytes, as written: never decoded or split into lines.
+   * Output is bytes, as written: never decoded or split into lines. `tailLines`
+   * starts at the last lines (read from the end of the file), `since` at the
+   * first output learned of at or after a time, and `timestamps` gives each
+   * chunk the time the server learned of it (see output/time-index.ts).
    */
-  openOutput(id: string, scope: JobScope, options: ReadOutputOptions = {}): AsyncIterable<OutputChunk> {
+  openOutput(id: string, scope: JobScope, options: OutputQuery = {}): AsyncIterable<OutputChunk & { time?: number }> {
     const job = this.find(id, scope);
-    if (options.fromOffset !== undefined && (!Number.isSafeInteger(options.fromOffset) || options.fromOffset < 0)) {
-      throw invalidArgument(`offset must be a non-negative integer, got ${options.fromOffset}`);
-    }
-    return readOutput(this.store.logPath(job.id), job.feed, options);
+    checkOutputQuery(options);
+    return queryOutput(
+      {
+        logPath: this.store.logPath(job.id),
+        timesPath: this.store.timesPath(job.id),
+        feed: job.feed,
+        live: isActive(job.state) ? job.timeIndex : undefined,
+        fallbackTime: job.record.startedAt ?? job.record.createdAt,
+      },
+      options,
+    );
   }
 
   /** {@link JobManager.openOutput} as a Node `Readable` of bytes, for `pipe` and `pipeline`. */
@@ -291,27 +315,94 @@ export class JobManager {
   async delete(id: string, scope: JobScope): Promise<void> {
     const job = this.find(id, scope);
     if (job.state !== "ended") throw failedPrecondition(`job ${id} is still ${job.state}; stop it first`);
-    this.jobs.delete(id);
+    this.forget(job);
     await this.store.remove(id);
   }
 
   /**
-   * Stops (default grace) and deletes every job in scope. Returns how many were
-   * deleted. Aborting `signal` stops the waiting; the stops and deletes carry on.
+   * Stops (default grace) and deletes every job in scope (that passes `filter`,
+   * when given; only the ended ones with `endedOnly`, so nothing is stopped).
+   * Returns how many were deleted. Aborting `signal` stops the waiting; the
+   * stops and deletes carry on.
    */
-  async clean(scope: JobScope, options: WaitOptions = {}): Promise<number> {
-    const jobs = [...this.jobs.values()].filter((job) => inScope(job.record, scope));
+  async clean(
+    scope: JobScope,
+    options: WaitOptions & { filter?: JobFilter; endedOnly?: boolean } = {},
+  ): Promise<number> {
+    const filter = options.filter ?? {};
+    const jobs = [...this.jobs.values()].filter(
+      (job) =>
+        inScope(job.record, scope) &&
+        matchesFilter(job.record, filter) &&
+        (!options.endedOnly || job.state === "ended"),
+    );
     const cleaned = Promise.all(
       jobs.map(async (job) => {
         await (job.state === "starting" || job.state === "ended"
           ? job.ended
           : this.supervisor.requestStop(job, "stopped", this.options.defaultGraceMs));
-        this.jobs.delete(job.id);
+        this.forget(job);
         await this.store.remove(job.id);
       }),
     );
     await untilAborted(cleaned, options.signal);
     return jobs.length;
+  }
+
+  /**
+   * The jobs in scope that pass the filter, as they are now, then every change
+   * to them (created, running, stopping, ended, deleted) until `signal`
+   * aborts, in batches (one event each while the watcher keeps up; what piled
+   * up, at most 256, once it falls behind). Each event carries a revision; a watcher that passes the epoch and
+   * revision of the last event it saw goes on with the very next one, while
+   * this manager still holds it (the last `eventLogSize` events); otherwise,
+   * and after a restart, it starts over with a snapshot marked `reset`.
+   */
+  watch(scope: JobScope, options: WatchOptions = {}): AsyncGenerator<WatchEvent[]> {
+    return watchJobs(this.journal, () => this.matching(scope, {}).map((job) => this.eventRecord(job)), scope, options);
+  }
+
+  /**
+   * A running job's usage now, read from its cgroup: CPU time and percent,
+   * memory current and peak, IO bytes, pids, output bytes. Undefined once the
+   * job has ended (its record then holds its final usage) or while it starts.
+   */
+  liveUsage(id: string, scope: JobScope): Promise<LiveUsage | undefined> {
+    return this.sampler.sample(this.find(id, scope));
+  }
+
+  /**
+   * Samples running jobs' usage every `intervalMs` (at least 250) until
+   * `signal` aborts: the jobs named by `ids`, or every running job in scope
+   * that passes `filter` (jobs started later join). One timer per interval
+   * and one cgroup read per job per tick, however many watch.
+   */
+  watchUsage(
+    scope: JobScope,
+    options: { ids?: string[]; filter?: JobFilter; intervalMs: number; signal: AbortSignal },
+  ): AsyncGenerator<UsageSample> {
+    const { intervalMs } = options;
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < MIN_USAGE_INTERVAL_MS || intervalMs > 3_600_000) {
+      throw invalidArgument(
+        `the usage interval must be between ${MIN_USAGE_INTERVAL_MS} ms and 1 hour, got ${intervalMs}`,
+      );
+    }
+    const named = options.ids?.length ? options.ids.map((id) => this.find(id, scope)) : undefined;
+    const filter = options.filter ?? {};
+    const select = named
+      ? () => named.filter((job) => isActive(job.state))
+      : () => this.matching(scope, filter).filter((job) => isActive(job.state));
+    return this.ticker.watch(select, intervalMs, options.signal);
+  }
+
+  /** Cgroup reads made for live usage so far (one per job per tick, however many watch). */
+  get usageReads(): number {
+    return this.sampler.reads;
+  }
+
+  /** The epoch and newest revision of the event log (see `watch`). */
+  get eventLogHead(): { epoch: string; revision: number } {
+    return { epoch: this.journal.epoch, revision: this.journal.head };
   }
 
   /**
@@ -354,7 +445,8 @@ export class JobManager {
   }
 
   private register(record: StoredJob): ManagedJob {
-    const job: ManagedJob = new ManagedJob(record, (_current, from) => {
+    const job: ManagedJob = new ManagedJob(record, (current, from) => {
+      this.journal.append(eventTypeOf(current.state), this.eventRecord(job), from);
       if (this.listeners.size === 0) return;
       const snapshot = this.snapshot(job);
       for (const listener of this.listeners) listener(snapshot, from);
@@ -381,13 +473,13 @@ export class JobManager {
   /** A start given up while the job launched: the job, running by now, is killed at once and deleted. */
   private async abandonStart(job: ManagedJob, reason: unknown): Promise<never> {
     await this.supervisor.requestStop(job, "stopped", 0);
-    this.jobs.delete(job.id);
+    this.forget(job);
     await this.store.remove(job.id);
     throw reason;
   }
 
   private async discardFailedStart(job: ManagedJob): Promise<void> {
-    this.jobs.delete(job.id);
+    this.forget(job);
     this.uids.release(job.record.uid);
     job.markEnded();
     await job.cgroup
@@ -419,21 +511,32 @@ export class JobManager {
       Date.now(),
     );
     for (const id of expired) {
-      this.jobs.delete(id);
+      const job = this.jobs.get(id);
+      if (job) this.forget(job);
       this.store.remove(id).catch((error) => this.onWarning(`deleting expired job ${id} failed: ${error}`));
     }
   }
 
   /** Jobs in scope that pass the filter, oldest first (creation time, then id). */
-  private matching(scope: JobScope, filter: { state?: JobState; owner?: string }): ManagedJob[] {
+  private matching(scope: JobScope, filter: JobFilter): ManagedJob[] {
     return [...this.jobs.values()]
-      .filter(
-        (job) =>
-          inScope(job.record, scope) &&
-          (!filter.state || job.state === filter.state) &&
-          (!filter.owner || job.record.owner === filter.owner),
-      )
+      .filter((job) => inScope(job.record, scope) && matchesFilter(job.record, filter))
       .sort((a, b) => compareJobs(a.record, b.record));
+  }
+
+  /** Drops a job from the manager (its files are the caller's to remove) and tells watchers. */
+  private forget(job: ManagedJob): void {
+    if (!this.jobs.delete(job.id)) return;
+    this.journal.append("deleted", this.eventRecord(job), job.state);
+  }
+
+  /** A name is unique among its owner's jobs, ended ones included (until they are deleted). */
+  private assertNameFree(owner: string, name: string): void {
+    for (const job of this.jobs.values()) {
+      if (job.record.owner === owner && job.record.name === name) {
+        throw alreadyExists(`you already have a job named ${name} (${job.id}); delete it or choose another name`);
+      }
+    }
   }
 
   private find(id: string, scope: JobScope): ManagedJob {
@@ -455,6 +558,16 @@ export class JobManager {
       // The log exists from the start; a failed stat only means "0 so far".
       ...(isActive(job.state) && { outputBytes: this.store.outputSize(job.id) ?? record.outputBytes }),
     };
+  }
+
+  /**
+   * A job as watchers get it: as `snapshot`, except that arguments too long
+   * for the record stay in their file (empty here). The event log holds
+   * thousands of these, and a watch's snapshot may hold every job.
+   */
+  private eventRecord(job: ManagedJob): Job {
+    if (!isActive(job.state)) return job.record;
+    return { ...job.record, outputBytes: this.store.outputSize(job.id) ?? job.record.outputBytes };
   }
 
   private assertOpen(): void {

@@ -1,5 +1,6 @@
 import type { ResourceUsage } from "./cgroups/controller.js";
 import type { EndReason, JobState, StopCause } from "./job-state.js";
+import { type LabelSelector, selects } from "./labels/label-selector.js";
 import type { Limits } from "./limits.js";
 
 /** Everything known about a job. Persisted as the job's record; returned (as a copy) by JobManager. */
@@ -8,6 +9,10 @@ export interface Job {
   id: string;
   /** Opaque owner string: the server uses the caller's identity. */
   owner: string;
+  /** The name its owner gave it, unique among that owner's jobs. */
+  name?: string;
+  /** Key/value labels (Kubernetes' syntax) that selectors pick jobs by. */
+  labels?: Readonly<Record<string, string>>;
   /** The command as requested. */
   command: string;
   /** The absolute path it resolved to. */
@@ -72,4 +77,27 @@ export interface StartRequest {
   limits?: Limits;
   /** Stop the job (SIGTERM, then SIGKILL after the default grace) once it has run this long. Default: no limit. */
   maxRuntimeMs?: number;
+  /** A name unique among the owner's jobs (`already_exists` otherwise): 1-63 letters, digits, "_", "." or "-". */
+  name?: string;
+  /** Labels, validated as Kubernetes validates them. */
+  labels?: Record<string, string>;
+}
+
+/** What `list`, `watch` and `clean` select jobs by, besides the scope. */
+export interface JobFilter {
+  /** Only jobs in this state. */
+  state?: JobState;
+  /** Only this owner's jobs. */
+  owner?: string;
+  /** Only jobs whose labels meet every requirement. */
+  labels?: LabelSelector;
+}
+
+/** True when the job passes every part of the filter. */
+export function matchesFilter(job: Pick<Job, "state" | "owner" | "labels">, filter: JobFilter): boolean {
+  return (
+    (!filter.state || job.state === filter.state) &&
+    (!filter.owner || job.owner === filter.owner) &&
+    (!filter.labels || selects(filter.labels, job.labels))
+  );
 }

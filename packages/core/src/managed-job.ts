@@ -3,6 +3,7 @@ import type { Job } from "./job.js";
 import { assertTransition, type JobState } from "./job-state.js";
 import type { Termination } from "./lifecycle/terminate.js";
 import { OutputFeed } from "./output/output-feed.js";
+import type { TimeIndex } from "./output/time-index.js";
 import type { StoredJob } from "./state-store.js";
 
 /** What watches a running job (its directory watch, its runtime timer); released once, at its end or a close. */
@@ -26,6 +27,7 @@ export class ManagedJob {
   private current!: Readonly<StoredJob>;
   private resolveEnded!: () => void;
   private jobCgroup?: JobCgroup;
+  private times?: TimeIndex;
   private supervision?: Supervision;
   private stopSequence?: Termination;
   private finishing?: Promise<void>;
@@ -83,6 +85,15 @@ export class ManagedJob {
 
   useCgroup(cgroup: JobCgroup): void {
     this.jobCgroup = cgroup;
+  }
+
+  /** The output time index, while the job runs and is watched. */
+  get timeIndex(): TimeIndex | undefined {
+    return this.times;
+  }
+
+  useTimeIndex(index: TimeIndex): void {
+    this.times = index;
   }
 
   /** Hands the job its supervision; released at its end, or by `releaseSupervision` when a manager closes. */

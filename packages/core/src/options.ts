@@ -55,6 +55,11 @@ export interface JobManagerOptions {
    * /work, /tmp, /run, /dev, /proc and /sys. Default none.
    */
   exposedPaths?: ExposedPath[];
+  /**
+   * Most job events the manager keeps for watchers to resume from; a watcher
+   * that falls further behind gets a fresh snapshot. Default 16384 (a few MiB).
+   */
+  eventLogSize?: number;
 }
 
 export type ResolvedOptions = Required<Omit<JobManagerOptions, "cgroupLayout" | "maxOutputBytesTotal">> &
@@ -92,5 +97,6 @@ export function resolveOptions(options: JobManagerOptions): ResolvedOptions {
     maxEndedJobsPerOwner: options.maxEndedJobsPerOwner ?? 1000,
     maxGraceMs: options.maxGraceMs ?? 5 * 60 * 1000,
     maxOutputBytesTotal: options.maxOutputBytesTotal,
+    eventLogSize: options.eventLogSize ?? 16_384,
   };
 }

@@ -1,11 +1,12 @@
 import type { Readable } from "node:stream";
 import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
-import type { Job, JobScope, StartRequest } from "./job.js";
+import type { Job, JobFilter, JobScope, StartRequest } from "./job.js";
 import type { JobManager } from "./job-manager.js";
-import type { JobState } from "./job-state.js";
 import type { JobPage } from "./listing.js";
 import type { TransitionListener } from "./managed-job.js";
 import type { OutputChunk, ReadOutputOptions } from "./output/log-reader.js";
+import type { OutputQuery } from "./output/output-query.js";
+import type { WatchEvent, WatchOptions } from "./watch/watch-jobs.js";
 
 /**
  * The owner of jobs that a program starts for itself, with no users of its
@@ -42,13 +43,13 @@ export class OwnerJobs {
     return this.manager.get(id, this.scope);
   }
 
-  /** This owner's jobs, oldest first, optionally only those in one state. */
-  list(filter: { state?: JobState } = {}): Job[] {
+  /** This owner's jobs, oldest first, optionally only those in one state or with certain labels. */
+  list(filter: Omit<JobFilter, "owner"> = {}): Job[] {
     return this.manager.list(this.scope, filter);
   }
 
   /** One page of {@link OwnerJobs.list}: see {@link JobManager.listPage}. */
-  listPage(filter: { state?: JobState }, page: { size: number; token?: string }): JobPage {
+  listPage(filter: Omit<JobFilter, "owner">, page: { size: number; token?: string }): JobPage {
     return this.manager.listPage(this.scope, filter, page);
   }
 
@@ -63,7 +64,7 @@ export class OwnerJobs {
   }
 
   /** The job's output as an async iterable of chunks: see {@link JobManager.openOutput}. */
-  openOutput(id: string, options?: ReadOutputOptions): AsyncIterable<OutputChunk> {
+  openOutput(id: string, options?: OutputQuery): AsyncIterable<OutputChunk & { time?: number }> {
     return this.manager.openOutput(id, this.scope, options);
   }
 
@@ -77,9 +78,14 @@ export class OwnerJobs {
     return this.manager.delete(id, this.scope);
   }
 
-  /** Stops and deletes every job of this owner: see {@link JobManager.clean}. */
-  clean(options?: WaitOptions): Promise<number> {
+  /** Stops and deletes every job of this owner (that passes `filter`): see {@link JobManager.clean}. */
+  clean(options?: WaitOptions & { filter?: Omit<JobFilter, "owner">; endedOnly?: boolean }): Promise<number> {
     return this.manager.clean(this.scope, options);
+  }
+
+  /** This owner's jobs now, then every change to them: see {@link JobManager.watch}. */
+  watch(options?: WatchOptions): AsyncGenerator<WatchEvent[]> {
+    return this.manager.watch(this.scope, options);
   }
 
   /**

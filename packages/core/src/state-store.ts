@@ -61,6 +61,11 @@ export class StateStore {
     return join(this.jobDir(id), "output.log");
   }
 
+  /** The job's output time index (output/time-index.ts). */
+  timesPath(id: string): string {
+    return join(this.jobDir(id), "output.times");
+  }
+
   /** Creates a job's folder and its empty output. */
   async createJobDir(id: string): Promise<void> {
     try {

@@ -19,4 +19,5 @@ export * as grpcReflectionV1 from "./gen/grpc/reflection/v1/reflection_pb.js";
 export * as grpcReflectionV1alpha from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
 export * from "./gen/jobworker/v1/job_pb.js";
 export * from "./gen/jobworker/v1/job_service_pb.js";
+export * from "./gen/jobworker/v1/watch_pb.js";
 export { isJobId, JOB_ID_PATTERN } from "./job-id.js";

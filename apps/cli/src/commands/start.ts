@@ -26,6 +26,7 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
     "<%= config.bin %> start -- /bin/echo hello",
     "id=$(<%= config.bin %> start --cpu 500m --memory 256MiB -- make -j4)",
     "<%= config.bin %> start --follow --max-runtime 10m --env CI=1 -- ./run-tests.sh",
+    "<%= config.bin %> start --name build-42 --label team=infra --label ci=true -- make",
     "<%= config.bin %> start --io-write-bps 10MB --pids 64 -- dd if=/dev/zero of=out bs=1M count=100 oflag=direct",
   ];
 
@@ -47,6 +48,15 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
       summary: "Working directory inside the job (default: its private, writable /work).",
       description:
         "It must lie in the job's view (/work, /tmp, /run, /usr, /bin, /etc, /opt... or a path the server exposes) and be enterable by the job's user.",
+    }),
+    name: Flags.string({
+      summary: "A name for the job, unique among your jobs; usable wherever an id is.",
+      description: '1-63 letters, digits, "_", "." or "-", starting with a letter or digit.',
+    }),
+    label: Flags.string({
+      char: "l",
+      summary: "Label key=value (repeatable); list, events, clean, stop and delete select on them with -l.",
+      multiple: true,
     }),
     cpu: Flags.string({ summary: "CPU limit: cores (0.5, 2) or millicores (500m).", helpGroup: "LIMITS" }),
     memory: Flags.string({ char: "m", summary: "Memory limit, no swap (256MiB, 1G).", helpGroup: "LIMITS" }),
@@ -71,6 +81,8 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
       command,
       args,
       env: parseEnv(flags.env ?? []),
+      name: flags.name ?? "",
+      labels: parseLabels(flags.label ?? []),
       workingDirectory: flags.workdir ?? "",
       limits: create(LimitsSchema, {
         cpuMillicores: flags.cpu === undefined ? undefined : parseCpu(flags.cpu),
@@ -114,6 +126,16 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
     if (this.jsonEnabled()) this.printJson(jobToJson(ended));
     this.exit(exitCodeOf(ended));
   }
+}
+
+function parseLabels(pairs: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0) throw new CliError("JW_ERR_USAGE", `--label ${JSON.stringify(pair)} must be key=value`);
+    labels[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return labels;
 }
 
 function parseEnv(pairs: readonly string[]): Record<string, string> {

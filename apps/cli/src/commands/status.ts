@@ -2,14 +2,14 @@ import { Args } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { jobToJson } from "../format/job-json.js";
 import { jobStatus } from "../format/job-text.js";
-import { resolveJobId } from "../job-id.js";
+import { JOB_REF_DESCRIPTION, resolveJobId } from "../job-id.js";
 import { jobOf } from "../job-of.js";
 
 export default class Status extends JobCommand<typeof Status> {
   static override summary = "Show a job: state, how it ended, limits and resource usage.";
   static override examples = ["<%= config.bin %> status 3f2a9c", "<%= config.bin %> status 3f2a9c --json | jq .state"];
   static override args = {
-    id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
+    id: Args.string({ description: JOB_REF_DESCRIPTION, required: true }),
   };
 
   async run(): Promise<unknown> {

@@ -4,7 +4,7 @@ import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
 import { outcome } from "../format/job-text.js";
-import { resolveJobId } from "../job-id.js";
+import { JOB_REF_DESCRIPTION, resolveJobId } from "../job-id.js";
 import { jobOf } from "../job-of.js";
 
 export default class Wait extends JobCommand<typeof Wait> {
@@ -12,7 +12,7 @@ export default class Wait extends JobCommand<typeof Wait> {
     "Wait for a job to end; exit with its code (128+signal if a signal ended it, 124 on timeout).";
   static override examples = ["<%= config.bin %> wait 3f2a9c && echo passed"];
   static override args = {
-    id: Args.string({ description: "job id or a unique prefix of at least 6 characters", required: true }),
+    id: Args.string({ description: JOB_REF_DESCRIPTION, required: true }),
   };
   static override flags = {
     reconnect: reconnectFlag,

@@ -79,12 +79,43 @@ export function commandLine(job: Job): string {
     .join(" ");
 }
 
-/** `list`'s aligned table, each line cut to `width` columns. */
-export function jobTable(jobs: readonly Job[], width: number): string {
-  const rows = [
-    ["ID", "OWNER", "STATE", "RESULT", "AGE", "COMMAND"],
-    ...jobs.map((job) => [job.id, terminalSafe(job.owner), stateName(job), outcome(job), age(job), commandLine(job)]),
+/** Characters of an id shown in tables, as docker's short ids. */
+export const SHORT_ID_LENGTH = 12;
+
+/** The job's labels as key=value pairs joined by commas, in key order. */
+export function labelText(job: Job): string {
+  return Object.keys(job.labels)
+    .sort()
+    .map((key) => `${key}=${job.labels[key]}`)
+    .join(",");
+}
+
+/** The header and cells of one row of `list`'s table; `wide` shows full ids and labels. */
+export function jobRow(job: Job, wide = false): string[] {
+  return [
+    wide ? job.id : job.id.slice(0, SHORT_ID_LENGTH),
+    terminalSafe(job.name) || "-",
+    terminalSafe(job.owner),
+    stateName(job),
+    outcome(job),
+    age(job),
+    ...(wide ? [terminalSafe(labelText(job)) || "-"] : []),
+    commandLine(job),
   ];
+}
+
+/** The header of `list`'s table. */
+export function jobHeader(wide = false): string[] {
+  return ["ID", "NAME", "OWNER", "STATE", "RESULT", "AGE", ...(wide ? ["LABELS"] : []), "COMMAND"];
+}
+
+/** `list`'s aligned table, each line cut to `width` columns; `wide` shows full ids and labels. */
+export function jobTable(jobs: readonly Job[], width: number, wide = false): string {
+  return alignedTable([jobHeader(wide), ...jobs.map((job) => jobRow(job, wide))], width);
+}
+
+/** Rows as aligned columns (the last one left ragged), each line cut to `width` columns. */
+export function alignedTable(rows: readonly string[][], width: number): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
   return rows
     .map((row) =>
@@ -100,7 +131,9 @@ export function jobStatus(job: Job): string {
   const time = (t: Job["createTime"]) => (t ? new Date(timestampMs(t)).toISOString() : "-");
   const lines: [string, string][] = [
     ["ID", job.id],
+    ...(job.name ? ([["Name", terminalSafe(job.name)]] as [string, string][]) : []),
     ["Owner", terminalSafe(job.owner)],
+    ...(Object.keys(job.labels).length > 0 ? ([["Labels", terminalSafe(labelText(job))]] as [string, string][]) : []),
     ["Command", commandLine(job)],
     ["State", stateName(job)],
   ];
@@ -125,11 +158,13 @@ export function jobStatus(job: Job): string {
   if (io.length > 0) lines.push(["IO limit", io.join(", ")]);
   if (job.usage) {
     const cpuMs = job.usage.cpuTime ? durationMs(job.usage.cpuTime) : 0;
-    lines.push(
-      ["CPU time", formatDurationMs(cpuMs)],
-      ["Memory peak", formatBytes(job.usage.memoryPeakBytes)],
-      ["IO", `read ${formatBytes(job.usage.ioReadBytes)}, written ${formatBytes(job.usage.ioWriteBytes)}`],
-    );
+    const live = job.usage.sampleTime !== undefined;
+    lines.push(["CPU time", formatDurationMs(cpuMs)]);
+    if (live) lines.push(["CPU now", `${job.usage.cpuPercent.toFixed(1)} %`]);
+    if (live) lines.push(["Memory now", formatBytes(job.usage.memoryCurrentBytes)]);
+    lines.push(["Memory peak", formatBytes(job.usage.memoryPeakBytes)]);
+    if (live) lines.push(["Pids now", String(job.usage.pidsCurrent)]);
+    lines.push(["IO", `read ${formatBytes(job.usage.ioReadBytes)}, written ${formatBytes(job.usage.ioWriteBytes)}`]);
   }
   return lines.map(([label, value]) => `${`${label}:`.padEnd(14)}${value}`).join("\n");
 }

@@ -12,6 +12,14 @@ export interface ResourceUsage {
   ioWriteBytes: number;
 }
 
+/** What a running job holds right now, read from its cgroup. */
+export interface CurrentUsage {
+  /** Memory the cgroup holds now (page cache and tmpfs included). */
+  memoryCurrentBytes: number;
+  /** Processes and threads in the cgroup now. */
+  pidsCurrent: number;
+}
+
 /**
  * The limit and accounting side of a job's cgroup, one implementation per
  * cgroup version (v1-controller.ts, v2-controller.ts).
@@ -20,6 +28,8 @@ export interface LimitController {
   /** Writes the limits. `disk` is the "major:minor" IO limits apply to. */
   apply(limits: Limits, disk: string | undefined): Promise<void>;
   usage(): Promise<ResourceUsage>;
+  /** What the job holds now: memory and pids (meaningful only while it runs). */
+  current(): Promise<CurrentUsage>;
   /** How many processes the kernel's OOM killer killed in the job's cgroup. */
   oomKills(): Promise<number>;
 }

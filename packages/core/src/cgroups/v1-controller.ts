@@ -1,6 +1,6 @@
 import type { Limits } from "../limits.js";
 import { parseKeyValues, readControl, writeControl } from "./cgroup-files.js";
-import type { LimitController, ResourceUsage } from "./controller.js";
+import type { CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 import type { V1ControllerName } from "./layout.js";
 
 const CFS_PERIOD_US = 100_000;
@@ -78,6 +78,14 @@ export class V1Controller implements LimitController {
       ioReadBytes: total("Read"),
       ioWriteBytes: total("Write"),
     };
+  }
+
+  async current(): Promise<CurrentUsage> {
+    const [memory, pids] = await Promise.all([
+      this.read("memory", "memory.usage_in_bytes"),
+      this.read("pids", "pids.current"),
+    ]);
+    return { memoryCurrentBytes: Number(memory ?? 0), pidsCurrent: Number(pids ?? 0) };
   }
 
   async oomKills(): Promise<number> {

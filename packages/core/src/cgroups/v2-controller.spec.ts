@@ -35,12 +35,14 @@ describe("cgroup v2 driver against a fake cgroupfs", () => {
     expect(await read("pids.max")).toBe("32");
   });
 
-  it("reads usage from cpu.stat, memory.peak and io.stat, and OOM kills from memory.events", async () => {
+  it("reads usage from cpu.stat, memory.peak and io.stat, what it holds now from memory.current and pids.current, and OOM kills from memory.events", async () => {
     const dir = await fakeCgroup("job", {
       "cpu.stat": "usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\n",
       "memory.peak": "7340032\n",
       "io.stat": "254:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n8:0 rbytes=1 wbytes=2\n",
       "memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n",
+      "memory.current": "52428800\n",
+      "pids.current": "3\n",
     });
     const controller = new V2Controller(dir);
     expect(await controller.usage()).toEqual({
@@ -50,6 +52,7 @@ describe("cgroup v2 driver against a fake cgroupfs", () => {
       ioWriteBytes: 8194,
     });
     expect(await controller.oomKills()).toBe(1);
+    expect(await controller.current()).toEqual({ memoryCurrentBytes: 52428800, pidsCurrent: 3 });
   });
 
   it("enables cpu, memory, io and pids from the root down to the parent on a v2 host", async () => {

@@ -1,6 +1,6 @@
 import type { Limits } from "../limits.js";
 import { parseKeyValues, readControl, writeControl } from "./cgroup-files.js";
-import type { LimitController, ResourceUsage } from "./controller.js";
+import type { CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 
 const CPU_PERIOD_US = 100_000;
 
@@ -51,6 +51,14 @@ export class V2Controller implements LimitController {
       ioReadBytes,
       ioWriteBytes,
     };
+  }
+
+  async current(): Promise<CurrentUsage> {
+    const [memory, pids] = await Promise.all([
+      readControl(this.dir, "memory.current"),
+      readControl(this.dir, "pids.current"),
+    ]);
+    return { memoryCurrentBytes: Number(memory ?? 0), pidsCurrent: Number(pids ?? 0) };
   }
 
   async oomKills(): Promise<number> {

@@ -1,5 +1,6 @@
 import { invalidArgument } from "../errors.js";
 import type { StartRequest } from "../job.js";
+import { validateJobName, validateLabels } from "../labels/job-labels.js";
 
 /** Checks what the kernel would refuse or misread: empty commands, NUL bytes, malformed env names. */
 export function validateStartRequest(request: StartRequest, maxRuntimeLimitMs: number): void {
@@ -12,6 +13,8 @@ export function validateStartRequest(request: StartRequest, maxRuntimeLimitMs: n
   }
   if (strings.some((value) => value.includes("\0")))
     throw invalidArgument("command, args and env must not contain NUL bytes");
+  if (request.name !== undefined) validateJobName(request.name);
+  if (request.labels) validateLabels(request.labels);
   const { maxRuntimeMs } = request;
   if (
     maxRuntimeMs !== undefined &&

@@ -6,6 +6,7 @@ import { isSameProcessAlive } from "../lifecycle/process-identity.js";
 import { Termination } from "../lifecycle/terminate.js";
 import type { ManagedJob } from "../managed-job.js";
 import type { ResolvedOptions } from "../options.js";
+import { TimeIndex } from "../output/time-index.js";
 import { ALLOCATION_SLACK_BYTES, outputLimitFor } from "../sandbox/disk-space.js";
 import type { StateStore } from "../state-store.js";
 import { watchJobDir } from "./job-watch.js";
@@ -90,15 +91,23 @@ export class JobSupervisor {
   private watch(job: ManagedJob): void {
     const { store, options, onWarning } = this.context;
     const limit = outputLimitFor(job.record.limits.diskBytes, options.outputCapBytes);
+    const times = job.timeIndex ?? TimeIndex.openForAppend(store.timesPath(job.id));
+    job.useTimeIndex(times);
     const watch = watchJobDir(store.jobDir(job.id), store.logPath(job.id), {
-      onOutput: () => job.feed.notify(),
+      onOutput: () => {
+        times.noticed(Date.now());
+        job.feed.notify();
+      },
       onOutputSize: ({ size, blocks }) => {
+        times.learned(size, Date.now());
         const past = size > limit || blocks * 512 > limit + ALLOCATION_SLACK_BYTES;
         if (past && isActive(job.state)) void this.requestStop(job, "output_limit", 0);
       },
       onExitRecord: () => void this.finishFromRecord(job, { launcherGone: false }),
       onError: (error) => onWarning(`watch of job ${job.id} failed: ${error}`),
     });
+    // What the job wrote before the watch was in place raised no event: the index learns of it now.
+    times.learned(store.outputSize(job.id) ?? 0, Date.now());
     let runtimeTimer: NodeJS.Timeout | undefined;
     const { maxRuntimeMs, startedAt } = job.record;
     if (maxRuntimeMs !== undefined && startedAt !== undefined) {
@@ -109,6 +118,7 @@ export class JobSupervisor {
       release() {
         watch.close();
         clearTimeout(runtimeTimer);
+        void times.flush();
       },
     });
   }
@@ -170,6 +180,9 @@ export class JobSupervisor {
     });
     await cgroup.remove().catch((error) => onWarning(`removing cgroup of job ${job.id} failed: ${error}`));
     const outputBytes = store.outputSize(job.id) ?? 0;
+    // The last stretch of output, and what is still in memory, go to the index before the end is told.
+    job.timeIndex?.learned(outputBytes, Date.now());
+    await job.timeIndex?.flush();
     const limit = outputLimitFor(job.record.limits.diskBytes, options.outputCapBytes);
     // A job can reach its output limit and end by itself (a write failed with EFBIG) before the stop lands.
     const stopCause = job.record.stopCause ?? (outputBytes > limit ? "output_limit" : undefined);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/job.proto.
  */
 export const file_jobworker_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChZqb2J3b3JrZXIvdjEvam9iLnByb3RvEgxqb2J3b3JrZXIudjEiwwQKA0pvYhIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIPCgdjb21tYW5kGAMgASgJEgwKBGFyZ3MYBCADKAkSGQoRd29ya2luZ19kaXJlY3RvcnkYBSABKAkSJAoGbGltaXRzGAYgASgLMhQuam9id29ya2VyLnYxLkxpbWl0cxIuCgttYXhfcnVudGltZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVzdGF0ZRgIIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRIrCgplbmRfcmVhc29uGAkgASgOMhcuam9id29ya2VyLnYxLkVuZFJlYXNvbhIWCglleGl0X2NvZGUYCiABKAVIAIgBARITCgZzaWduYWwYCyABKAVIAYgBARISCgpvb21fa2lsbGVkGAwgASgIEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoFdXNhZ2UYECABKAsyGy5qb2J3b3JrZXIudjEuUmVzb3VyY2VVc2FnZRIUCgxvdXRwdXRfYnl0ZXMYESABKAQSEgoKZW5kX2RldGFpbBgSIAEoCUIMCgpfZXhpdF9jb2RlQgkKB19zaWduYWwi4AIKBkxpbWl0cxIbCg5jcHVfbWlsbGljb3JlcxgBIAEoDUgAiAEBEhkKDG1lbW9yeV9ieXRlcxgCIAEoBEgBiAEBEhgKC2lvX3JlYWRfYnBzGAMgASgESAKIAQESGQoMaW9fd3JpdGVfYnBzGAQgASgESAOIAQESGQoMaW9fcmVhZF9pb3BzGAUgASgESASIAQESGgoNaW9fd3JpdGVfaW9wcxgGIAEoBEgFiAEBEhUKCG1heF9waWRzGAcgASgNSAaIAQESFwoKZGlza19ieXRlcxgIIAEoBEgHiAEBQhEKD19jcHVfbWlsbGljb3Jlc0IPCg1fbWVtb3J5X2J5dGVzQg4KDF9pb19yZWFkX2Jwc0IPCg1faW9fd3JpdGVfYnBzQg8KDV9pb19yZWFkX2lvcHNCEAoOX2lvX3dyaXRlX2lvcHNCCwoJX21heF9waWRzQg0KC19kaXNrX2J5dGVzIoYBCg1SZXNvdXJjZVVzYWdlEisKCGNwdV90aW1lGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhkKEW1lbW9yeV9wZWFrX2J5dGVzGAIgASgEEhUKDWlvX3JlYWRfYnl0ZXMYAyABKAQSFgoOaW9fd3JpdGVfYnl0ZXMYBCABKAQqgQEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkpPQl9TVEFURV9TVEFSVElORxABEhUKEUpPQl9TVEFURV9SVU5OSU5HEAISFgoSSk9CX1NUQVRFX1NUT1BQSU5HEAMSEwoPSk9CX1NUQVRFX0VOREVEEAQq1gEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRRU5EX1JFQVNPTl9FWElURUQQARIXChNFTkRfUkVBU09OX1NJR05BTEVEEAISFgoSRU5EX1JFQVNPTl9TVE9QUEVEEAMSGQoVRU5EX1JFQVNPTl9PT01fS0lMTEVEEAQSGAoURU5EX1JFQVNPTl9USU1FRF9PVVQQBRIbChdFTkRfUkVBU09OX09VVFBVVF9MSU1JVBAGEhMKD0VORF9SRUFTT05fTE9TVBAHYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChZqb2J3b3JrZXIvdjEvam9iLnByb3RvEgxqb2J3b3JrZXIudjEirwUKA0pvYhIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIPCgdjb21tYW5kGAMgASgJEgwKBGFyZ3MYBCADKAkSGQoRd29ya2luZ19kaXJlY3RvcnkYBSABKAkSJAoGbGltaXRzGAYgASgLMhQuam9id29ya2VyLnYxLkxpbWl0cxIuCgttYXhfcnVudGltZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVzdGF0ZRgIIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRIrCgplbmRfcmVhc29uGAkgASgOMhcuam9id29ya2VyLnYxLkVuZFJlYXNvbhIWCglleGl0X2NvZGUYCiABKAVIAIgBARITCgZzaWduYWwYCyABKAVIAYgBARISCgpvb21fa2lsbGVkGAwgASgIEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoFdXNhZ2UYECABKAsyGy5qb2J3b3JrZXIudjEuUmVzb3VyY2VVc2FnZRIUCgxvdXRwdXRfYnl0ZXMYESABKAQSEgoKZW5kX2RldGFpbBgSIAEoCRIMCgRuYW1lGBUgASgJEi0KBmxhYmVscxgWIAMoCzIdLmpvYndvcmtlci52MS5Kb2IuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlQgkKB19zaWduYWwi4AIKBkxpbWl0cxIbCg5jcHVfbWlsbGljb3JlcxgBIAEoDUgAiAEBEhkKDG1lbW9yeV9ieXRlcxgCIAEoBEgBiAEBEhgKC2lvX3JlYWRfYnBzGAMgASgESAKIAQESGQoMaW9fd3JpdGVfYnBzGAQgASgESAOIAQESGQoMaW9fcmVhZF9pb3BzGAUgASgESASIAQESGgoNaW9fd3JpdGVfaW9wcxgGIAEoBEgFiAEBEhUKCG1heF9waWRzGAcgASgNSAaIAQESFwoKZGlza19ieXRlcxgIIAEoBEgHiAEBQhEKD19jcHVfbWlsbGljb3Jlc0IPCg1fbWVtb3J5X2J5dGVzQg4KDF9pb19yZWFkX2Jwc0IPCg1faW9fd3JpdGVfYnBzQg8KDV9pb19yZWFkX2lvcHNCEAoOX2lvX3dyaXRlX2lvcHNCCwoJX21heF9waWRzQg0KC19kaXNrX2J5dGVzIpYCCg1SZXNvdXJjZVVzYWdlEisKCGNwdV90aW1lGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhkKEW1lbW9yeV9wZWFrX2J5dGVzGAIgASgEEhUKDWlvX3JlYWRfYnl0ZXMYAyABKAQSFgoOaW9fd3JpdGVfYnl0ZXMYBCABKAQSHAoUbWVtb3J5X2N1cnJlbnRfYnl0ZXMYBSABKAQSFAoMcGlkc19jdXJyZW50GAYgASgNEhMKC2NwdV9wZXJjZW50GAcgASgBEhQKDG91dHB1dF9ieXRlcxgIIAEoBBIvCgtzYW1wbGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqgQEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhYKEkpPQl9TVEFURV9TVEFSVElORxABEhUKEUpPQl9TVEFURV9SVU5OSU5HEAISFgoSSk9CX1NUQVRFX1NUT1BQSU5HEAMSEwoPSk9CX1NUQVRFX0VOREVEEAQq1gEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRRU5EX1JFQVNPTl9FWElURUQQARIXChNFTkRfUkVBU09OX1NJR05BTEVEEAISFgoSRU5EX1JFQVNPTl9TVE9QUEVEEAMSGQoVRU5EX1JFQVNPTl9PT01fS0lMTEVEEAQSGAoURU5EX1JFQVNPTl9USU1FRF9PVVQQBRIbChdFTkRfUkVBU09OX09VVFBVVF9MSU1JVBAGEhMKD0VORF9SRUFTT05fTE9TVBAHYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Job is one process run by jobworker, with everything known about it.
@@ -148,6 +148,20 @@ export type Job = Message<"jobworker.v1.Job"> & {
    * @generated from field: string end_detail = 18;
    */
   endDetail: string;
+
+  /**
+   * The name its owner gave it (StartJobRequest.name), unique among that owner's jobs. Empty: none.
+   *
+   * @generated from field: string name = 21;
+   */
+  name: string;
+
+  /**
+   * Labels its owner gave it (StartJobRequest.labels); selectors pick jobs by them.
+   *
+   * @generated from field: map<string, string> labels = 22;
+   */
+  labels: { [key: string]: string };
 };
 
 /**
@@ -264,6 +278,42 @@ export type ResourceUsage = Message<"jobworker.v1.ResourceUsage"> & {
    * @generated from field: uint64 io_write_bytes = 4;
    */
   ioWriteBytes: bigint;
+
+  /**
+   * Memory the job's cgroup holds now, in bytes (page cache included). Set while the job runs.
+   *
+   * @generated from field: uint64 memory_current_bytes = 5;
+   */
+  memoryCurrentBytes: bigint;
+
+  /**
+   * Processes and threads the job has now. Set while the job runs.
+   *
+   * @generated from field: uint32 pids_current = 6;
+   */
+  pidsCurrent: number;
+
+  /**
+   * CPU use over the last sampling interval, in percent of one core (200 = two full cores).
+   * Set while the job runs.
+   *
+   * @generated from field: double cpu_percent = 7;
+   */
+  cpuPercent: number;
+
+  /**
+   * Bytes of output the job has written so far.
+   *
+   * @generated from field: uint64 output_bytes = 8;
+   */
+  outputBytes: bigint;
+
+  /**
+   * When these values were read. Set while the job runs.
+   *
+   * @generated from field: google.protobuf.Timestamp sample_time = 9;
+   */
+  sampleTime?: Timestamp | undefined;
 };
 
 /**

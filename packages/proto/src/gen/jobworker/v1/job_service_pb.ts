@@ -4,17 +4,19 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Job, JobState, Limits } from "./job_pb.js";
 import { file_jobworker_v1_job } from "./job_pb.js";
+import type { WatchJobsRequestSchema, WatchJobsResponseSchema, WatchUsageRequestSchema, WatchUsageResponseSchema } from "./watch_pb.js";
+import { file_jobworker_v1_watch } from "./watch_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file jobworker/v1/job_service.proto.
  */
 export const file_jobworker_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5qb2J3b3JrZXIvdjEvam9iX3NlcnZpY2UucHJvdG8SDGpvYndvcmtlci52MSKCAgoPU3RhcnRKb2JSZXF1ZXN0Eg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRIzCgNlbnYYAyADKAsyJi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkVudkVudHJ5EhkKEXdvcmtpbmdfZGlyZWN0b3J5GAQgASgJEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSLgoLbWF4X3J1bnRpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIyChBTdGFydEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiTQoOU3RvcEpvYlJlcXVlc3QSCgoCaWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjEKD1N0b3BKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIhsKDUdldEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMAoOR2V0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIcCg5XYWl0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIxCg9XYWl0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiJuCg9MaXN0Sm9ic1JlcXVlc3QSJQoFc3RhdGUYASABKA4yFi5qb2J3b3JrZXIudjEuSm9iU3RhdGUSDQoFb3duZXIYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiTAoQTGlzdEpvYnNSZXNwb25zZRIfCgRqb2JzGAEgAygLMhEuam9id29ya2VyLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRgoTU3RyZWFtT3V0cHV0UmVxdWVzdBIKCgJpZBgBIAEoCRITCgtmcm9tX29mZnNldBgCIAEoBBIOCgZmb2xsb3cYAyABKAgiNAoUU3RyZWFtT3V0cHV0UmVzcG9uc2USDgoGb2Zmc2V0GAEgASgEEgwKBGRhdGEYAiABKAwiHgoQRGVsZXRlSm9iUmVxdWVzdBIKCgJpZBgBIAEoCSITChFEZWxldGVKb2JSZXNwb25zZSImChBDbGVhbkpvYnNSZXF1ZXN0EhIKCmFsbF9vd25lcnMYASABKAgiKgoRQ2xlYW5Kb2JzUmVzcG9uc2USFQoNZGVsZXRlZF9jb3VudBgBIAEoDTLsBAoKSm9iU2VydmljZRJJCghTdGFydEpvYhIdLmpvYndvcmtlci52MS5TdGFydEpvYlJlcXVlc3QaHi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXNwb25zZRJGCgdTdG9wSm9iEhwuam9id29ya2VyLnYxLlN0b3BKb2JSZXF1ZXN0Gh0uam9id29ya2VyLnYxLlN0b3BKb2JSZXNwb25zZRJDCgZHZXRKb2ISGy5qb2J3b3JrZXIudjEuR2V0Sm9iUmVxdWVzdBocLmpvYndvcmtlci52MS5HZXRKb2JSZXNwb25zZRJGCgdXYWl0Sm9iEhwuam9id29ya2VyLnYxLldhaXRKb2JSZXF1ZXN0Gh0uam9id29ya2VyLnYxLldhaXRKb2JSZXNwb25zZRJJCghMaXN0Sm9icxIdLmpvYndvcmtlci52MS5MaXN0Sm9ic1JlcXVlc3QaHi5qb2J3b3JrZXIudjEuTGlzdEpvYnNSZXNwb25zZRJXCgxTdHJlYW1PdXRwdXQSIS5qb2J3b3JrZXIudjEuU3RyZWFtT3V0cHV0UmVxdWVzdBoiLmpvYndvcmtlci52MS5TdHJlYW1PdXRwdXRSZXNwb25zZTABEkwKCURlbGV0ZUpvYhIeLmpvYndvcmtlci52MS5EZWxldGVKb2JSZXF1ZXN0Gh8uam9id29ya2VyLnYxLkRlbGV0ZUpvYlJlc3BvbnNlEkwKCUNsZWFuSm9icxIeLmpvYndvcmtlci52MS5DbGVhbkpvYnNSZXF1ZXN0Gh8uam9id29ya2VyLnYxLkNsZWFuSm9ic1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_jobworker_v1_job]);
+  fileDesc("Ch5qb2J3b3JrZXIvdjEvam9iX3NlcnZpY2UucHJvdG8SDGpvYndvcmtlci52MSL6AgoPU3RhcnRKb2JSZXF1ZXN0Eg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRIzCgNlbnYYAyADKAsyJi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkVudkVudHJ5EhkKEXdvcmtpbmdfZGlyZWN0b3J5GAQgASgJEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSLgoLbWF4X3J1bnRpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDAoEbmFtZRgKIAEoCRI5CgZsYWJlbHMYCyADKAsyKS5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkxhYmVsc0VudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIyChBTdGFydEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiTQoOU3RvcEpvYlJlcXVlc3QSCgoCaWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjEKD1N0b3BKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIhsKDUdldEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMAoOR2V0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIcCg5XYWl0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIxCg9XYWl0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiKGAQoPTGlzdEpvYnNSZXF1ZXN0EiUKBXN0YXRlGAEgASgOMhYuam9id29ya2VyLnYxLkpvYlN0YXRlEg0KBW93bmVyGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAUgASgJIkwKEExpc3RKb2JzUmVzcG9uc2USHwoEam9icxgBIAMoCzIRLmpvYndvcmtlci52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIq0BChNTdHJlYW1PdXRwdXRSZXF1ZXN0EgoKAmlkGAEgASgJEhMKC2Zyb21fb2Zmc2V0GAIgASgEEg4KBmZvbGxvdxgDIAEoCBIXCgp0YWlsX2xpbmVzGAQgASgESACIAQESKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnRpbWVzdGFtcHMYBiABKAhCDQoLX3RhaWxfbGluZXMiXgoUU3RyZWFtT3V0cHV0UmVzcG9uc2USDgoGb2Zmc2V0GAEgASgEEgwKBGRhdGEYAiABKAwSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiHgoQRGVsZXRlSm9iUmVxdWVzdBIKCgJpZBgBIAEoCSITChFEZWxldGVKb2JSZXNwb25zZSJSChBDbGVhbkpvYnNSZXF1ZXN0EhIKCmFsbF9vd25lcnMYASABKAgSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSEgoKZW5kZWRfb25seRgDIAEoCCIqChFDbGVhbkpvYnNSZXNwb25zZRIVCg1kZWxldGVkX2NvdW50GAEgASgNMo8GCgpKb2JTZXJ2aWNlEkkKCFN0YXJ0Sm9iEh0uam9id29ya2VyLnYxLlN0YXJ0Sm9iUmVxdWVzdBoeLmpvYndvcmtlci52MS5TdGFydEpvYlJlc3BvbnNlEkYKB1N0b3BKb2ISHC5qb2J3b3JrZXIudjEuU3RvcEpvYlJlcXVlc3QaHS5qb2J3b3JrZXIudjEuU3RvcEpvYlJlc3BvbnNlEkMKBkdldEpvYhIbLmpvYndvcmtlci52MS5HZXRKb2JSZXF1ZXN0Ghwuam9id29ya2VyLnYxLkdldEpvYlJlc3BvbnNlEkYKB1dhaXRKb2ISHC5qb2J3b3JrZXIudjEuV2FpdEpvYlJlcXVlc3QaHS5qb2J3b3JrZXIudjEuV2FpdEpvYlJlc3BvbnNlEkkKCExpc3RKb2JzEh0uam9id29ya2VyLnYxLkxpc3RKb2JzUmVxdWVzdBoeLmpvYndvcmtlci52MS5MaXN0Sm9ic1Jlc3BvbnNlElcKDFN0cmVhbU91dHB1dBIhLmpvYndvcmtlci52MS5TdHJlYW1PdXRwdXRSZXF1ZXN0GiIuam9id29ya2VyLnYxLlN0cmVhbU91dHB1dFJlc3BvbnNlMAESTAoJRGVsZXRlSm9iEh4uam9id29ya2VyLnYxLkRlbGV0ZUpvYlJlcXVlc3QaHy5qb2J3b3JrZXIudjEuRGVsZXRlSm9iUmVzcG9uc2USTAoJQ2xlYW5Kb2JzEh4uam9id29ya2VyLnYxLkNsZWFuSm9ic1JlcXVlc3QaHy5qb2J3b3JrZXIudjEuQ2xlYW5Kb2JzUmVzcG9uc2USTgoJV2F0Y2hKb2JzEh4uam9id29ya2VyLnYxLldhdGNoSm9ic1JlcXVlc3QaHy5qb2J3b3JrZXIudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARJRCgpXYXRjaFVzYWdlEh8uam9id29ya2VyLnYxLldhdGNoVXNhZ2VSZXF1ZXN0GiAuam9id29ya2VyLnYxLldhdGNoVXNhZ2VSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_jobworker_v1_job, file_jobworker_v1_watch]);
 
 /**
  * @generated from message jobworker.v1.StartJobRequest
@@ -66,6 +68,23 @@ export type StartJobRequest = Message<"jobworker.v1.StartJobRequest"> & {
    * @generated from field: google.protobuf.Duration max_runtime = 6;
    */
   maxRuntime?: Duration | undefined;
+
+  /**
+   * A name for the job, unique among the caller's jobs (ALREADY_EXISTS otherwise):
+   * 1-63 letters, digits, "_", "." or "-", starting with a letter or digit. Empty: none.
+   *
+   * @generated from field: string name = 10;
+   */
+  name: string;
+
+  /**
+   * Labels, validated as Kubernetes labels: keys are [prefix/]name (name 1-63
+   * characters, alphanumeric at both ends, "-", "_" or "." inside; prefix a DNS
+   * subdomain), values empty or like a key's name. At most 64.
+   *
+   * @generated from field: map<string, string> labels = 11;
+   */
+  labels: { [key: string]: string };
 };
 
 /**
@@ -247,6 +266,14 @@ export type ListJobsRequest = Message<"jobworker.v1.ListJobsRequest"> & {
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
+
+  /**
+   * Only jobs whose labels match: requirements joined by commas, each
+   * key=value, key!=value, key (has the label) or !key (has it not). Empty: all.
+   *
+   * @generated from field: string label_selector = 5;
+   */
+  labelSelector: string;
 };
 
 /**
@@ -306,6 +333,30 @@ export type StreamOutputRequest = Message<"jobworker.v1.StreamOutputRequest"> & 
    * @generated from field: bool follow = 3;
    */
   follow: boolean;
+
+  /**
+   * Start at the beginning of the last tail_lines lines (a last line without a
+   * newline counts) instead of from_offset. The server reads the file from its
+   * end, so this costs about as much as the lines themselves.
+   *
+   * @generated from field: optional uint64 tail_lines = 4;
+   */
+  tailLines?: bigint | undefined;
+
+  /**
+   * Skip output the server learned of before this time (see docs/api.md for
+   * the time index and its precision). Combined with tail_lines, the later start wins.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 5;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * Send each response's time (StreamOutputResponse.time).
+   *
+   * @generated from field: bool timestamps = 6;
+   */
+  timestamps: boolean;
 };
 
 /**
@@ -332,6 +383,14 @@ export type StreamOutputResponse = Message<"jobworker.v1.StreamOutputResponse"> 
    * @generated from field: bytes data = 2;
    */
   data: Uint8Array;
+
+  /**
+   * With timestamps: when the server learned of data's first byte (see docs/api.md
+   * for the precision). A response never spans two entries of the time index.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
 };
 
 /**
@@ -383,6 +442,20 @@ export type CleanJobsRequest = Message<"jobworker.v1.CleanJobsRequest"> & {
    * @generated from field: bool all_owners = 1;
    */
   allOwners: boolean;
+
+  /**
+   * Only jobs whose labels match (syntax of ListJobsRequest.label_selector). Empty: all.
+   *
+   * @generated from field: string label_selector = 2;
+   */
+  labelSelector: string;
+
+  /**
+   * Only jobs that have ended: nothing is stopped ('runjob prune').
+   *
+   * @generated from field: bool ended_only = 3;
+   */
+  endedOnly: boolean;
 };
 
 /**
@@ -505,6 +578,27 @@ export const JobService: GenService<{
     methodKind: "unary";
     input: typeof CleanJobsRequestSchema;
     output: typeof CleanJobsResponseSchema;
+  },
+  /**
+   * Streams the jobs in scope (filtered as ListJobs), then every change to them:
+   * see WatchJobsRequest for resuming after a reconnect.
+   *
+   * @generated from rpc jobworker.v1.JobService.WatchJobs
+   */
+  watchJobs: {
+    methodKind: "server_streaming";
+    input: typeof WatchJobsRequestSchema;
+    output: typeof WatchJobsResponseSchema;
+  },
+  /**
+   * Streams the live resource usage of running jobs at a chosen interval.
+   *
+   * @generated from rpc jobworker.v1.JobService.WatchUsage
+   */
+  watchUsage: {
+    methodKind: "server_streaming";
+    input: typeof WatchUsageRequestSchema;
+    output: typeof WatchUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_jobworker_v1_job_service, 0);
