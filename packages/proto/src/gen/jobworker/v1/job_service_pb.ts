@@ -6,6 +6,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { AttachJobRequestSchema, AttachJobResponseSchema, ResizeJobTerminalRequestSchema, ResizeJobTerminalResponseSchema, SignalJobRequestSchema, SignalJobResponseSchema, TerminalSize, WriteJobInputRequestSchema, WriteJobInputResponseSchema } from "./interactive_pb.js";
+import { file_jobworker_v1_interactive } from "./interactive_pb.js";
 import type { Job, JobState, Limits } from "./job_pb.js";
 import { file_jobworker_v1_job } from "./job_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/job_service.proto.
  */
 export const file_jobworker_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5qb2J3b3JrZXIvdjEvam9iX3NlcnZpY2UucHJvdG8SDGpvYndvcmtlci52MSKCAgoPU3RhcnRKb2JSZXF1ZXN0Eg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRIzCgNlbnYYAyADKAsyJi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkVudkVudHJ5EhkKEXdvcmtpbmdfZGlyZWN0b3J5GAQgASgJEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSLgoLbWF4X3J1bnRpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIyChBTdGFydEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiTQoOU3RvcEpvYlJlcXVlc3QSCgoCaWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjEKD1N0b3BKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIhsKDUdldEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMAoOR2V0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIcCg5XYWl0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIxCg9XYWl0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiJuCg9MaXN0Sm9ic1JlcXVlc3QSJQoFc3RhdGUYASABKA4yFi5qb2J3b3JrZXIudjEuSm9iU3RhdGUSDQoFb3duZXIYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiTAoQTGlzdEpvYnNSZXNwb25zZRIfCgRqb2JzGAEgAygLMhEuam9id29ya2VyLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRgoTU3RyZWFtT3V0cHV0UmVxdWVzdBIKCgJpZBgBIAEoCRITCgtmcm9tX29mZnNldBgCIAEoBBIOCgZmb2xsb3cYAyABKAgiNAoUU3RyZWFtT3V0cHV0UmVzcG9uc2USDgoGb2Zmc2V0GAEgASgEEgwKBGRhdGEYAiABKAwiHgoQRGVsZXRlSm9iUmVxdWVzdBIKCgJpZBgBIAEoCSITChFEZWxldGVKb2JSZXNwb25zZSImChBDbGVhbkpvYnNSZXF1ZXN0EhIKCmFsbF9vd25lcnMYASABKAgiKgoRQ2xlYW5Kb2JzUmVzcG9uc2USFQoNZGVsZXRlZF9jb3VudBgBIAEoDTLsBAoKSm9iU2VydmljZRJJCghTdGFydEpvYhIdLmpvYndvcmtlci52MS5TdGFydEpvYlJlcXVlc3QaHi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXNwb25zZRJGCgdTdG9wSm9iEhwuam9id29ya2VyLnYxLlN0b3BKb2JSZXF1ZXN0Gh0uam9id29ya2VyLnYxLlN0b3BKb2JSZXNwb25zZRJDCgZHZXRKb2ISGy5qb2J3b3JrZXIudjEuR2V0Sm9iUmVxdWVzdBocLmpvYndvcmtlci52MS5HZXRKb2JSZXNwb25zZRJGCgdXYWl0Sm9iEhwuam9id29ya2VyLnYxLldhaXRKb2JSZXF1ZXN0Gh0uam9id29ya2VyLnYxLldhaXRKb2JSZXNwb25zZRJJCghMaXN0Sm9icxIdLmpvYndvcmtlci52MS5MaXN0Sm9ic1JlcXVlc3QaHi5qb2J3b3JrZXIudjEuTGlzdEpvYnNSZXNwb25zZRJXCgxTdHJlYW1PdXRwdXQSIS5qb2J3b3JrZXIudjEuU3RyZWFtT3V0cHV0UmVxdWVzdBoiLmpvYndvcmtlci52MS5TdHJlYW1PdXRwdXRSZXNwb25zZTABEkwKCURlbGV0ZUpvYhIeLmpvYndvcmtlci52MS5EZWxldGVKb2JSZXF1ZXN0Gh8uam9id29ya2VyLnYxLkRlbGV0ZUpvYlJlc3BvbnNlEkwKCUNsZWFuSm9icxIeLmpvYndvcmtlci52MS5DbGVhbkpvYnNSZXF1ZXN0Gh8uam9id29ya2VyLnYxLkNsZWFuSm9ic1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_jobworker_v1_job]);
+  fileDesc("Ch5qb2J3b3JrZXIvdjEvam9iX3NlcnZpY2UucHJvdG8SDGpvYndvcmtlci52MSLRAgoPU3RhcnRKb2JSZXF1ZXN0Eg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRIzCgNlbnYYAyADKAsyJi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkVudkVudHJ5EhkKEXdvcmtpbmdfZGlyZWN0b3J5GAQgASgJEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSLgoLbWF4X3J1bnRpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFc3RkaW4YByABKAgSCwoDdHR5GAggASgIEjEKDXRlcm1pbmFsX3NpemUYCSABKAsyGi5qb2J3b3JrZXIudjEuVGVybWluYWxTaXplGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMgoQU3RhcnRKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIk0KDlN0b3BKb2JSZXF1ZXN0EgoKAmlkGAEgASgJEi8KDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIxCg9TdG9wSm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIbCg1HZXRKb2JSZXF1ZXN0EgoKAmlkGAEgASgJIjAKDkdldEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiHAoOV2FpdEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMQoPV2FpdEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IibgoPTGlzdEpvYnNSZXF1ZXN0EiUKBXN0YXRlGAEgASgOMhYuam9id29ya2VyLnYxLkpvYlN0YXRlEg0KBW93bmVyGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIkwKEExpc3RKb2JzUmVzcG9uc2USHwoEam9icxgBIAMoCzIRLmpvYndvcmtlci52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkYKE1N0cmVhbU91dHB1dFJlcXVlc3QSCgoCaWQYASABKAkSEwoLZnJvbV9vZmZzZXQYAiABKAQSDgoGZm9sbG93GAMgASgIIjQKFFN0cmVhbU91dHB1dFJlc3BvbnNlEg4KBm9mZnNldBgBIAEoBBIMCgRkYXRhGAIgASgMIh4KEERlbGV0ZUpvYlJlcXVlc3QSCgoCaWQYASABKAkiEwoRRGVsZXRlSm9iUmVzcG9uc2UiJgoQQ2xlYW5Kb2JzUmVxdWVzdBISCgphbGxfb3duZXJzGAEgASgIIioKEUNsZWFuSm9ic1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKA0yzAcKCkpvYlNlcnZpY2USSQoIU3RhcnRKb2ISHS5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0Gh4uam9id29ya2VyLnYxLlN0YXJ0Sm9iUmVzcG9uc2USRgoHU3RvcEpvYhIcLmpvYndvcmtlci52MS5TdG9wSm9iUmVxdWVzdBodLmpvYndvcmtlci52MS5TdG9wSm9iUmVzcG9uc2USQwoGR2V0Sm9iEhsuam9id29ya2VyLnYxLkdldEpvYlJlcXVlc3QaHC5qb2J3b3JrZXIudjEuR2V0Sm9iUmVzcG9uc2USRgoHV2FpdEpvYhIcLmpvYndvcmtlci52MS5XYWl0Sm9iUmVxdWVzdBodLmpvYndvcmtlci52MS5XYWl0Sm9iUmVzcG9uc2USSQoITGlzdEpvYnMSHS5qb2J3b3JrZXIudjEuTGlzdEpvYnNSZXF1ZXN0Gh4uam9id29ya2VyLnYxLkxpc3RKb2JzUmVzcG9uc2USVwoMU3RyZWFtT3V0cHV0EiEuam9id29ya2VyLnYxLlN0cmVhbU91dHB1dFJlcXVlc3QaIi5qb2J3b3JrZXIudjEuU3RyZWFtT3V0cHV0UmVzcG9uc2UwARJMCglEZWxldGVKb2ISHi5qb2J3b3JrZXIudjEuRGVsZXRlSm9iUmVxdWVzdBofLmpvYndvcmtlci52MS5EZWxldGVKb2JSZXNwb25zZRJMCglDbGVhbkpvYnMSHi5qb2J3b3JrZXIudjEuQ2xlYW5Kb2JzUmVxdWVzdBofLmpvYndvcmtlci52MS5DbGVhbkpvYnNSZXNwb25zZRJQCglBdHRhY2hKb2ISHi5qb2J3b3JrZXIudjEuQXR0YWNoSm9iUmVxdWVzdBofLmpvYndvcmtlci52MS5BdHRhY2hKb2JSZXNwb25zZSgBMAESWAoNV3JpdGVKb2JJbnB1dBIiLmpvYndvcmtlci52MS5Xcml0ZUpvYklucHV0UmVxdWVzdBojLmpvYndvcmtlci52MS5Xcml0ZUpvYklucHV0UmVzcG9uc2USZAoRUmVzaXplSm9iVGVybWluYWwSJi5qb2J3b3JrZXIudjEuUmVzaXplSm9iVGVybWluYWxSZXF1ZXN0Gicuam9id29ya2VyLnYxLlJlc2l6ZUpvYlRlcm1pbmFsUmVzcG9uc2USTAoJU2lnbmFsSm9iEh4uam9id29ya2VyLnYxLlNpZ25hbEpvYlJlcXVlc3QaHy5qb2J3b3JrZXIudjEuU2lnbmFsSm9iUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_jobworker_v1_interactive, file_jobworker_v1_job]);
 
 /**
  * @generated from message jobworker.v1.StartJobRequest
@@ -66,6 +68,28 @@ export type StartJobRequest = Message<"jobworker.v1.StartJobRequest"> & {
    * @generated from field: google.protobuf.Duration max_runtime = 6;
    */
   maxRuntime?: Duration | undefined;
+
+  /**
+   * Give the job a stdin that AttachJob and WriteJobInput feed (otherwise it reads /dev/null).
+   *
+   * @generated from field: bool stdin = 7;
+   */
+  stdin: boolean;
+
+  /**
+   * Give the job a terminal (from its own devpts) as stdin, stdout and stderr;
+   * its output is the terminal's. Implies stdin.
+   *
+   * @generated from field: bool tty = 8;
+   */
+  tty: boolean;
+
+  /**
+   * The terminal's first window size. Absent means 24x80.
+   *
+   * @generated from field: jobworker.v1.TerminalSize terminal_size = 9;
+   */
+  terminalSize?: TerminalSize | undefined;
 };
 
 /**
@@ -505,6 +529,50 @@ export const JobService: GenService<{
     methodKind: "unary";
     input: typeof CleanJobsRequestSchema;
     output: typeof CleanJobsResponseSchema;
+  },
+  /**
+   * Joins a running job: the output from an offset (by default its current
+   * end) until it ends, and the client's input, window size and signals.
+   * FAILED_PRECONDITION for input to a job started without stdin, or a job
+   * that has ended. Needs a client stream (gRPC, or Connect over HTTP/2);
+   * browsers use StreamOutput with WriteJobInput, ResizeJobTerminal and SignalJob.
+   *
+   * @generated from rpc jobworker.v1.JobService.AttachJob
+   */
+  attachJob: {
+    methodKind: "bidi_streaming";
+    input: typeof AttachJobRequestSchema;
+    output: typeof AttachJobResponseSchema;
+  },
+  /**
+   * Sends bytes to a running job's stdin, and optionally closes it.
+   *
+   * @generated from rpc jobworker.v1.JobService.WriteJobInput
+   */
+  writeJobInput: {
+    methodKind: "unary";
+    input: typeof WriteJobInputRequestSchema;
+    output: typeof WriteJobInputResponseSchema;
+  },
+  /**
+   * Sets the window size of a running job's terminal.
+   *
+   * @generated from rpc jobworker.v1.JobService.ResizeJobTerminal
+   */
+  resizeJobTerminal: {
+    methodKind: "unary";
+    input: typeof ResizeJobTerminalRequestSchema;
+    output: typeof ResizeJobTerminalResponseSchema;
+  },
+  /**
+   * Sends a signal to a running job's main process (default SIGTERM), without the stop sequence.
+   *
+   * @generated from rpc jobworker.v1.JobService.SignalJob
+   */
+  signalJob: {
+    methodKind: "unary";
+    input: typeof SignalJobRequestSchema;
+    output: typeof SignalJobResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_jobworker_v1_job_service, 0);
