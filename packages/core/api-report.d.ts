@@ -62,6 +62,8 @@ export interface Job {
         startTime: string;
     };
     stopCause?: StopCause;
+    stdin?: boolean;
+    tty?: boolean;
 }
 
 export class JobError extends Error {
@@ -73,6 +75,14 @@ export class JobError extends Error {
 }
 
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
+
+export interface JobInput {
+    write(data: Uint8Array): Promise<void>;
+    closeInput(): Promise<void>;
+    resize(size: TerminalSize): Promise<void>;
+    signal(signal: number): Promise<void>;
+    release(): void;
+}
 
 export class JobManager {
     static open(options: JobManagerOptions, onWarning?: (message: string) => void): Promise<JobManager>;
@@ -95,6 +105,9 @@ export class JobManager {
     wait(id: string, scope: JobScope, options?: WaitOptions | AbortSignal): Promise<Job>;
     openOutput(id: string, scope: JobScope, options?: ReadOutputOptions): AsyncIterable<OutputChunk>;
     outputStream(id: string, scope: JobScope, options?: ReadOutputOptions): Readable;
+    signal(id: string, scope: JobScope, signal: string | number): Promise<void>;
+    openInput(id: string, scope: JobScope): Promise<JobInput>;
+    resize(id: string, scope: JobScope, size: TerminalSize): Promise<void>;
     delete(id: string, scope: JobScope): Promise<void>;
     clean(scope: JobScope, options?: WaitOptions): Promise<number>;
     subscribe(listener: TransitionListener): () => void;
@@ -178,6 +191,9 @@ export class OwnerJobs {
         token?: string;
     }): JobPage;
     stop(id: string, options?: StopOptions): Promise<Job>;
+    signal(id: string, signal: string | number): Promise<void>;
+    openInput(id: string): Promise<JobInput>;
+    resize(id: string, size: TerminalSize): Promise<void>;
     wait(id: string, options?: WaitOptions): Promise<Job>;
     openOutput(id: string, options?: ReadOutputOptions): AsyncIterable<OutputChunk>;
     outputStream(id: string, options?: ReadOutputOptions): Readable;
@@ -217,12 +233,20 @@ export interface StartRequest {
     workingDirectory?: string;
     limits?: Limits;
     maxRuntimeMs?: number;
+    stdin?: boolean;
+    tty?: boolean;
+    terminalSize?: TerminalSize;
 }
 
 export type StopCause = "stopped" | "timed_out" | "output_limit";
 
 export interface StopOptions extends WaitOptions {
     graceMs?: number;
+}
+
+export interface TerminalSize {
+    rows: number;
+    columns: number;
 }
 
 export type TransitionListener = (job: Readonly<Job>, from: JobState) => void;
@@ -246,3 +270,5 @@ export function defaultJobsCeiling(): JobsCeiling;
 export function detectLayout(): Promise<CgroupLayout>;
 
 export function isJobError(error: unknown): error is JobError;
+
+export function parseSignal(signal: string | number): number;

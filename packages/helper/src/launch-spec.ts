@@ -48,7 +48,9 @@ export interface LaunchSpec {
 
 /** A terminal's window size, in character cells. */
 export interface TerminalSize {
+  /** Lines of the window. */
   rows: number;
+  /** Columns of the window. */
   columns: number;
 }
 
