@@ -49,6 +49,11 @@ export function startRequestFromProto(request: StartJobRequest): StartRequest {
     workingDirectory: request.workingDirectory || undefined,
     limits: request.limits ? limitsFromProto(request.limits) : undefined,
     maxRuntimeMs: request.maxRuntime ? durationToMs(request.maxRuntime, "max_runtime") : undefined,
+    stdin: request.stdin || request.tty,
+    tty: request.tty,
+    terminalSize: request.terminalSize
+      ? { rows: request.terminalSize.rows, columns: request.terminalSize.columns }
+      : undefined,
   };
 }
 

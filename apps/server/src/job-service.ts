@@ -5,6 +5,7 @@ import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
 import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, startRequestFromProto } from "./from-proto.js";
+import { interactiveService } from "./interactive-service.js";
 import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
 import { auditArgs, requestLogKey } from "./request-log.js";
@@ -25,6 +26,8 @@ export function jobService(
   quotas: RoleQuotas,
 ): ServiceImpl<typeof JobService> {
   return {
+    ...interactiveService(manager, streams),
+
     async startJob(request, context) {
       const caller = callerOf(context);
       const job = await manager.start(caller.name, startRequestFromProto(request), { quota: quotaOf(context, quotas) });

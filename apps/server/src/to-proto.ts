@@ -61,6 +61,8 @@ export function jobToProto(job: core.Job): Job {
       : undefined,
     outputBytes: BigInt(job.outputBytes),
     endDetail: job.endDetail ?? "",
+    stdin: job.stdin ?? false,
+    tty: job.tty ?? false,
   });
 }
 

@@ -12,6 +12,7 @@ export {
   STATUS_ERROR_CODES,
   statusErrorCode,
 } from "./error-code.js";
+export * from "./gen/jobworker/v1/interactive_pb.js";
 export * from "./gen/jobworker/v1/job_pb.js";
 export * from "./gen/jobworker/v1/job_service_pb.js";
 export { isJobId, JOB_ID_PATTERN } from "./job-id.js";
