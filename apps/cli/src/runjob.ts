@@ -2,9 +2,11 @@
 // bundle.mjs into dist/runjob.js so start-up reads one file instead of resolving
 // and compiling hundreds. oclif finds the commands through COMMANDS ("explicit"
 // strategy in package.json).
+import Attach from "./commands/attach.js";
 import Clean from "./commands/clean.js";
 import Config from "./commands/config.js";
 import Delete from "./commands/delete.js";
+import Kill from "./commands/kill.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
 import Start from "./commands/start.js";
@@ -16,9 +18,11 @@ import Wait from "./commands/wait.js";
 export { execute } from "@oclif/core";
 
 export const COMMANDS = {
+  attach: Attach,
   clean: Clean,
   config: Config,
   delete: Delete,
+  kill: Kill,
   list: List,
   logs: Logs,
   start: Start,
