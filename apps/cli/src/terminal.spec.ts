@@ -1,0 +1,73 @@
+import { ServerProcess } from "@jobworker/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runjob, runjobPath, shellEnv } from "./testing/cli-harness.js";
+import { ensureTmux, TmuxSession } from "./testing/tmux.js";
+
+const needsRoot = process.getuid?.() !== 0;
+const noTmux = needsRoot ? undefined : ensureTmux();
+
+describe.skipIf(needsRoot || noTmux !== undefined)(
+  `runjob -it in a real terminal (tmux) against a real server (needs root${noTmux ? `; ${noTmux}` : ""})`,
+  () => {
+    let server: ServerProcess;
+    let tmux: TmuxSession;
+    const runjobLine = (args: string) => `node ${runjobPath} ${args}`;
+
+    beforeAll(async () => {
+      server = await ServerProcess.start();
+    });
+    afterAll(async () => {
+      await tmux?.dispose();
+      try {
+        await runjob(server, ["clean", "--all-owners"], { identity: "admin" });
+        expect(await server.kill("SIGTERM")).toBe(0);
+      } finally {
+        await server.dispose();
+      }
+    });
+
+    it("start -it gives a shell a terminal: it computes, has a tty of the window's size, survives Ctrl-C, detaches, is attached again, and its exit code is the CLI's", async () => {
+      tmux = await TmuxSession.start(shellEnv(server), 91, 27);
+      await tmux.waitFor(/outer\$ $/m);
+      await tmux.type(runjobLine("start -it -e 'PS1=job$ ' -- /bin/sh"));
+      await tmux.waitFor(/^job\$ /m);
+
+      await tmux.type("echo $((6*7))");
+      await tmux.waitFor(/^42\s*$/m);
+
+      await tmux.type("tty");
+      await tmux.waitFor(/^\/dev\/pts\/\d+\s*$/m);
+
+      await tmux.type("stty size");
+      await tmux.waitFor(/^27 91\s*$/m);
+      await tmux.resize(103, 33);
+      await tmux.type("stty size");
+      await tmux.waitFor(/^33 103\s*$/m);
+
+      // Ctrl-C reaches the job's foreground process, not the CLI: the sleep ends, the shell stays.
+      await tmux.type("sleep 100; echo sleep-ended-$?");
+      await tmux.send("C-c");
+      await tmux.type("echo still-$((1+1))");
+      await tmux.waitFor(/^still-2\s*$/m);
+
+      // Ctrl-P Ctrl-Q: the CLI leaves, the job runs on, and says how to get back.
+      await tmux.send("C-p");
+      await tmux.send("C-q");
+      const [, id] = await tmux.waitFor(/attach: .* attach ([0-9a-f-]{36})/);
+      await tmux.waitFor(/outer\$ $/m);
+      expect((await runjob(server, ["status", "--json", id ?? ""])).stdout.toString()).toMatch(
+        /"state": "JOB_STATE_RUNNING"/,
+      );
+
+      await tmux.type(runjobLine(`attach ${id}`));
+      await tmux.waitFor(/attached to job/);
+      await tmux.type("echo back-$((2+3))");
+      await tmux.waitFor(/^back-5\s*$/m);
+
+      await tmux.type("exit 3");
+      await tmux.waitFor(/outer\$ $/m);
+      await tmux.type("echo cli-exit-$?");
+      await tmux.waitFor(/^cli-exit-3\s*$/m);
+    });
+  },
+);
