@@ -125,6 +125,63 @@ describe.skipIf(needsRoot)("a running job's attach socket (needs root: namespace
     expect(text).toMatch(/^\/dev\/pts\/0\r\n33 101\r\nready\r\n/);
     expect(text).toContain("40 120\r\ngot hello\r\n");
   });
+
+  it("exec runs a process in the job's namespaces, cgroup and uid, with its own stdio and exit status", async () => {
+    const launched = await service.launch(spec(["/bin/sh", "-c", "echo ready; sleep 1000"]));
+    await waitForLog(join(jobDir, "output.log"), "ready");
+    const channel = await JobChannel.connect(jobDir);
+    const script = 'hostname; id -u; cat; echo oops >&2; ps -e -o comm= | sort | tr "\\n" " "; exit 4';
+    await channel.exec({ argv: ["sh", "-c", script], env: { PATH: "/usr/bin:/bin" } });
+    await channel.write(Buffer.from("from-stdin\n"));
+    await channel.closeInput();
+    let stdout = "";
+    let stderr = "";
+    let status = -1;
+    for await (const event of channel.execEvents()) {
+      if (event.kind === "stdout") stdout += Buffer.from(event.data).toString();
+      if (event.kind === "stderr") stderr += Buffer.from(event.data).toString();
+      if (event.kind === "exit") status = event.status;
+    }
+    channel.close();
+    expect(stdout).toMatch(/^job-channel\n299998\nfrom-stdin\n/);
+    // ps sees the job's processes (its init, its sleep) and its own: one PID namespace.
+    expect(stdout).toContain("jobworker-launc ps sh sh sleep sort tr");
+    expect(stderr).toBe("oops\n");
+    expect(status >> 8).toBe(4);
+    // The job itself is untouched, and its output has nothing of the exec's.
+    expect((await log()).toString()).toBe("ready\n");
+    const stopper = await JobChannel.connect(jobDir);
+    await stopper.signal(9);
+    stopper.close();
+    await launched.launcherExited;
+  });
+
+  it("exec of a missing program fails with its errno, and a terminal exec gets a tty", async () => {
+    const launched = await service.launch(spec(["/bin/sh", "-c", "echo ready; sleep 1000"]));
+    await waitForLog(join(jobDir, "output.log"), "ready");
+    const missing = await JobChannel.connect(jobDir);
+    await missing.exec({ argv: ["no-such-program"], env: { PATH: "/usr/bin:/bin" } });
+    const events = [];
+    for await (const event of missing.execEvents()) events.push(event);
+    missing.close();
+    expect(events).toEqual([{ kind: "failed", errno: 2, what: "execve no-such-program" }]);
+
+    const terminal = await JobChannel.connect(jobDir);
+    await terminal.exec({
+      argv: ["sh", "-c", "tty; stty size"],
+      env: { PATH: "/usr/bin:/bin" },
+      terminalSize: { rows: 11, columns: 44 },
+    });
+    let output = "";
+    for await (const event of terminal.execEvents())
+      if (event.kind === "stdout") output += Buffer.from(event.data).toString();
+    terminal.close();
+    expect(output).toMatch(/^\/dev\/pts\/\d+\r\n11 44\r\n$/);
+    const stopper = await JobChannel.connect(jobDir);
+    await stopper.signal(9);
+    stopper.close();
+    await launched.launcherExited;
+  });
 });
 
 /** A process's resident memory, from /proc. */

@@ -13,6 +13,27 @@ const INPUT = 1;
 const CLOSE_STDIN = 2;
 const RESIZE = 3;
 const SIGNAL = 4;
+const EXEC = 5;
+const EXEC_STDOUT = 16;
+const EXEC_STDERR = 17;
+const EXEC_EXIT = 18;
+const EXEC_FAILED = 19;
+
+/** A process to run in a job (see `JobChannel.exec`). */
+export interface ExecSpec {
+  /** argv[0] is looked up in `env`'s PATH, as execvp does. */
+  argv: readonly string[];
+  /** The process's whole environment. */
+  env: Readonly<Record<string, string>>;
+  /** Give it a terminal of the job's devpts, of this size; without, three pipes. */
+  terminalSize?: TerminalSize;
+}
+
+/** What an exec'd process did: output, then how it ended or why it could not run. */
+export type ExecEvent =
+  | { kind: "stdout" | "stderr"; data: Uint8Array }
+  | { kind: "exit"; status: number }
+  | { kind: "failed"; errno: number; what: string };
 
 /**
  * A connection to a running job's launcher, through `<job-dir>/attach.sock`
@@ -75,6 +96,50 @@ export class JobChannel {
     const payload = Buffer.alloc(4);
     payload.writeInt32LE(signal, 0);
     return this.send(SIGNAL, payload);
+  }
+
+  /**
+   * Runs another process in the job, in its namespaces, cgroups, uid and
+   * seccomp filter (launcher/exec.c). This connection then belongs to the
+   * process: `write`, `closeInput`, `resize` and `signal` go to it, and
+   * `execEvents` yields what it does. Closing the connection kills it.
+   */
+  exec(spec: ExecSpec): Promise<void> {
+    const strings = [...spec.argv, ...Object.entries(spec.env).map(([name, value]) => `${name}=${value}`)];
+    const head = Buffer.alloc(13);
+    head.writeUInt8(spec.terminalSize ? 1 : 0, 0);
+    head.writeUInt16LE(clampCells(spec.terminalSize?.rows ?? 0), 1);
+    head.writeUInt16LE(clampCells(spec.terminalSize?.columns ?? 0), 3);
+    head.writeUInt32LE(spec.argv.length, 5);
+    head.writeUInt32LE(strings.length - spec.argv.length, 9);
+    const payload = Buffer.concat([head, ...strings.map((text) => Buffer.from(`${text}\0`))]);
+    if (payload.length > MAX_MESSAGE_BYTES) {
+      throw new RangeError(`an exec request may be at most ${MAX_MESSAGE_BYTES} bytes, got ${payload.length}`);
+    }
+    return this.send(EXEC, payload);
+  }
+
+  /** The events of an exec'd process, read as they are consumed (a slow consumer slows the process). */
+  async *execEvents(): AsyncGenerator<ExecEvent> {
+    let buffered: Buffer = Buffer.alloc(0);
+    for await (const chunk of this.socket) {
+      buffered = buffered.length === 0 ? (chunk as Buffer) : Buffer.concat([buffered, chunk as Buffer]);
+      while (buffered.length >= HEADER_BYTES) {
+        const length = buffered.readUInt32LE(0);
+        if (buffered.length < 4 + length) break;
+        const type = buffered.readUInt8(4);
+        const payload = buffered.subarray(HEADER_BYTES, 4 + length);
+        buffered = buffered.subarray(4 + length);
+        if (type === EXEC_STDOUT) yield { kind: "stdout", data: payload };
+        else if (type === EXEC_STDERR) yield { kind: "stderr", data: payload };
+        else if (type === EXEC_EXIT) return yield { kind: "exit", status: payload.readInt32LE(0) };
+        else if (type === EXEC_FAILED) {
+          return yield { kind: "failed", errno: payload.readInt32LE(0), what: payload.subarray(4).toString() };
+        }
+      }
+    }
+    if (this.failure) throw this.failure;
+    throw new Error("the launcher closed the exec connection without the process's end");
   }
 
   /** Closes the connection. The job's stdin stays open for other connections (or a later one). */

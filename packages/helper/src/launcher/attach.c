@@ -10,6 +10,8 @@
  *                       (a terminal gets its EOF character instead)
  *   ATTACH_RESIZE       u16 rows, u16 columns: the terminal's window size
  *   ATTACH_SIGNAL       i32 signal number, for the job's main process
+ *   ATTACH_EXEC         run another process in the job: the connection is
+ *                       handed to an exec server from then on (exec.c)
  * Nothing is answered: the server learns of the job's end from its exit record.
  *
  * Flow control: the launcher holds at most one message of input. While it
@@ -31,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -39,7 +42,7 @@
 #define MAX_CONNECTIONS 8
 #define HEADER_BYTES 5
 
-enum { ATTACH_INPUT = 1, ATTACH_CLOSE_STDIN = 2, ATTACH_RESIZE = 3, ATTACH_SIGNAL = 4 };
+enum { ATTACH_INPUT = 1, ATTACH_CLOSE_STDIN = 2, ATTACH_RESIZE = 3, ATTACH_SIGNAL = 4, ATTACH_EXEC = 5 };
 
 struct connection {
   int fd;
@@ -106,9 +109,37 @@ static void close_input(struct job_io *io) {
   io->input_fd = -1;
 }
 
-/* Handles one whole message; returns -1 for one that breaks the protocol. */
-static int handle_message(struct job_io *io, uint8_t type, const char *payload, uint32_t size) {
+/*
+ * Hands the connection to an exec server (exec.c), forked twice so that it is
+ * not this launcher's child: the launcher reaps only its init.
+ */
+static void start_exec(struct job_io *io, struct connection *c, const char *spec, uint32_t size) {
+  pid_t middle = fork();
+  if (middle < 0) {
+    perror("launcher: fork for exec");
+    return;
+  }
+  if (middle == 0) {
+    if (fork() != 0) _exit(0);
+    close(io->listen_fd);
+    close(io->control_fd);
+    close(io->log_fd);
+    if (io->input_fd >= 0) close(io->input_fd);
+    if (io->tty_fd >= 0 && io->tty_fd != io->input_fd) close(io->tty_fd);
+    for (int i = 0; i < MAX_CONNECTIONS; i++)
+      if (connections[i].fd >= 0 && &connections[i] != c) close(connections[i].fd);
+    const char *rest = spec + size;
+    serve_exec(io->options, io->pidfd, c->fd, spec, size, rest, (size_t)(c->buffer + c->length - rest));
+  }
+  while (waitpid(middle, NULL, 0) < 0 && errno == EINTR) {}
+}
+
+/* Handles one whole message; returns -1 for one that breaks the protocol, 1 when the connection was handed on. */
+static int handle_message(struct job_io *io, struct connection *c, uint8_t type, const char *payload, uint32_t size) {
   switch (type) {
+  case ATTACH_EXEC:
+    start_exec(io, c, payload, size);
+    return 1;
   case ATTACH_INPUT:
     if (io->input_fd < 0) return 0; /* no stdin, or closed: the bytes have nowhere to go */
     memcpy(pending, payload, size);
@@ -153,7 +184,9 @@ static int handle_messages(struct job_io *io, struct connection *c) {
     if (size < 1 || size - 1 > MAX_MESSAGE_BYTES) return -1;
     if (c->length - at < 4 + (size_t)size) break;
     if (c->buffer[at + 4] == ATTACH_INPUT && pending_to > pending_from) break;
-    if (handle_message(io, (uint8_t)c->buffer[at + 4], c->buffer + at + HEADER_BYTES, size - 1) < 0) return -1;
+    int handled = handle_message(io, c, (uint8_t)c->buffer[at + 4], c->buffer + at + HEADER_BYTES, size - 1);
+    if (handled < 0) return -1;
+    if (handled == 1) return 1; /* the exec server has the connection, and what follows on it */
     at += 4 + (size_t)size;
   }
   memmove(c->buffer, c->buffer + at, c->length - at);
@@ -281,8 +314,9 @@ void serve_job(struct job_io *io) {
       /* Also messages read earlier and held back while input was pending; on while the job takes input. */
       for (int progress = 1; progress;) {
         size_t before = c->length;
-        if (handle_messages(io, c) < 0) {
-          fprintf(stderr, "launcher: a malformed message on attach.sock; connection closed\n");
+        int handled = handle_messages(io, c);
+        if (handled < 0) fprintf(stderr, "launcher: a malformed message on attach.sock; connection closed\n");
+        if (handled != 0) {
           drop_connection(c);
           break;
         }

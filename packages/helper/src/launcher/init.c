@@ -33,6 +33,10 @@ void describe_call(char *out, size_t size, const char *call, const char *path) {
     if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
 }
 
+void report_failures_to(int fd) {
+  failure_fd = fd;
+}
+
 _Noreturn void fail(const char *call, const char *path) {
   struct failure f = { .err = errno };
   describe_call(f.what, sizeof f.what, call, path);
@@ -81,7 +85,7 @@ static void set_limit(int resource, unsigned long long value, const char *name) 
  * job inherits. A namespace's init gets no signal from inside it that it has
  * not asked for, so the job cannot signal it to any effect either.
  */
-static void drop_privileges(const struct options *o) {
+void drop_privileges(const struct options *o) {
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
     CHECK(prctl(PR_CAPBSET_DROP, cap), "prctl(PR_CAPBSET_DROP)", "-");
   CHECK(setgroups(0, NULL), "setgroups", "-");
@@ -103,7 +107,7 @@ static void drop_privileges(const struct options *o) {
  * leader side goes to the launcher, which feeds it input and copies its output
  * into the job's output; the follower side is returned, for the job.
  */
-static int open_terminal(const struct options *o, int tty_socket) {
+int open_terminal(const struct options *o, int tty_socket) {
   int leader = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   CHECK(leader, "open", "/dev/ptmx");
   int unlock = 0, number;

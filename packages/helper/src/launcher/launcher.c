@@ -287,6 +287,7 @@ int launch_job(int argc, char **argv) {
   close(failure_pipe[0]);
 
   struct job_io io = {
+    .options = &o,
     .pidfd = pidfd,
     .control_fd = control_fd,
     .listen_fd = listen_fd,

@@ -64,6 +64,7 @@ struct init_fds {
 
 /* What the launcher serves while the job runs (attach.c). */
 struct job_io {
+  const struct options *options;
   int pidfd;       /* the init's */
   int control_fd;  /* <job-dir>/control, the FIFO: "term", "kill" */
   int listen_fd;   /* <job-dir>/attach.sock */
@@ -93,6 +94,20 @@ int open_attach_socket(const char *job_dir);
 
 /* attach.c: serves the job's socket, stdin, terminal and control FIFO until the init has exited. */
 void serve_job(struct job_io *io);
+
+/* init.c: the job's uid, no capabilities, not dumpable, no_new_privs, rlimits, the seccomp filter. */
+void drop_privileges(const struct options *o);
+
+/* init.c: opens a terminal in the job's devpts (o->rows x o->columns), sends its leader side on
+ * tty_socket and returns the follower side. Call with the job's view in place, before dropping privileges. */
+int open_terminal(const struct options *o, int tty_socket);
+
+/* init.c: where fail() reports from now on (a close-on-exec pipe). */
+void report_failures_to(int fd);
+
+/* exec.c: runs one exec request's process in the job, serving it on `connection`; never returns. */
+_Noreturn void serve_exec(const struct options *o, int init_pidfd, int connection, const char *spec, size_t size,
+                          const char *rest, size_t rest_size);
 
 /* "call path" on one line, with control characters replaced: a path can hold any byte but NUL. */
 void describe_call(char *out, size_t size, const char *call, const char *path);
