@@ -16,6 +16,23 @@ export const DEFAULT_QUOTA: OwnerQuota;
 
 export type EndReason = "exited" | "signaled" | "stopped" | "oom_killed" | "timed_out" | "output_limit" | "lost";
 
+export type ExecEvent = {
+    kind: "stdout" | "stderr";
+    data: Uint8Array;
+} | {
+    kind: "exit";
+    exitCode?: number;
+    signal?: number;
+};
+
+export interface ExecRequest {
+    command: string;
+    args?: string[];
+    env?: Record<string, string>;
+    tty?: boolean;
+    terminalSize?: TerminalSize;
+}
+
 export interface ExposedPath {
     path: string;
     writable: boolean;
@@ -76,6 +93,10 @@ export class JobError extends Error {
 
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
+export interface JobExec extends JobInput {
+    events(): AsyncGenerator<ExecEvent>;
+}
+
 export interface JobInput {
     write(data: Uint8Array): Promise<void>;
     closeInput(): Promise<void>;
@@ -107,6 +128,7 @@ export class JobManager {
     outputStream(id: string, scope: JobScope, options?: ReadOutputOptions): Readable;
     signal(id: string, scope: JobScope, signal: string | number): Promise<void>;
     openInput(id: string, scope: JobScope): Promise<JobInput>;
+    exec(id: string, scope: JobScope, request: ExecRequest): Promise<JobExec>;
     resize(id: string, scope: JobScope, size: TerminalSize): Promise<void>;
     delete(id: string, scope: JobScope): Promise<void>;
     clean(scope: JobScope, options?: WaitOptions): Promise<number>;
@@ -193,6 +215,7 @@ export class OwnerJobs {
     stop(id: string, options?: StopOptions): Promise<Job>;
     signal(id: string, signal: string | number): Promise<void>;
     openInput(id: string): Promise<JobInput>;
+    exec(id: string, request: ExecRequest): Promise<JobExec>;
     resize(id: string, size: TerminalSize): Promise<void>;
     wait(id: string, options?: WaitOptions): Promise<Job>;
     openOutput(id: string, options?: ReadOutputOptions): AsyncIterable<OutputChunk>;

@@ -6,6 +6,24 @@ export type ControlRequest = "term" | "kill";
 
 export const EXIT_RECORD_FILE = "exit.json";
 
+export type ExecEvent = {
+    kind: "stdout" | "stderr";
+    data: Uint8Array;
+} | {
+    kind: "exit";
+    status: number;
+} | {
+    kind: "failed";
+    errno: number;
+    what: string;
+};
+
+export interface ExecSpec {
+    argv: readonly string[];
+    env: Readonly<Record<string, string>>;
+    terminalSize?: TerminalSize;
+}
+
 export type ExitRecord = {
     kind: "exited";
     exitCode: number;
@@ -26,6 +44,8 @@ export class JobChannel {
     closeInput(): Promise<void>;
     resize(size: TerminalSize): Promise<void>;
     signal(signal: number): Promise<void>;
+    exec(spec: ExecSpec): Promise<void>;
+    execEvents(): AsyncGenerator<ExecEvent>;
     close(): void;
 }
 

@@ -15,6 +15,7 @@ export type { ResourceUsage } from "./cgroups/controller.js";
 export { defaultJobsCeiling, type JobsCeiling } from "./cgroups/host-headroom.js";
 export { type CgroupLayout, detectLayout, V1_CONTROLLERS, type V1ControllerName } from "./cgroups/layout.js";
 export { isJobError, JOB_ERROR_CODES, JobError, type JobErrorCode } from "./errors.js";
+export type { ExecEvent, ExecRequest, JobExec } from "./interactive/job-exec.js";
 export type { JobInput } from "./interactive/job-input.js";
 export { parseSignal } from "./interactive/signals.js";
 export type { Job, JobScope, StartRequest, TerminalSize } from "./job.js";

@@ -93,4 +93,53 @@ describe.skipIf(needsRoot)("interactive jobs: stdin, a terminal, signals (needs 
     const refused = await manager.resize(job.id, alice, { rows: 0, columns: 10 }).catch((e: unknown) => e);
     expect(isJobError(refused) && refused.code).toBe("invalid_argument");
   });
+
+  it("exec runs a process in the job: its hostname, uid, cgroup, PID namespace and seccomp filter", async () => {
+    const job = await manager.start("alice", {
+      command: "/bin/sh",
+      args: ["-c", "hostname; id -u; cat /proc/self/cgroup; echo ready; sleep 1000"],
+    });
+    await waitForOutput(manager, job.id, "ready");
+    const script =
+      "hostname; id -u; cat /proc/self/cgroup; ps -e -o comm= | grep -c sleep; unshare -U true || echo refused >&2; exit 6";
+    const exec = await manager.exec(job.id, alice, { command: "sh", args: ["-c", script] });
+    let stdout = "";
+    let stderr = "";
+    let end: unknown;
+    for await (const event of exec.events()) {
+      if (event.kind === "stdout") stdout += Buffer.from(event.data).toString();
+      else if (event.kind === "stderr") stderr += Buffer.from(event.data).toString();
+      else end = event;
+    }
+    exec.release();
+    expect(end).toEqual({ kind: "exit", exitCode: 6 });
+    const jobOutput = await new Promise<string>((resolve) => {
+      let text = "";
+      (async () => {
+        for await (const chunk of manager.openOutput(job.id, alice)) text += Buffer.from(chunk.data).toString();
+        resolve(text);
+      })();
+    });
+    // Same hostname, uid and cgroup as the job itself; its sleep is in sight; unshare is refused.
+    expect(stdout).toBe(`${jobOutput.replace("ready\n", "")}1\n`);
+    expect(stderr).toMatch(/refused/);
+    // The job's output has nothing of the exec's.
+    expect(jobOutput).not.toContain("refused");
+
+    const missing = await manager.exec(job.id, alice, { command: "no-such-program" });
+    const failure = await (async () => {
+      for await (const _ of missing.events()) {
+        // nothing comes before the failure
+      }
+    })().catch((error: unknown) => error);
+    missing.release();
+    expect(isJobError(failure) && failure.code).toBe("invalid_argument");
+    expect(String(failure)).toMatch(/cannot execute no-such-program in the job: ENOENT/);
+
+    const foreign = await manager.exec(job.id, bob, { command: "true" }).catch((e: unknown) => e);
+    expect(isJobError(foreign) && foreign.code).toBe("not_found");
+    await manager.stop(job.id, alice, { graceMs: 0 });
+    const late = await manager.exec(job.id, alice, { command: "true" }).catch((e: unknown) => e);
+    expect(isJobError(late) && late.code).toBe("failed_precondition");
+  });
 });

@@ -8,6 +8,7 @@ import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
 import { failedPrecondition, invalidArgument, notFound } from "./errors.js";
 import { claimHost } from "./host-claim.js";
+import { type ExecRequest, type JobExec, startExec } from "./interactive/job-exec.js";
 import { connectJobInput, type JobInput } from "./interactive/job-input.js";
 import { parseSignal } from "./interactive/signals.js";
 import { inScope, type Job, type JobScope, type StartRequest, type TerminalSize } from "./job.js";
@@ -316,6 +317,17 @@ export class JobManager {
       throw failedPrecondition(`job ${id} was started without stdin; start it with stdin or a terminal`);
     }
     return connectJobInput(this.store.jobDir(id), id);
+  }
+
+  /**
+   * Runs another process in a running job: in its namespaces, cgroups and
+   * limits, as its uid under its seccomp filter, in its working directory.
+   * See {@link JobExec}; the caller reads its events and releases it.
+   */
+  async exec(id: string, scope: JobScope, request: ExecRequest): Promise<JobExec> {
+    const job = this.find(id, scope);
+    this.assertRunning(job);
+    return startExec(this.store.jobDir(id), id, request);
   }
 
   /** Sets a running terminal job's window size (the job gets SIGWINCH). */

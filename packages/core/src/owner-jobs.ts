@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
+import type { ExecRequest, JobExec } from "./interactive/job-exec.js";
 import type { JobInput } from "./interactive/job-input.js";
 import type { Job, JobScope, StartRequest, TerminalSize } from "./job.js";
 import type { JobManager } from "./job-manager.js";
@@ -66,6 +67,11 @@ export class OwnerJobs {
   /** Connects to a running job's stdin or terminal: see {@link JobManager.openInput}. */
   openInput(id: string): Promise<JobInput> {
     return this.manager.openInput(id, this.scope);
+  }
+
+  /** Runs another process in a running job: see {@link JobManager.exec}. */
+  exec(id: string, request: ExecRequest): Promise<JobExec> {
+    return this.manager.exec(id, this.scope, request);
   }
 
   /** Sets a running terminal job's window size: see {@link JobManager.resize}. */
