@@ -1,12 +1,18 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { isJobError, type JobInput, type JobManager, type JobScope } from "@jobworker/core";
-import { type AttachJobRequest, AttachJobResponseSchema, type JobService } from "@jobworker/proto";
+import { isJobError, type JobExec, type JobInput, type JobManager, type JobScope, parseSignal } from "@jobworker/core";
+import {
+  type AttachJobRequest,
+  AttachJobResponseSchema,
+  type ExecJobRequest,
+  ExecJobResponseSchema,
+  type JobService,
+} from "@jobworker/proto";
 import { callerOf, scopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
 import { jobIdFromProto } from "./from-proto.js";
 import { interruption } from "./interruption.js";
-import { requestLogKey } from "./request-log.js";
+import { auditArgs, requestLogKey } from "./request-log.js";
 import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto } from "./to-proto.js";
 
@@ -15,7 +21,7 @@ export const MAX_INPUT_CALL_BYTES = 1024 * 1024;
 
 type InteractiveHandlers = Pick<
   ServiceImpl<typeof JobService>,
-  "attachJob" | "writeJobInput" | "resizeJobTerminal" | "signalJob"
+  "attachJob" | "writeJobInput" | "resizeJobTerminal" | "signalJob" | "execJob"
 >;
 
 /**
@@ -44,7 +50,8 @@ export function interactiveService(manager: JobManager, streams: StreamTracker):
       const fromOffset = start.fromOffset === undefined ? job.outputBytes : Number(start.fromOffset);
       const stop = new AbortController();
       const signal = AbortSignal.any([context.signal, stop.signal]);
-      const actions = new AttachActions(manager, id, scope);
+      const log = context.values.get(requestLogKey);
+      const actions = new AttachActions(manager, id, scope, (signal) => log.audit("signal", { job: id, signal }));
       let failure: unknown;
       const applying = actions.applyAll(iterator).catch((error: unknown) => {
         failure = error;
@@ -63,6 +70,62 @@ export function interactiveService(manager: JobManager, streams: StreamTracker):
         yield create(AttachJobResponseSchema, { event: { case: "ended", value: jobToProto(ended) } });
       } finally {
         actions.release();
+        void applying;
+      }
+    },
+
+    async *execJob(requests, context) {
+      const iterator = requests[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done || first.value.action.case !== "start") {
+        throw apiError(
+          "JW_ERR_INVALID_ARGUMENT",
+          "the first message of ExecJob must be start, naming the job and command",
+        );
+      }
+      const start = first.value.action.value;
+      const id = jobIdFromProto(start.id);
+      const scope = scopeOf(context);
+      manager.get(id, scope);
+      context.values
+        .get(requestLogKey)
+        .audit("exec", { job: id, command: start.command, ...auditArgs(start.args), tty: start.tty });
+      const exec = await manager.exec(id, scope, {
+        command: start.command,
+        args: start.args,
+        env: start.env,
+        tty: start.tty,
+        terminalSize: start.terminalSize
+          ? { rows: start.terminalSize.rows, columns: start.terminalSize.columns }
+          : undefined,
+      });
+      let failure: unknown;
+      const log = context.values.get(requestLogKey);
+      const auditSignal = (signal: string) => log.audit("signal", { job: id, exec: start.command, signal });
+      const applying = applyExecActions(exec, iterator, auditSignal).catch((error: unknown) => {
+        failure = error;
+        exec.release(); // the process goes with the connection, and its events end
+      });
+      // The client going away ends the process: releasing the connection kills it.
+      const onAbort = () => exec.release();
+      context.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        for await (const event of exec.events()) {
+          if (event.kind === "exit") {
+            yield create(ExecJobResponseSchema, {
+              event: { case: "exit", value: { exitCode: event.exitCode, signal: event.signal } },
+            });
+            return;
+          }
+          yield create(ExecJobResponseSchema, { event: { case: event.kind, value: event.data } });
+        }
+      } catch (error) {
+        if (failure !== undefined) throw failure;
+        if (context.signal.aborted) throw interruption(context.signal.reason);
+        throw error;
+      } finally {
+        context.signal.removeEventListener("abort", onAbort);
+        exec.release();
         void applying;
       }
     },
@@ -111,6 +174,7 @@ class AttachActions {
     private readonly manager: JobManager,
     private readonly id: string,
     private readonly scope: JobScope,
+    private readonly auditSignal: (signal: string) => void,
   ) {}
 
   async applyAll(requests: AsyncIterator<AttachJobRequest>): Promise<void> {
@@ -142,6 +206,7 @@ class AttachActions {
       case "resize":
         return this.manager.resize(this.id, this.scope, { rows: action.value.rows, columns: action.value.columns });
       case "signal":
+        this.auditSignal(action.value);
         return this.manager.signal(this.id, this.scope, action.value);
       case "start":
         throw apiError("JW_ERR_INVALID_ARGUMENT", "start may only be the first message of AttachJob");
@@ -157,6 +222,47 @@ class AttachActions {
 
   private hasEnded(): boolean {
     return this.manager.get(this.id, this.scope).state === "ended";
+  }
+}
+
+/** A window size the kernel's u16 fields hold, or INVALID_ARGUMENT. */
+function validateTerminalSize(size: { rows: number; columns: number }): void {
+  if (size.rows < 1 || size.rows > 65_535 || size.columns < 1 || size.columns > 65_535) {
+    throw apiError("JW_ERR_INVALID_ARGUMENT", "terminal rows and columns must be between 1 and 65535");
+  }
+}
+
+/** Applies an exec client's messages to its process, in order, one at a time (as AttachActions does). */
+async function applyExecActions(
+  exec: JobExec,
+  requests: AsyncIterator<ExecJobRequest>,
+  auditSignal: (signal: string) => void,
+): Promise<void> {
+  for (;;) {
+    const next = await requests.next();
+    if (next.done) return;
+    const { action } = next.value;
+    switch (action.case) {
+      case "input":
+        await exec.write(action.value);
+        break;
+      case "closeInput":
+        await exec.closeInput();
+        break;
+      case "resize":
+        validateTerminalSize(action.value);
+        await exec.resize({ rows: action.value.rows, columns: action.value.columns });
+        break;
+      case "signal":
+        auditSignal(action.value);
+        await exec.signal(parseSignal(action.value));
+        break;
+      default:
+        throw apiError(
+          "JW_ERR_INVALID_ARGUMENT",
+          "after start, an ExecJob message must carry input, resize, signal or close_input",
+        );
+    }
   }
 }
 

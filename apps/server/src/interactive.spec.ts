@@ -1,13 +1,43 @@
 import { randomBytes } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type AttachJobRequestSchema, JobState } from "@jobworker/proto";
+import { type AttachJobRequestSchema, type ExecJobRequestSchema, JobState } from "@jobworker/proto";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientFor, type JobClient, type ServedTestServer, startServedTestServer } from "./testing/test-server.js";
+import {
+  clientFor,
+  disposeTestServer,
+  type JobClient,
+  type ServedTestServer,
+  startServedTestServer,
+  startTestServer,
+} from "./testing/test-server.js";
 
 const needsRoot = process.getuid?.() !== 0;
 
 type AttachJobRequest = MessageInitShape<typeof AttachJobRequestSchema>;
+type ExecJobRequest = MessageInitShape<typeof ExecJobRequestSchema>;
+
+/** Runs an exec to its end: what it wrote and how it ended. */
+async function execIn(client: JobClient, start: ExecJobRequest["action"] & { case: "start" }, input?: string) {
+  async function* messages(): AsyncGenerator<ExecJobRequest> {
+    yield { action: start };
+    if (input !== undefined) {
+      yield { action: { case: "input", value: Buffer.from(input) } };
+      yield { action: { case: "closeInput", value: {} } };
+    }
+  }
+  let stdout = "";
+  let stderr = "";
+  let exit: { exitCode?: number; signal?: number } | undefined;
+  for await (const response of client.execJob(messages())) {
+    const { event } = response;
+    if (event.case === "stdout") stdout += Buffer.from(event.value).toString();
+    if (event.case === "stderr") stderr += Buffer.from(event.value).toString();
+    if (event.case === "exit") exit = { exitCode: event.value.exitCode, signal: event.value.signal };
+  }
+  return { stdout, stderr, exit };
+}
 
 async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
   try {
@@ -180,4 +210,73 @@ describe.skipIf(needsRoot)("interactive jobs over the API (needs root)", () => {
     await alice.signalJob({ id });
     expect((await alice.waitJob({ id })).job).toMatchObject({ signal: 15 });
   });
+
+  it("ExecJob runs a process in the job: its hostname, its processes in sight, its own stdio and exit code", async () => {
+    const id =
+      (await alice.startJob({ command: "/bin/sh", args: ["-c", "hostname; echo ready; sleep 1000"] })).job?.id ?? "";
+    await waitForText(alice, id, "ready");
+    const result = await execIn(
+      alice,
+      {
+        case: "start",
+        value: { id, command: "sh", args: ["-c", "hostname; ps -e -o comm= | grep -c sleep; cat; echo e >&2; exit 9"] },
+      },
+      "typed\n",
+    );
+    const jobHostname = (await collectText(alice, id)).split("\n")[0];
+    expect(result).toEqual({ stdout: `${jobHostname}\n1\ntyped\n`, stderr: "e\n", exit: { exitCode: 9 } });
+    const tty = await execIn(alice, {
+      case: "start",
+      value: { id, command: "sh", args: ["-c", "tty; stty size"], tty: true, terminalSize: { rows: 12, columns: 34 } },
+    });
+    expect(tty.stdout).toMatch(/^\/dev\/pts\/\d+\r\n12 34\r\n$/);
+    expect(await codeOf(execIn(alice, { case: "start", value: { id, command: "no-such-program" } }))).toBe(
+      Code.InvalidArgument,
+    );
+    expect(await codeOf(execIn(bob, { case: "start", value: { id, command: "hostname" } }))).toBe(Code.NotFound);
+    await alice.signalJob({ id, signal: "KILL" });
+    await alice.waitJob({ id });
+    expect(await codeOf(execIn(alice, { case: "start", value: { id, command: "hostname" } }))).toBe(
+      Code.FailedPrecondition,
+    );
+  });
+
+  it("each attach, write, resize, signal and exec is an audit line naming the job; input is never logged", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logged = await startTestServer(served.pki, undefined, [], logger);
+    try {
+      const client = clientFor(logged.server, served.pki, served.pki.clients.bob);
+      const id = (await client.startJob({ command: "cat", tty: true })).job?.id ?? "";
+      await client.writeJobInput({ id, data: Buffer.from("secret-keystrokes\r") });
+      await client.resizeJobTerminal({ id, size: { rows: 9, columns: 9 } });
+      await execIn(client, { case: "start", value: { id, command: "true" } });
+      await attach(
+        client,
+        attachMessages(id, [
+          { case: "input", value: Buffer.from("more-secret\r") },
+          { case: "signal", value: "KILL" },
+        ]),
+      );
+      const audits = lines.filter((line) => line.audit).map((line) => [line.audit, line.job, line.caller]);
+      expect(audits).toEqual([
+        ["start", id, "bob"],
+        ["write", id, "bob"],
+        ["resize", id, "bob"],
+        ["exec", id, "bob"],
+        ["attach", id, "bob"],
+        ["signal", id, "bob"],
+      ]);
+      expect(JSON.stringify(lines)).not.toContain("secret");
+    } finally {
+      await disposeTestServer(logged.server, logged.config);
+    }
+  });
 });
+
+/** A job's whole output so far, as text. */
+async function collectText(client: JobClient, id: string): Promise<string> {
+  let text = "";
+  for await (const chunk of client.streamOutput({ id })) text += Buffer.from(chunk.data).toString();
+  return text;
+}

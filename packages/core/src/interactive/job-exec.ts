@@ -10,6 +10,7 @@ import type { JobInput } from "./job-input.js";
 export interface ExecRequest {
   /** A path, or a name looked up in the env's PATH (the job's default PATH unless given). */
   command: string;
+  /** Its arguments after the command, unchanged (no shell). */
   args?: string[];
   /** Its environment: PATH, HOME and TMPDIR get the job's defaults when absent. Nothing else is inherited. */
   env?: Record<string, string>;

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/interactive.proto.
  */
 export const file_jobworker_v1_interactive: GenFile = /*@__PURE__*/
-  fileDesc("Ch5qb2J3b3JrZXIvdjEvaW50ZXJhY3RpdmUucHJvdG8SDGpvYndvcmtlci52MSItCgxUZXJtaW5hbFNpemUSDAoEcm93cxgBIAEoDRIPCgdjb2x1bW5zGAIgASgNIs0BChBBdHRhY2hKb2JSZXF1ZXN0Ei0KBXN0YXJ0GAEgASgLMhwuam9id29ya2VyLnYxLkF0dGFjaEpvYlN0YXJ0SAASDwoFaW5wdXQYAiABKAxIABIsCgZyZXNpemUYAyABKAsyGi5qb2J3b3JrZXIudjEuVGVybWluYWxTaXplSAASEAoGc2lnbmFsGAQgASgJSAASLwoLY2xvc2VfaW5wdXQYBSABKAsyGC5qb2J3b3JrZXIudjEuQ2xvc2VJbnB1dEgAQggKBmFjdGlvbiJGCg5BdHRhY2hKb2JTdGFydBIKCgJpZBgBIAEoCRIYCgtmcm9tX29mZnNldBgCIAEoBEgAiAEBQg4KDF9mcm9tX29mZnNldCIMCgpDbG9zZUlucHV0Im0KEUF0dGFjaEpvYlJlc3BvbnNlEisKBm91dHB1dBgBIAEoCzIZLmpvYndvcmtlci52MS5PdXRwdXRDaHVua0gAEiIKBWVuZGVkGAIgASgLMhEuam9id29ya2VyLnYxLkpvYkgAQgcKBWV2ZW50IisKC091dHB1dENodW5rEg4KBm9mZnNldBgBIAEoBBIMCgRkYXRhGAIgASgMIj8KFFdyaXRlSm9iSW5wdXRSZXF1ZXN0EgoKAmlkGAEgASgJEgwKBGRhdGEYAiABKAwSDQoFY2xvc2UYAyABKAgiFwoVV3JpdGVKb2JJbnB1dFJlc3BvbnNlIlAKGFJlc2l6ZUpvYlRlcm1pbmFsUmVxdWVzdBIKCgJpZBgBIAEoCRIoCgRzaXplGAIgASgLMhouam9id29ya2VyLnYxLlRlcm1pbmFsU2l6ZSIbChlSZXNpemVKb2JUZXJtaW5hbFJlc3BvbnNlIi4KEFNpZ25hbEpvYlJlcXVlc3QSCgoCaWQYASABKAkSDgoGc2lnbmFsGAIgASgJIhMKEVNpZ25hbEpvYlJlc3BvbnNlYgZwcm90bzM", [file_jobworker_v1_job]);
+  fileDesc("Ch5qb2J3b3JrZXIvdjEvaW50ZXJhY3RpdmUucHJvdG8SDGpvYndvcmtlci52MSItCgxUZXJtaW5hbFNpemUSDAoEcm93cxgBIAEoDRIPCgdjb2x1bW5zGAIgASgNIs0BChBBdHRhY2hKb2JSZXF1ZXN0Ei0KBXN0YXJ0GAEgASgLMhwuam9id29ya2VyLnYxLkF0dGFjaEpvYlN0YXJ0SAASDwoFaW5wdXQYAiABKAxIABIsCgZyZXNpemUYAyABKAsyGi5qb2J3b3JrZXIudjEuVGVybWluYWxTaXplSAASEAoGc2lnbmFsGAQgASgJSAASLwoLY2xvc2VfaW5wdXQYBSABKAsyGC5qb2J3b3JrZXIudjEuQ2xvc2VJbnB1dEgAQggKBmFjdGlvbiJGCg5BdHRhY2hKb2JTdGFydBIKCgJpZBgBIAEoCRIYCgtmcm9tX29mZnNldBgCIAEoBEgAiAEBQg4KDF9mcm9tX29mZnNldCIMCgpDbG9zZUlucHV0Im0KEUF0dGFjaEpvYlJlc3BvbnNlEisKBm91dHB1dBgBIAEoCzIZLmpvYndvcmtlci52MS5PdXRwdXRDaHVua0gAEiIKBWVuZGVkGAIgASgLMhEuam9id29ya2VyLnYxLkpvYkgAQgcKBWV2ZW50IisKC091dHB1dENodW5rEg4KBm9mZnNldBgBIAEoBBIMCgRkYXRhGAIgASgMIj8KFFdyaXRlSm9iSW5wdXRSZXF1ZXN0EgoKAmlkGAEgASgJEgwKBGRhdGEYAiABKAwSDQoFY2xvc2UYAyABKAgiFwoVV3JpdGVKb2JJbnB1dFJlc3BvbnNlIlAKGFJlc2l6ZUpvYlRlcm1pbmFsUmVxdWVzdBIKCgJpZBgBIAEoCRIoCgRzaXplGAIgASgLMhouam9id29ya2VyLnYxLlRlcm1pbmFsU2l6ZSIbChlSZXNpemVKb2JUZXJtaW5hbFJlc3BvbnNlIi4KEFNpZ25hbEpvYlJlcXVlc3QSCgoCaWQYASABKAkSDgoGc2lnbmFsGAIgASgJIhMKEVNpZ25hbEpvYlJlc3BvbnNlIskBCg5FeGVjSm9iUmVxdWVzdBIrCgVzdGFydBgBIAEoCzIaLmpvYndvcmtlci52MS5FeGVjSm9iU3RhcnRIABIPCgVpbnB1dBgCIAEoDEgAEiwKBnJlc2l6ZRgDIAEoCzIaLmpvYndvcmtlci52MS5UZXJtaW5hbFNpemVIABIQCgZzaWduYWwYBCABKAlIABIvCgtjbG9zZV9pbnB1dBgFIAEoCzIYLmpvYndvcmtlci52MS5DbG9zZUlucHV0SABCCAoGYWN0aW9uItcBCgxFeGVjSm9iU3RhcnQSCgoCaWQYASABKAkSDwoHY29tbWFuZBgCIAEoCRIMCgRhcmdzGAMgAygJEjAKA2VudhgEIAMoCzIjLmpvYndvcmtlci52MS5FeGVjSm9iU3RhcnQuRW52RW50cnkSCwoDdHR5GAUgASgIEjEKDXRlcm1pbmFsX3NpemUYBiABKAsyGi5qb2J3b3JrZXIudjEuVGVybWluYWxTaXplGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiZgoPRXhlY0pvYlJlc3BvbnNlEhAKBnN0ZG91dBgBIAEoDEgAEhAKBnN0ZGVychgCIAEoDEgAEiYKBGV4aXQYAyABKAsyFi5qb2J3b3JrZXIudjEuRXhlY0V4aXRIAEIHCgVldmVudCJQCghFeGVjRXhpdBIWCglleGl0X2NvZGUYASABKAVIAIgBARITCgZzaWduYWwYAiABKAVIAYgBAUIMCgpfZXhpdF9jb2RlQgkKB19zaWduYWxiBnByb3RvMw", [file_jobworker_v1_job]);
 
 /**
  * A terminal's window size, in character cells.
@@ -339,4 +339,196 @@ export type SignalJobResponse = Message<"jobworker.v1.SignalJobResponse"> & {
  */
 export const SignalJobResponseSchema: GenMessage<SignalJobResponse> = /*@__PURE__*/
   messageDesc(file_jobworker_v1_interactive, 11);
+
+/**
+ * One message from a client of ExecJob. The first one must be `start`.
+ *
+ * @generated from message jobworker.v1.ExecJobRequest
+ */
+export type ExecJobRequest = Message<"jobworker.v1.ExecJobRequest"> & {
+  /**
+   * What the client asks for.
+   *
+   * @generated from oneof jobworker.v1.ExecJobRequest.action
+   */
+  action: {
+    /**
+     * The process to run, and in which job. First message only.
+     *
+     * @generated from field: jobworker.v1.ExecJobStart start = 1;
+     */
+    value: ExecJobStart;
+    case: "start";
+  } | {
+    /**
+     * Bytes for the process's stdin (or terminal): never logged.
+     *
+     * @generated from field: bytes input = 2;
+     */
+    value: Uint8Array;
+    case: "input";
+  } | {
+    /**
+     * The client's terminal has a new window size.
+     *
+     * @generated from field: jobworker.v1.TerminalSize resize = 3;
+     */
+    value: TerminalSize;
+    case: "resize";
+  } | {
+    /**
+     * A signal for the process: a name (SIGINT, INT) or a number.
+     *
+     * @generated from field: string signal = 4;
+     */
+    value: string;
+    case: "signal";
+  } | {
+    /**
+     * The process reads EOF once what was sent before has been read.
+     *
+     * @generated from field: jobworker.v1.CloseInput close_input = 5;
+     */
+    value: CloseInput;
+    case: "closeInput";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message jobworker.v1.ExecJobRequest.
+ * Use `create(ExecJobRequestSchema)` to create a new message.
+ */
+export const ExecJobRequestSchema: GenMessage<ExecJobRequest> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_interactive, 12);
+
+/**
+ * Another process to run in a running job: in its namespaces, cgroups and
+ * limits, as its user under its seccomp filter, in its working directory.
+ *
+ * @generated from message jobworker.v1.ExecJobStart
+ */
+export type ExecJobStart = Message<"jobworker.v1.ExecJobStart"> & {
+  /**
+   * Id of the running job.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * A path in the job's view, or a name looked up in PATH.
+   *
+   * @generated from field: string command = 2;
+   */
+  command: string;
+
+  /**
+   * Arguments, passed unchanged (no shell).
+   *
+   * @generated from field: repeated string args = 3;
+   */
+  args: string[];
+
+  /**
+   * The process's environment; PATH, HOME and TMPDIR get the job's defaults
+   * unless given. Nothing else is inherited, from the server or the job.
+   *
+   * @generated from field: map<string, string> env = 4;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * Give the process a terminal (from the job's devpts): its stdout and stderr are then one stream.
+   *
+   * @generated from field: bool tty = 5;
+   */
+  tty: boolean;
+
+  /**
+   * The terminal's first window size. Absent means 24x80.
+   *
+   * @generated from field: jobworker.v1.TerminalSize terminal_size = 6;
+   */
+  terminalSize?: TerminalSize | undefined;
+};
+
+/**
+ * Describes the message jobworker.v1.ExecJobStart.
+ * Use `create(ExecJobStartSchema)` to create a new message.
+ */
+export const ExecJobStartSchema: GenMessage<ExecJobStart> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_interactive, 13);
+
+/**
+ * One message to a client of ExecJob.
+ *
+ * @generated from message jobworker.v1.ExecJobResponse
+ */
+export type ExecJobResponse = Message<"jobworker.v1.ExecJobResponse"> & {
+  /**
+   * What the process did.
+   *
+   * @generated from oneof jobworker.v1.ExecJobResponse.event
+   */
+  event: {
+    /**
+     * Bytes the process wrote to its stdout (or its terminal).
+     *
+     * @generated from field: bytes stdout = 1;
+     */
+    value: Uint8Array;
+    case: "stdout";
+  } | {
+    /**
+     * Bytes the process wrote to its stderr.
+     *
+     * @generated from field: bytes stderr = 2;
+     */
+    value: Uint8Array;
+    case: "stderr";
+  } | {
+    /**
+     * The process has ended, and all its output was sent: the stream ends after this.
+     *
+     * @generated from field: jobworker.v1.ExecExit exit = 3;
+     */
+    value: ExecExit;
+    case: "exit";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message jobworker.v1.ExecJobResponse.
+ * Use `create(ExecJobResponseSchema)` to create a new message.
+ */
+export const ExecJobResponseSchema: GenMessage<ExecJobResponse> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_interactive, 14);
+
+/**
+ * How an exec'd process ended.
+ *
+ * @generated from message jobworker.v1.ExecExit
+ */
+export type ExecExit = Message<"jobworker.v1.ExecExit"> & {
+  /**
+   * Its exit code, when it exited.
+   *
+   * @generated from field: optional int32 exit_code = 1;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * The signal that ended it, when one did.
+   *
+   * @generated from field: optional int32 signal = 2;
+   */
+  signal?: number | undefined;
+};
+
+/**
+ * Describes the message jobworker.v1.ExecExit.
+ * Use `create(ExecExitSchema)` to create a new message.
+ */
+export const ExecExitSchema: GenMessage<ExecExit> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_interactive, 15);
 
