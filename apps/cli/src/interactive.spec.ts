@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runjob, runjobPath, runShell } from "./testing/cli-harness.js";
+import { runjob, runjobPath, runShell, spawnRunjob } from "./testing/cli-harness.js";
 
 const needsRoot = process.getuid?.() !== 0;
 
@@ -68,5 +68,37 @@ describe.skipIf(needsRoot)("runjob start -i and kill against a real server (need
     expect(bad.stderr).toMatch(/unknown signal/);
     const foreign = await runjob(server, ["kill", id], { identity: "bob" });
     expect(foreign.stderr).toMatch(/not found/);
+  });
+
+  it("exec runs a command in a running job: its hostname, its processes, stdin with -i, its exit code as runjob's", async () => {
+    const started = await runjob(server, ["start", "--", "/bin/sh", "-c", "hostname; exec sleep 1000"]);
+    const id = started.stdout.toString().trim();
+    // The job's first line is its hostname: follow its output until it is there.
+    const follower = spawnRunjob(server, ["logs", "-f", id]);
+    let seen = "";
+    for await (const chunk of follower.stdout) {
+      seen += chunk.toString();
+      if (seen.includes("\n")) break;
+    }
+    follower.kill("SIGINT");
+    const hostname = seen.split("\n")[0];
+    const exec = await runjob(server, ["exec", id, "--", "hostname"]);
+    expect(exec).toMatchObject({ code: 0 });
+    expect(exec.stdout.toString()).toBe(`${hostname}\n`);
+    const ps = await runjob(server, ["exec", id, "--", "ps", "-e", "-o", "comm="]);
+    expect(ps.stdout.toString()).toMatch(/^sleep$/m);
+    const piped = await runShell(
+      server,
+      `printf 'b\\na\\n' | node ${runjobPath} exec -i ${id} -- sh -c 'sort; exit 5'`,
+    );
+    expect(piped.code).toBe(5);
+    expect(piped.stdout.toString()).toBe("a\nb\n");
+    const stderr = await runjob(server, ["exec", id, "--", "sh", "-c", "echo to-stderr >&2"]);
+    expect(stderr.stderr).toBe("to-stderr\n");
+    expect((await runjob(server, ["exec", id, "--", "no-such-program"])).stderr).toMatch(
+      /cannot execute no-such-program/,
+    );
+    expect((await runjob(server, ["exec", id, "--", "hostname"], { identity: "bob" })).stderr).toMatch(/not found/);
+    await runjob(server, ["kill", "-s", "KILL", id]);
   });
 });

@@ -6,6 +6,7 @@ import Attach from "./commands/attach.js";
 import Clean from "./commands/clean.js";
 import Config from "./commands/config.js";
 import Delete from "./commands/delete.js";
+import Exec from "./commands/exec.js";
 import Kill from "./commands/kill.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
@@ -22,6 +23,7 @@ export const COMMANDS = {
   clean: Clean,
   config: Config,
   delete: Delete,
+  exec: Exec,
   kill: Kill,
   list: List,
   logs: Logs,

@@ -68,6 +68,29 @@ describe.skipIf(needsRoot || noTmux !== undefined)(
       await tmux.waitFor(/outer\$ $/m);
       await tmux.type("echo cli-exit-$?");
       await tmux.waitFor(/^cli-exit-3\s*$/m);
+      await tmux.dispose();
+    });
+
+    it("exec -it gives a shell in a running job a terminal of its own; its exit code is the CLI's", async () => {
+      const id = (await runjob(server, ["start", "--", "sleep", "1000"])).stdout.toString().trim();
+      tmux = await TmuxSession.start(shellEnv(server), 77, 21);
+      await tmux.waitFor(/outer\$ $/m);
+      await tmux.type(runjobLine(`exec -it -e 'PS1=exec$ ' ${id} -- /bin/sh`));
+      await tmux.waitFor(/^exec\$ /m);
+      await tmux.type("tty; stty size; ps -e -o comm= | grep -c sleep");
+      await tmux.waitFor(/^\/dev\/pts\/\d+\s*\n21 77\s*\n1\s*$/m);
+      await tmux.type("sleep 100; echo sleep-ended");
+      await tmux.send("C-c");
+      await tmux.type("echo still-$((2*4))");
+      await tmux.waitFor(/^still-8\s*$/m);
+      await tmux.type("exit 4");
+      await tmux.waitFor(/outer\$ $/m);
+      await tmux.type("echo cli-exit-$?");
+      await tmux.waitFor(/^cli-exit-4\s*$/m);
+      // The job itself runs on.
+      expect((await runjob(server, ["status", "--json", id])).stdout.toString()).toMatch(
+        /"state": "JOB_STATE_RUNNING"/,
+      );
     });
   },
 );

@@ -3,7 +3,7 @@ import { Args, Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { CliError } from "../cli-error.js";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../interactive/detach-keys.js";
-import { runSession, sessionExitCode } from "../interactive/session.js";
+import { attachSession, runSession, sessionExitCode } from "../interactive/session.js";
 import { resolveJobId } from "../job-id.js";
 import { jobOf } from "../job-of.js";
 
@@ -35,7 +35,7 @@ stdin goes to the job. Without either, the output is shown. Exits with the job's
     }
     if (job.tty)
       process.stderr.write(`attached to job ${id}; detach with ${this.flags["detach-keys"] ?? "Ctrl-P Ctrl-Q"}\r\n`);
-    const end = await runSession(client, {
+    const end = await runSession(attachSession(client, id), {
       id,
       stdin: job.stdin && !this.flags["no-stdin"],
       tty: job.tty,

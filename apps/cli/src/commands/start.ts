@@ -8,7 +8,7 @@ import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../interactive/detach-keys.js";
-import { runSession, sessionExitCode } from "../interactive/session.js";
+import { attachSession, runSession, sessionExitCode } from "../interactive/session.js";
 import { jobOf } from "../job-of.js";
 import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
 import { parseCpu, parseDuration, parseSize } from "../units.js";
@@ -119,7 +119,12 @@ terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it r
     const job = jobOf(await client.startJob(request));
     if (interactive) {
       if (!this.jsonEnabled()) process.stderr.write(flags.tty ? "" : `job ${job.id}\n`);
-      const end = await runSession(client, { id: job.id, fromOffset: 0n, stdin: true, tty: flags.tty, detachKeys });
+      const end = await runSession(attachSession(client, job.id, 0n), {
+        id: job.id,
+        stdin: true,
+        tty: flags.tty,
+        detachKeys,
+      });
       this.exit(sessionExitCode(end, job.id, this.config.bin));
     }
     if (flags.follow) return this.follow(job);

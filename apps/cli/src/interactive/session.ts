@@ -1,5 +1,4 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { AttachJobRequestSchema, Job } from "@jobworker/proto";
+import type { Job } from "@jobworker/proto";
 import { CliError } from "../cli-error.js";
 import type { JobClient } from "../connection/client.js";
 import { exitCodeOf } from "../format/exit-code.js";
@@ -7,13 +6,21 @@ import { writeStdout } from "../output-writer.js";
 import { DetachMatcher } from "./detach-keys.js";
 import { InputQueue } from "./input-queue.js";
 
-type AttachMessage = MessageInitShape<typeof AttachJobRequestSchema>;
+/** What a session sends after its first message: the same in AttachJob and ExecJob. */
+export type SessionAction =
+  | { case: "input"; value: Uint8Array }
+  | { case: "resize"; value: { rows: number; columns: number } }
+  | { case: "closeInput"; value: Record<string, never> };
+
+/** What a session receives: output for stdout or stderr, then how it ended. */
+export type SessionEvent = { kind: "stdout" | "stderr"; data: Uint8Array } | { kind: "end"; end: SessionEnd };
+
+/** Opens the call: the session's actions go out, its events come back. */
+export type OpenSession = (actions: AsyncIterable<SessionAction>, signal: AbortSignal) => AsyncIterable<SessionEvent>;
 
 /** How an interactive session is joined. */
 export interface SessionOptions {
   id: string;
-  /** Output from this offset; undefined: from the current end (joining a running job). */
-  fromOffset?: bigint;
   /** Send this process's stdin to the job; its EOF closes the job's stdin. */
   stdin: boolean;
   /** The job has a terminal: raw mode, window size, detach keys. */
@@ -22,8 +29,27 @@ export interface SessionOptions {
   detachKeys: Uint8Array;
 }
 
-/** How a session ended: with the job, by the detach keys, or by Ctrl-C (without a terminal). */
-export type SessionEnd = { kind: "ended"; job: Job } | { kind: "detached" } | { kind: "interrupted" };
+/** How a session ended: with the job (or the exec'd process), by the detach keys, or by Ctrl-C (without a terminal). */
+export type SessionEnd =
+  | { kind: "ended"; job: Job }
+  | { kind: "exited"; exitCode: number }
+  | { kind: "detached" }
+  | { kind: "interrupted" };
+
+/** AttachJob as a session: output from `fromOffset` (undefined: the current end), then the job's end. */
+export function attachSession(client: JobClient, id: string, fromOffset?: bigint): OpenSession {
+  return async function* (actions, signal) {
+    async function* messages() {
+      yield { action: { case: "start" as const, value: { id, fromOffset } } };
+      for await (const action of actions) yield { action };
+    }
+    for await (const response of client.attachJob(messages(), { signal })) {
+      const { event } = response;
+      if (event.case === "output") yield { kind: "stdout", data: event.value.data };
+      else if (event.case === "ended") yield { kind: "end", end: { kind: "ended", job: event.value } };
+    }
+  };
+}
 
 /**
  * Joins a job through AttachJob: its output goes to stdout byte for byte,
@@ -31,7 +57,7 @@ export type SessionEnd = { kind: "ended"; job: Job } | { kind: "detached" } | { 
  * them. Under a terminal, the local terminal is in raw mode (Ctrl-C goes to
  * the job), its size follows the window, and the detach keys leave the job running.
  */
-export async function runSession(client: JobClient, options: SessionOptions): Promise<SessionEnd> {
+export async function runSession(open: OpenSession, options: SessionOptions): Promise<SessionEnd> {
   const stdin = process.stdin;
   const abort = new AbortController();
   let end: SessionEnd | undefined;
@@ -39,11 +65,10 @@ export async function runSession(client: JobClient, options: SessionOptions): Pr
     end ??= how;
     abort.abort();
   };
-  const queue = new InputQueue<AttachMessage>(
+  const queue = new InputQueue<SessionAction>(
     () => stdin.pause(),
     () => options.stdin && !stdin.readableEnded && stdin.resume(),
   );
-  queue.push({ action: { case: "start", value: { id: options.id, fromOffset: options.fromOffset } } });
 
   const undo: (() => void)[] = [];
   const on = <A extends unknown[]>(emitter: NodeJS.EventEmitter, event: string, listener: (...args: A) => void) => {
@@ -52,7 +77,7 @@ export async function runSession(client: JobClient, options: SessionOptions): Pr
   };
   const sendSize = () => {
     if (process.stdout.rows && process.stdout.columns) {
-      queue.push({ action: { case: "resize", value: { rows: process.stdout.rows, columns: process.stdout.columns } } });
+      queue.push({ case: "resize", value: { rows: process.stdout.rows, columns: process.stdout.columns } });
     }
   };
   if (options.tty && process.stdout.isTTY) {
@@ -67,11 +92,11 @@ export async function runSession(client: JobClient, options: SessionOptions): Pr
     }
     on(stdin, "data", (data: Buffer) => {
       const { send, detach } = matcher.feed(data);
-      if (send.length > 0) queue.push({ action: { case: "input", value: send } });
+      if (send.length > 0) queue.push({ case: "input", value: send });
       if (detach) leave({ kind: "detached" });
     });
     on(stdin, "end", () => {
-      queue.push({ action: { case: "closeInput", value: {} } });
+      queue.push({ case: "closeInput", value: {} });
       queue.end();
     });
     stdin.resume();
@@ -83,11 +108,13 @@ export async function runSession(client: JobClient, options: SessionOptions): Pr
   on(process, "SIGINT", interrupt);
 
   try {
-    for await (const response of client.attachJob(queue, { signal: abort.signal })) {
-      if (response.event.case === "output") {
-        if (!(await writeStdout(response.event.value.data))) leave({ kind: "interrupted" });
-      } else if (response.event.case === "ended") {
-        end ??= { kind: "ended", job: response.event.value };
+    for await (const event of open(queue, abort.signal)) {
+      if (event.kind === "end") {
+        end ??= event.end;
+      } else if (event.kind === "stdout") {
+        if (!(await writeStdout(event.data))) leave({ kind: "interrupted" });
+      } else {
+        process.stderr.write(event.data);
       }
     }
   } catch (error) {
@@ -112,6 +139,7 @@ export async function runSession(client: JobClient, options: SessionOptions): Pr
  */
 export function sessionExitCode(end: SessionEnd, id: string, bin: string): number {
   if (end.kind === "ended") return exitCodeOf(end.job);
+  if (end.kind === "exited") return end.exitCode;
   // Raw mode left the cursor wherever the job put it: start the message on a line of its own.
   const how = end.kind === "detached" ? "detached" : "interrupted";
   process.stderr.write(
