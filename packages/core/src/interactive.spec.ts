@@ -142,4 +142,21 @@ describe.skipIf(needsRoot)("interactive jobs: stdin, a terminal, signals (needs 
     const late = await manager.exec(job.id, alice, { command: "true" }).catch((e: unknown) => e);
     expect(isJobError(late) && late.code).toBe("failed_precondition");
   });
+
+  it("a terminal job is reachable again after a restart: input, resize and output carry on", async () => {
+    const job = await manager.start("alice", {
+      command: "/bin/sh",
+      args: ["-c", 'echo ready; read -r line; stty size; echo "after $line"'],
+      tty: true,
+    });
+    await waitForOutput(manager, job.id, "ready");
+    manager = await temp.reopen();
+    expect(manager.get(job.id, alice)).toMatchObject({ state: "running", tty: true, stdin: true });
+    await manager.resize(job.id, alice, { rows: 17, columns: 71 });
+    const input = await manager.openInput(job.id, alice);
+    await input.write(Buffer.from("restart\r"));
+    input.release();
+    expect(await manager.wait(job.id, alice)).toMatchObject({ exitCode: 0 });
+    expect(await outputOf(manager, job.id)).toContain("17 71\r\nafter restart\r\n");
+  });
 });
