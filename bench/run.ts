@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
 import { followLatency } from "./follow-latency.ts";
+import { interactive } from "./interactive.ts";
 import { waitForQuietMachine } from "./lib/machine.ts";
 import { startServer } from "./lib/server.ts";
 import { markdownTable, type Row } from "./lib/table.ts";
@@ -22,6 +23,7 @@ const benchmarks = {
   output: outputThroughput,
   follow: followLatency,
   overhead: perJobOverhead,
+  interactive,
 };
 
 const server = await startServer();

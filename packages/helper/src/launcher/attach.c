@@ -129,7 +129,7 @@ static void start_exec(struct job_io *io, struct connection *c, const char *spec
     for (int i = 0; i < MAX_CONNECTIONS; i++)
       if (connections[i].fd >= 0 && &connections[i] != c) close(connections[i].fd);
     const char *rest = spec + size;
-    serve_exec(io->options, io->pidfd, c->fd, spec, size, rest, (size_t)(c->buffer + c->length - rest));
+    serve_exec(io->options, io->pidfd, io->init_pid, c->fd, spec, size, rest, (size_t)(c->buffer + c->length - rest));
   }
   while (waitpid(middle, NULL, 0) < 0 && errno == EINTR) {}
 }

@@ -85,9 +85,17 @@ static _Noreturn void refuse_exec(const char *call, const char *path) {
   _exit(0);
 }
 
-/* Joins the job's cgroups (from the host's view, before the setns) and its namespaces. */
-static void enter_job(const struct options *o, int init_pidfd) {
+/*
+ * Joins the job's cgroups (from the host's view, before the setns), its
+ * namespaces, and its root: entering a mount namespace does not reliably put
+ * the caller at the root the init pivoted to (kernels differ), so the keeper
+ * takes the init's root itself, as nsenter --root does.
+ */
+static void enter_job(const struct options *o, int init_pidfd, pid_t init_pid) {
   char path[4096];
+  snprintf(path, sizeof path, "/proc/%d/root", (int)init_pid);
+  int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  CHECK(root, "open", path);
   if (o->cgroup2) {
     snprintf(path, sizeof path, "%s/cgroup.procs", o->cgroup2);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -104,16 +112,20 @@ static void enter_job(const struct options *o, int init_pidfd) {
   }
   CHECK(setns(init_pidfd, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP),
         "setns", "job");
+  CHECK(fchdir(root), "fchdir", "the job's root");
+  CHECK(chroot("."), "chroot", "the job's root");
+  CHECK(chdir("/"), "chdir", "/");
+  close(root);
 }
 
 /* The keeper: enters the job, drops privileges, forks the process, forwards signals, reports. */
-static _Noreturn void keep(const struct options *o, int init_pidfd, char **argv, char **envp, int tty_socket,
-                           const int stdio[3], int report_fd) {
+static _Noreturn void keep(const struct options *o, int init_pidfd, pid_t init_pid, char **argv, char **envp,
+                           int tty_socket, const int stdio[3], int report_fd) {
   int failure_pipe[2];
   if (pipe2(failure_pipe, O_CLOEXEC) < 0) _exit(126);
   report_failures_to(failure_pipe[1]);
   CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl(PR_SET_PDEATHSIG)", "-");
-  enter_job(o, init_pidfd);
+  enter_job(o, init_pidfd, init_pid);
   int terminal = tty_socket >= 0 ? open_terminal(o, tty_socket) : -1;
   drop_privileges(o);
 
@@ -248,8 +260,8 @@ static void handle_exec_message(int *input, int terminal, int keeper_pidfd, uint
   }
 }
 
-_Noreturn void serve_exec(const struct options *job, int init_pidfd, int connection, const char *spec, size_t size,
-                          const char *rest, size_t rest_size) {
+_Noreturn void serve_exec(const struct options *job, int init_pidfd, pid_t init_pid, int connection, const char *spec,
+                          size_t size, const char *rest, size_t rest_size) {
   connection_fd = connection;
   fcntl(connection, F_SETFL, fcntl(connection, F_GETFL) & ~O_NONBLOCK);
   struct options o = *job;
@@ -297,7 +309,7 @@ _Noreturn void serve_exec(const struct options *job, int init_pidfd, int connect
     int servers_ends[] = { connection, report[0], in[1], out[0], err[0], tty_socket[0] };
     for (size_t i = 0; i < sizeof servers_ends / sizeof servers_ends[0]; i++)
       if (servers_ends[i] >= 0) close(servers_ends[i]);
-    keep(&o, init_pidfd, argv, envp, tty_socket[1], stdio, report[1]);
+    keep(&o, init_pidfd, init_pid, argv, envp, tty_socket[1], stdio, report[1]);
   }
   int keeper_pidfd = (int)syscall(SYS_pidfd_open, keeper, 0);
   close(report[1]);

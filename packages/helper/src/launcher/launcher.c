@@ -289,6 +289,7 @@ int launch_job(int argc, char **argv) {
   struct job_io io = {
     .options = &o,
     .pidfd = pidfd,
+    .init_pid = (pid_t)init,
     .control_fd = control_fd,
     .listen_fd = listen_fd,
     .input_fd = tty_fd >= 0 ? tty_fd : stdin_pipe[1],

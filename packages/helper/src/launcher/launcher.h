@@ -66,6 +66,7 @@ struct init_fds {
 struct job_io {
   const struct options *options;
   int pidfd;       /* the init's */
+  pid_t init_pid;  /* the init's, as the host sees it: unreaped while it runs, so never reused meanwhile */
   int control_fd;  /* <job-dir>/control, the FIFO: "term", "kill" */
   int listen_fd;   /* <job-dir>/attach.sock */
   int input_fd;    /* the job's stdin: the pipe's write end, or the terminal; -1 when none or closed */
@@ -106,8 +107,8 @@ int open_terminal(const struct options *o, int tty_socket);
 void report_failures_to(int fd);
 
 /* exec.c: runs one exec request's process in the job, serving it on `connection`; never returns. */
-_Noreturn void serve_exec(const struct options *o, int init_pidfd, int connection, const char *spec, size_t size,
-                          const char *rest, size_t rest_size);
+_Noreturn void serve_exec(const struct options *o, int init_pidfd, pid_t init_pid, int connection, const char *spec,
+                          size_t size, const char *rest, size_t rest_size);
 
 /* "call path" on one line, with control characters replaced: a path can hold any byte but NUL. */
 void describe_call(char *out, size_t size, const char *call, const char *path);
