@@ -110,7 +110,8 @@ export function interactiveService(manager: JobManager, streams: StreamTracker):
       const onAbort = () => exec.release();
       context.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        for await (const event of exec.events()) {
+        // Counted with the caller's output streams: each exec holds a process and a connection.
+        for await (const event of streams.track(callerOf(context).name, exec.events())) {
           if (event.kind === "exit") {
             yield create(ExecJobResponseSchema, {
               event: { case: "exit", value: { exitCode: event.exitCode, signal: event.signal } },
