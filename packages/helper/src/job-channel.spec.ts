@@ -87,6 +87,25 @@ describe.skipIf(needsRoot)("a running job's attach socket (needs root: namespace
     expect(output.subarray(output.length - data.length).equals(data)).toBe(true);
   });
 
+  it("a client that writes and goes away at once still has all its input and its EOF delivered", async () => {
+    const script = "trap 'exec cat' USR1; echo ready; while :; do sleep 0.05; done";
+    const launched = await service.launch(spec(["/bin/sh", "-c", script], { stdin: "pipe" }));
+    await waitForLog(join(jobDir, "output.log"), "ready");
+    // Four messages fill the job's pipe, the launcher holds the fifth, and the small last one and the
+    // EOF wait in its buffer when it reads the end of the connection: all must still reach the job.
+    const data = randomBytes(5 * 16_384 + 100);
+    const writer = await JobChannel.connect(jobDir);
+    await writer.write(data);
+    await writer.closeInput();
+    writer.close();
+    const control = await JobChannel.connect(jobDir);
+    await control.signal(10);
+    control.close();
+    expect(await launched.launcherExited).toBe(true);
+    expect(await readExitRecord(jobDir)).toEqual({ kind: "exited", exitCode: 0 });
+    expect((await log()).subarray("ready\n".length).equals(data)).toBe(true);
+  });
+
   it("without stdin the job reads EOF, and input sent to it is dropped", async () => {
     const launched = await service.launch(spec(["/bin/sh", "-c", "cat; echo done"]));
     expect(await launched.launcherExited).toBe(true);

@@ -73,9 +73,13 @@ export class JobChannel {
 
   /** Sends bytes to the job's stdin; resolves once the socket has taken them (so the job is reading). */
   async write(data: Uint8Array): Promise<void> {
+    // All of `data`'s messages are queued at once and the last one awaited: the
+    // socket takes them in order, and at most `data` waits in this process.
+    const sent: Promise<void>[] = [];
     for (let at = 0; at < data.length; at += MAX_MESSAGE_BYTES) {
-      await this.send(INPUT, data.subarray(at, at + MAX_MESSAGE_BYTES));
+      sent.push(this.send(INPUT, data.subarray(at, at + MAX_MESSAGE_BYTES)));
     }
+    await Promise.all(sent);
   }
 
   /** The job reads EOF once what was written before has been read (a terminal gets its EOF character). */

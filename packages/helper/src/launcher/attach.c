@@ -46,6 +46,7 @@ enum { ATTACH_INPUT = 1, ATTACH_CLOSE_STDIN = 2, ATTACH_RESIZE = 3, ATTACH_SIGNA
 
 struct connection {
   int fd;
+  int closed;   /* the client has gone: handle what it sent, then drop the connection */
   size_t length;
   char buffer[HEADER_BYTES + MAX_MESSAGE_BYTES];
 };
@@ -194,9 +195,17 @@ static int handle_messages(struct job_io *io, struct connection *c) {
   return 0;
 }
 
+static int has_whole_message(const struct connection *c) {
+  uint32_t size;
+  if (c->length < HEADER_BYTES) return 0;
+  memcpy(&size, c->buffer, 4);
+  return c->length >= 4 + (size_t)size;
+}
+
 static void drop_connection(struct connection *c) {
   close(c->fd);
   c->fd = -1;
+  c->closed = 0;
   c->length = 0;
 }
 
@@ -206,6 +215,7 @@ static void accept_connection(int listen_fd) {
   for (int i = 0; i < MAX_CONNECTIONS; i++) {
     if (connections[i].fd < 0) {
       connections[i].fd = fd;
+      connections[i].closed = 0;
       connections[i].length = 0;
       return;
     }
@@ -288,7 +298,7 @@ void serve_job(struct job_io *io) {
     fds[count++] = (struct pollfd){ .fd = has_pending && io->tty_fd < 0 ? io->input_fd : -1, .events = POLLOUT };
     for (int i = 0; i < MAX_CONNECTIONS; i++) {
       struct connection *c = &connections[i];
-      fds[count++] = (struct pollfd){ .fd = c->length < sizeof c->buffer ? c->fd : -1, .events = POLLIN };
+      fds[count++] = (struct pollfd){ .fd = !c->closed && c->length < sizeof c->buffer ? c->fd : -1, .events = POLLIN };
     }
     if (poll(fds, (nfds_t)count, -1) < 0) {
       if (errno == EINTR) continue;
@@ -305,10 +315,7 @@ void serve_job(struct job_io *io) {
       if (c->fd < 0) continue;
       if (fds[5 + i].revents & (POLLIN | POLLHUP | POLLERR)) {
         ssize_t n = read(c->fd, c->buffer + c->length, sizeof c->buffer - c->length);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-          drop_connection(c);
-          continue;
-        }
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) c->closed = 1;
         if (n > 0) c->length += (size_t)n;
       }
       /* Also messages read earlier and held back while input was pending; on while the job takes input. */
@@ -324,6 +331,8 @@ void serve_job(struct job_io *io) {
         if (was_pending) write_pending(io);
         progress = c->length != before || (was_pending && pending_to == pending_from);
       }
+      /* A client that has gone is dropped once no whole message of its is left (held back behind input). */
+      if (c->fd >= 0 && c->closed && !has_whole_message(c)) drop_connection(c);
     }
   }
   /* The whole namespace is gone: what the terminal still holds is the job's last output. */
