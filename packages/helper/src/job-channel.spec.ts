@@ -60,6 +60,19 @@ describe.skipIf(needsRoot)("a running job's attach socket (needs root: namespace
     expect((await log()).equals(data)).toBe(true);
   });
 
+  it("serves a job dir deeper than a socket's path can name (107 bytes)", async () => {
+    jobDir = join(stateDir, "jobs", "d".repeat(100), "0123456789abcdef-0123456789abcdef");
+    await mkdir(jobDir, { recursive: true });
+    expect(join(jobDir, "attach.sock").length).toBeGreaterThan(107);
+    const launched = await service.launch(spec(["/bin/cat"], { stdin: "pipe" }));
+    const channel = await JobChannel.connect(jobDir);
+    await channel.write(Buffer.from("deep\n"));
+    await channel.closeInput();
+    channel.close();
+    expect(await launched.launcherExited).toBe(true);
+    expect((await log()).toString()).toBe("deep\n");
+  });
+
   it("holds back a writer while the job does not read, holding no more than one message itself", async () => {
     // The job reads nothing until SIGUSR1; meanwhile it prints a tick now and then, so the test can see time pass.
     const script = "trap 'exec cat' USR1; n=0; while :; do n=$((n+1)); echo tick $n; sleep 0.05; done";

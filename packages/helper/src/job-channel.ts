@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { open } from "node:fs/promises";
 import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
 import type { TerminalSize } from "./launch-spec.js";
@@ -61,14 +62,20 @@ export class JobChannel {
    * none listens: the job has ended, or was started before jobs had a socket.
    */
   static async connect(jobDir: string): Promise<JobChannel> {
-    const socket = createConnection({ path: join(jobDir, ATTACH_SOCKET_FILE) });
+    // Through the job dir's fd, as the launcher binds it: a socket's path holds at most 107 bytes.
+    const dir = await open(jobDir, "r");
     try {
-      await once(socket, "connect");
-    } catch (error) {
-      socket.destroy();
-      throw error;
+      const socket = createConnection({ path: join(`/proc/self/fd/${dir.fd}`, ATTACH_SOCKET_FILE) });
+      try {
+        await once(socket, "connect");
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+      return new JobChannel(socket);
+    } finally {
+      await dir.close();
     }
-    return new JobChannel(socket);
   }
 
   /** Sends bytes to the job's stdin; resolves once the socket has taken them (so the job is reading). */

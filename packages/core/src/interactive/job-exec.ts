@@ -4,7 +4,7 @@ import type { TerminalSize } from "../job.js";
 import { jobEnvironment } from "../lifecycle/job-environment.js";
 import { validateTerminalSize } from "../lifecycle/validate.js";
 import { JOB_WORK_DIR } from "../sandbox/filesystem-view.js";
-import type { JobInput } from "./job-input.js";
+import { type JobInput, tooManyClients } from "./job-input.js";
 
 /** Another process to run in a running job (`JobManager.exec`). */
 export interface ExecRequest {
@@ -97,5 +97,6 @@ function ended(error: unknown, id: string): unknown {
   if (code === "ENOENT" || code === "ECONNREFUSED" || code === "EPIPE" || code === "ECONNRESET") {
     return new JobError("failed_precondition", `job ${id} has ended`);
   }
+  if (code === "EAGAIN") return tooManyClients(id);
   return error;
 }

@@ -1,5 +1,5 @@
 import { JobChannel } from "@jobworker/helper";
-import { failedPrecondition } from "../errors.js";
+import { failedPrecondition, JobError } from "../errors.js";
 import type { TerminalSize } from "../job.js";
 
 /**
@@ -62,5 +62,12 @@ function rethrow(error: unknown, id: string): never {
   if (code === "ENOENT" || code === "ECONNREFUSED" || code === "EPIPE" || code === "ECONNRESET") {
     throw failedPrecondition(`job ${id} has ended`);
   }
+  // The launcher's queue of connections is full: as many clients as it serves are attached already.
+  if (code === "EAGAIN") throw tooManyClients(id);
   throw error;
+}
+
+/** Refused because the job already has as many clients attached as its launcher serves. */
+export function tooManyClients(id: string): JobError {
+  return new JobError("resource_exhausted", `job ${id} has as many clients attached as it takes; detach one first`);
 }

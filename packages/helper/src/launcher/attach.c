@@ -39,7 +39,7 @@
 
 #include "launcher.h"
 
-#define MAX_CONNECTIONS 8
+#define MAX_CONNECTIONS 16 /* attached clients of one job at once: each AttachJob takes up to two */
 #define HEADER_BYTES 5
 
 enum { ATTACH_INPUT = 1, ATTACH_CLOSE_STDIN = 2, ATTACH_RESIZE = 3, ATTACH_SIGNAL = 4, ATTACH_EXEC = 5 };
@@ -57,15 +57,20 @@ static size_t pending_from, pending_to;
 static int close_after_pending;
 
 int open_attach_socket(const char *job_dir) {
+  /*
+   * Bound through the job dir's fd: a socket's path holds at most 107 bytes,
+   * and a state dir may be deep. The server connects the same way.
+   */
+  int dir = open(job_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
   struct sockaddr_un address = { .sun_family = AF_UNIX };
-  if ((size_t)snprintf(address.sun_path, sizeof address.sun_path, "%s/attach.sock", job_dir) >=
-      sizeof address.sun_path) {
-    errno = ENAMETOOLONG;
+  snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d/attach.sock", dir);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    close(dir);
     return -1;
   }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
-  unlink(address.sun_path); /* left by a launcher of the same job dir that did not end cleanly */
+  unlinkat(dir, "attach.sock", 0); /* left by a launcher of the same job dir that did not end cleanly */
   /* The state dir is 0700 already; 0600 keeps the socket the server's even if that ever changes. */
   mode_t old = umask(0177);
   int bound = bind(fd, (struct sockaddr *)&address, sizeof address);
@@ -73,9 +78,11 @@ int open_attach_socket(const char *job_dir) {
   if (bound < 0 || listen(fd, MAX_CONNECTIONS) < 0) {
     int err = errno;
     close(fd);
+    close(dir);
     errno = err;
     return -1;
   }
+  close(dir);
   return fd;
 }
 
