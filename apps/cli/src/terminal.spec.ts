@@ -45,7 +45,9 @@ describe.skipIf(needsRoot || noTmux !== undefined)(
       await tmux.waitFor(/^33 103\s*$/m);
 
       // Ctrl-C reaches the job's foreground process, not the CLI: the sleep ends, the shell stays.
-      await tmux.type("sleep 100; echo sleep-ended-$?");
+      // (The child prints once it holds the terminal: the shell hands it over in the child too.)
+      await tmux.type("sh -c 'echo fg-$((5*5)); exec sleep 100'");
+      await tmux.waitFor(/^fg-25\s*$/m);
       await tmux.send("C-c");
       await tmux.type("echo still-$((1+1))");
       await tmux.waitFor(/^still-2\s*$/m);
@@ -59,10 +61,18 @@ describe.skipIf(needsRoot || noTmux !== undefined)(
         /"state": "JOB_STATE_RUNNING"/,
       );
 
-      await tmux.type(runjobLine(`attach ${id}`));
-      await tmux.waitFor(/attached to job/);
+      // Other detach keys, as asked for: Ctrl-X then x.
+      await tmux.type(runjobLine(`attach --detach-keys ctrl-x,x ${id}`));
+      await tmux.waitFor(/attached to job .*; detach with ctrl-x,x/);
       await tmux.type("echo back-$((2+3))");
       await tmux.waitFor(/^back-5\s*$/m);
+      await tmux.send("C-x");
+      await tmux.send("x", { literal: true });
+      await tmux.waitFor(/detached; job [0-9a-f-]{36} keeps running[^]*outer\$ $/m);
+
+      await tmux.type(runjobLine(`attach ${id}`));
+      await tmux.type("echo again-$((3+4))");
+      await tmux.waitFor(/^again-7\s*$/m);
 
       await tmux.type("exit 3");
       await tmux.waitFor(/outer\$ $/m);
@@ -79,7 +89,8 @@ describe.skipIf(needsRoot || noTmux !== undefined)(
       await tmux.waitFor(/^exec\$ /m);
       await tmux.type("tty; stty size; ps -e -o comm= | grep -c sleep");
       await tmux.waitFor(/^\/dev\/pts\/\d+\s*\n21 77\s*\n1\s*$/m);
-      await tmux.type("sleep 100; echo sleep-ended");
+      await tmux.type("sh -c 'echo fg-$((6*6)); exec sleep 100'");
+      await tmux.waitFor(/^fg-36\s*$/m);
       await tmux.send("C-c");
       await tmux.type("echo still-$((2*4))");
       await tmux.waitFor(/^still-8\s*$/m);
