@@ -153,34 +153,37 @@ describe.skipIf(needsRoot)("interactive jobs over the API (needs root)", () => {
     expect(result.output.subarray(result.output.length - data.length).equals(data)).toBe(true);
   });
 
-  it("a browser's way: output by StreamOutput, input, resize and signals by unary calls over Connect on HTTP/1.1", async () => {
-    const browser = clientFor(served.server, served.pki, served.pki.clients.alice, {
-      protocol: "connect",
-      httpVersion: "1.1",
-    });
-    const script =
-      "stty size; read -r a; stty size; read -r b; echo \"$a $b\"; trap 'exit 5' INT; echo waiting; while :; do sleep 0.05; done";
-    const { job } = await browser.startJob({
-      command: "/bin/sh",
-      args: ["-c", script],
-      tty: true,
-      terminalSize: { rows: 20, columns: 70 },
-    });
-    expect(job).toMatchObject({ stdin: true, tty: true });
-    const id = job?.id ?? "";
-    await waitForText(browser, id, "20 70");
-    await browser.resizeJobTerminal({ id, size: { rows: 21, columns: 71 } });
-    await browser.writeJobInput({ id, data: Buffer.from("one\r") });
-    await waitForText(browser, id, "21 71");
-    await browser.writeJobInput({ id, data: Buffer.from("two\r") });
-    await waitForText(browser, id, "waiting");
-    await browser.signalJob({ id, signal: "INT" });
-    const ended = (await browser.waitJob({ id })).job;
-    expect(ended).toMatchObject({ state: JobState.ENDED, exitCode: 5 });
-    let output = "";
-    for await (const chunk of browser.streamOutput({ id })) output += Buffer.from(chunk.data).toString();
-    expect(output).toContain("one two\r\n");
-  });
+  it.each([
+    ["Connect", "connect"],
+    ["gRPC-Web", "grpc-web"],
+  ] as const)(
+    "a browser's way: output by StreamOutput, input, resize and signals by unary calls, over %s on HTTP/1.1",
+    async (_name, protocol) => {
+      const browser = clientFor(served.server, served.pki, served.pki.clients.alice, { protocol, httpVersion: "1.1" });
+      const script =
+        "stty size; read -r a; stty size; read -r b; echo \"$a $b\"; trap 'exit 5' INT; echo waiting; while :; do sleep 0.05; done";
+      const { job } = await browser.startJob({
+        command: "/bin/sh",
+        args: ["-c", script],
+        tty: true,
+        terminalSize: { rows: 20, columns: 70 },
+      });
+      expect(job).toMatchObject({ stdin: true, tty: true });
+      const id = job?.id ?? "";
+      await waitForText(browser, id, "20 70");
+      await browser.resizeJobTerminal({ id, size: { rows: 21, columns: 71 } });
+      await browser.writeJobInput({ id, data: Buffer.from("one\r") });
+      await waitForText(browser, id, "21 71");
+      await browser.writeJobInput({ id, data: Buffer.from("two\r") });
+      await waitForText(browser, id, "waiting");
+      await browser.signalJob({ id, signal: "INT" });
+      const ended = (await browser.waitJob({ id })).job;
+      expect(ended).toMatchObject({ state: JobState.ENDED, exitCode: 5 });
+      let output = "";
+      for await (const chunk of browser.streamOutput({ id })) output += Buffer.from(chunk.data).toString();
+      expect(output).toContain("one two\r\n");
+    },
+  );
 
   it("only the owner may attach, write, resize or signal: another user's job is NOT_FOUND", async () => {
     const id = (await alice.startJob({ command: "cat", tty: true })).job?.id ?? "";
