@@ -51,9 +51,10 @@ export function interactiveService(manager: JobManager, streams: StreamTracker):
       const stop = new AbortController();
       const signal = AbortSignal.any([context.signal, stop.signal]);
       const log = context.values.get(requestLogKey);
-      const actions = new AttachActions(manager, id, scope, (signal) => log.audit("signal", { job: id, signal }));
+      const actions = new AttachActions(manager, id, scope, (name) => log.audit("signal", { job: id, signal: name }));
       let failure: unknown;
-      const applying = actions.applyAll(iterator).catch((error: unknown) => {
+      // The client's messages are applied alongside the output; a failure there ends the output too.
+      void actions.applyAll(iterator).catch((error: unknown) => {
         failure = error;
         stop.abort(error);
       });
@@ -70,7 +71,6 @@ export function interactiveService(manager: JobManager, streams: StreamTracker):
         yield create(AttachJobResponseSchema, { event: { case: "ended", value: jobToProto(ended) } });
       } finally {
         actions.release();
-        void applying;
       }
     },
 
@@ -102,7 +102,7 @@ export function interactiveService(manager: JobManager, streams: StreamTracker):
       let failure: unknown;
       const log = context.values.get(requestLogKey);
       const auditSignal = (signal: string) => log.audit("signal", { job: id, exec: start.command, signal });
-      const applying = applyExecActions(exec, iterator, auditSignal).catch((error: unknown) => {
+      void applyExecActions(exec, iterator, auditSignal).catch((error: unknown) => {
         failure = error;
         exec.release(); // the process goes with the connection, and its events end
       });
@@ -127,7 +127,6 @@ export function interactiveService(manager: JobManager, streams: StreamTracker):
       } finally {
         context.signal.removeEventListener("abort", onAbort);
         exec.release();
-        void applying;
       }
     },
 
