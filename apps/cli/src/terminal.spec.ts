@@ -68,7 +68,7 @@ describe.skipIf(needsRoot || noTmux !== undefined)(
       await tmux.waitFor(/^back-5\s*$/m);
       await tmux.send("C-x");
       await tmux.send("x", { literal: true });
-      await tmux.waitFor(/detached; job [0-9a-f-]{36} keeps running[^]*outer\$ $/m);
+      await tmux.waitFor(/detached; job [0-9a-f-]{36} keeps running[\s\S]*outer\$ $/m);
 
       await tmux.type(runjobLine(`attach ${id}`));
       await tmux.type("echo again-$((3+4))");
