@@ -8,6 +8,7 @@ import { cliStartup } from "./cli-startup.ts";
 import { cliTargets } from "./cli-targets.ts";
 import { outputCompression } from "./compression.ts";
 import { followLatency } from "./follow-latency.ts";
+import { interactive } from "./interactive.ts";
 import { waitForQuietMachine } from "./lib/machine.ts";
 import { startServer } from "./lib/server.ts";
 import { markdownTable, type Row } from "./lib/table.ts";
@@ -28,6 +29,7 @@ const benchmarks = {
   follow: followLatency,
   overhead: perJobOverhead,
   watchers: watchFanout,
+  interactive,
 };
 
 const server = await startServer();

@@ -20,7 +20,7 @@ import { basename, join, resolve } from "node:path";
 const REPO = resolve(import.meta.dirname, "..");
 const TESTS =
   process.argv.slice(2).join(" ") ||
-  "src/isolation.spec.ts src/sandbox.spec.ts src/job-manager.spec.ts src/robustness.spec.ts src/usage/live-usage.spec.ts";
+  "src/isolation.spec.ts src/sandbox.spec.ts src/job-manager.spec.ts src/robustness.spec.ts src/usage/live-usage.spec.ts src/interactive.spec.ts";
 const MODULES = ["virtio_pci", "9pnet_virtio", "9p", "virtio_blk", "crc32c_generic", "ext4"];
 
 ensurePackages();

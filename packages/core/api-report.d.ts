@@ -21,6 +21,23 @@ export const DEFAULT_QUOTA: OwnerQuota;
 
 export type EndReason = "exited" | "signaled" | "stopped" | "oom_killed" | "timed_out" | "output_limit" | "lost";
 
+export type ExecEvent = {
+    kind: "stdout" | "stderr";
+    data: Uint8Array;
+} | {
+    kind: "exit";
+    exitCode?: number;
+    signal?: number;
+};
+
+export interface ExecRequest {
+    command: string;
+    args?: string[];
+    env?: Record<string, string>;
+    tty?: boolean;
+    terminalSize?: TerminalSize;
+}
+
 export interface ExposedPath {
     path: string;
     writable: boolean;
@@ -70,6 +87,8 @@ export interface Job {
         startTime: string;
     };
     stopCause?: StopCause;
+    stdin?: boolean;
+    tty?: boolean;
 }
 
 export class JobError extends Error {
@@ -91,10 +110,22 @@ export interface JobEvent {
 
 export type JobEventType = "created" | "running" | "stopping" | "ended" | "deleted";
 
+export interface JobExec extends JobInput {
+    events(): AsyncGenerator<ExecEvent>;
+}
+
 export interface JobFilter {
     state?: JobState;
     owner?: string;
     labels?: LabelSelector;
+}
+
+export interface JobInput {
+    write(data: Uint8Array): Promise<void>;
+    closeInput(): Promise<void>;
+    resize(size: TerminalSize): Promise<void>;
+    signal(signal: number): Promise<void>;
+    release(): void;
 }
 
 export class JobManager {
@@ -114,6 +145,10 @@ export class JobManager {
         time?: number;
     }>;
     outputStream(id: string, scope: JobScope, options?: ReadOutputOptions): Readable;
+    signal(id: string, scope: JobScope, signal: string | number): Promise<void>;
+    openInput(id: string, scope: JobScope): Promise<JobInput>;
+    exec(id: string, scope: JobScope, request: ExecRequest): Promise<JobExec>;
+    resize(id: string, scope: JobScope, size: TerminalSize): Promise<void>;
     delete(id: string, scope: JobScope): Promise<void>;
     clean(scope: JobScope, options?: WaitOptions & {
         filter?: JobFilter;
@@ -239,6 +274,10 @@ export class OwnerJobs {
         token?: string;
     }): JobPage;
     stop(id: string, options?: StopOptions): Promise<Job>;
+    signal(id: string, signal: string | number): Promise<void>;
+    openInput(id: string): Promise<JobInput>;
+    exec(id: string, request: ExecRequest): Promise<JobExec>;
+    resize(id: string, size: TerminalSize): Promise<void>;
     wait(id: string, options?: WaitOptions): Promise<Job>;
     openOutput(id: string, options?: OutputQuery): AsyncIterable<OutputChunk & {
         time?: number;
@@ -288,12 +327,20 @@ export interface StartRequest {
     maxRuntimeMs?: number;
     name?: string;
     labels?: Record<string, string>;
+    stdin?: boolean;
+    tty?: boolean;
+    terminalSize?: TerminalSize;
 }
 
 export type StopCause = "stopped" | "timed_out" | "output_limit";
 
 export interface StopOptions extends WaitOptions {
     graceMs?: number;
+}
+
+export interface TerminalSize {
+    rows: number;
+    columns: number;
 }
 
 export type TransitionListener = (job: Readonly<Job>, from: JobState) => void;
@@ -350,6 +397,8 @@ export function isJobError(error: unknown): error is JobError;
 export function matchesFilter(job: Pick<Job, "state" | "owner" | "labels">, filter: JobFilter): boolean;
 
 export function parseLabelSelector(text: string): LabelSelector;
+
+export function parseSignal(signal: string | number): number;
 
 export function selects(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean;
 

@@ -2,6 +2,7 @@
 // bundle.mjs into dist/runjob.js so start-up reads one file instead of resolving
 // and compiling hundreds. oclif finds the commands through COMMANDS ("explicit"
 // strategy in package.json).
+import Attach from "./commands/attach.js";
 import Clean from "./commands/clean.js";
 import Config from "./commands/config.js";
 import ContextAdd from "./commands/context/add.js";
@@ -10,7 +11,9 @@ import ContextRm from "./commands/context/rm.js";
 import ContextUse from "./commands/context/use.js";
 import Delete from "./commands/delete.js";
 import Events from "./commands/events.js";
+import Exec from "./commands/exec.js";
 import Help from "./commands/help.js";
+import Kill from "./commands/kill.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
 import Prune from "./commands/prune.js";
@@ -25,6 +28,7 @@ export { execute } from "@oclif/core";
 export { commandNotFound } from "./unknown-command.js";
 
 export const COMMANDS = {
+  attach: Attach,
   clean: Clean,
   config: Config,
   "context:add": ContextAdd,
@@ -33,7 +37,9 @@ export const COMMANDS = {
   "context:use": ContextUse,
   delete: Delete,
   events: Events,
+  exec: Exec,
   help: Help,
+  kill: Kill,
   list: List,
   logs: Logs,
   prune: Prune,

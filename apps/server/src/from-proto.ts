@@ -52,6 +52,11 @@ export function startRequestFromProto(request: StartJobRequest): StartRequest {
     maxRuntimeMs: request.maxRuntime ? durationToMs(request.maxRuntime, "max_runtime") : undefined,
     name: request.name || undefined,
     labels: request.labels,
+    stdin: request.stdin || request.tty,
+    tty: request.tty,
+    terminalSize: request.terminalSize
+      ? { rows: request.terminalSize.rows, columns: request.terminalSize.columns }
+      : undefined,
   };
 }
 

@@ -6,6 +6,7 @@ import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
 import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "./authorization.js";
 import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, selectorFromProto, startRequestFromProto } from "./from-proto.js";
+import { interactiveService } from "./interactive-service.js";
 import { interruption } from "./interruption.js";
 import type { Metrics } from "./metrics.js";
 import { requestLogKey } from "./request-log.js";
@@ -28,6 +29,8 @@ export function jobService(
   quotas: RoleQuotas,
 ): ServiceImpl<typeof JobService> {
   return {
+    ...interactiveService(manager, streams),
+
     async startJob(request, context) {
       const caller = callerOf(context);
       const started = performance.now();

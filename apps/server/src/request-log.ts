@@ -10,7 +10,10 @@ import type { Metrics } from "./metrics.js";
 export interface RequestLog {
   requestId: string;
   /** Writes an audit line: who did what to which job. */
-  audit(action: "start" | "stop" | "delete" | "clean", fields: Record<string, unknown>): void;
+  audit(
+    action: "start" | "stop" | "delete" | "clean" | "attach" | "write" | "resize" | "signal" | "exec",
+    fields: Record<string, unknown>,
+  ): void;
 }
 
 export const requestLogKey = createContextKey<RequestLog>({ requestId: "", audit: () => {} });

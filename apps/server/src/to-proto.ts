@@ -88,6 +88,8 @@ export function jobToProto(job: core.Job, live?: core.LiveUsage): Job {
         : undefined,
     outputBytes: BigInt(job.outputBytes),
     endDetail: job.endDetail ?? "",
+    stdin: job.stdin ?? false,
+    tty: job.tty ?? false,
   });
 }
 

@@ -8,11 +8,22 @@ import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
 import { CgroupRoot } from "./cgroups/cgroup-root.js";
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "./errors.js";
 import { claimHost } from "./host-claim.js";
-import { inScope, type Job, type JobFilter, type JobScope, matchesFilter, type StartRequest } from "./job.js";
+import { type ExecRequest, type JobExec, startExec } from "./interactive/job-exec.js";
+import { connectJobInput, type JobInput } from "./interactive/job-input.js";
+import { parseSignal } from "./interactive/signals.js";
+import {
+  inScope,
+  type Job,
+  type JobFilter,
+  type JobScope,
+  matchesFilter,
+  type StartRequest,
+  type TerminalSize,
+} from "./job.js";
 import { isActive } from "./job-state.js";
 import { launchJob } from "./lifecycle/launch.js";
 import { processStartTime } from "./lifecycle/process-identity.js";
-import { validateStartRequest } from "./lifecycle/validate.js";
+import { validateStartRequest, validateTerminalSize } from "./lifecycle/validate.js";
 import { resolveLimits } from "./limits.js";
 import { compareJobs, type JobPage, pageOf } from "./listing.js";
 import { ManagedJob, type TransitionListener } from "./managed-job.js";
@@ -211,6 +222,8 @@ export class JobManager {
       createdAt: Date.now(),
       outputBytes: 0,
       uid: this.uids.take(),
+      ...((request.stdin || request.tty) && { stdin: true }),
+      ...(request.tty && { tty: true }),
     });
     this.journal.append("created", this.eventRecord(job));
     try {
@@ -309,6 +322,63 @@ export class JobManager {
   /** {@link JobManager.openOutput} as a Node `Readable` of bytes, for `pipe` and `pipeline`. */
   outputStream(id: string, scope: JobScope, options: ReadOutputOptions = {}): Readable {
     return outputStream(this.openOutput(id, scope, options));
+  }
+
+  /**
+   * Sends a signal to a running job's main process (a name like "TERM" or
+   * "SIGINT", or a number), as `kill` would: no stop sequence, no grace, and
+   * the job ends only if the signal ends it. `failed_precondition` when the job
+   * is not running.
+   */
+  async signal(id: string, scope: JobScope, signal: string | number): Promise<void> {
+    const job = this.find(id, scope);
+    const number = parseSignal(signal);
+    this.assertRunning(job);
+    const input = await connectJobInput(this.store.jobDir(id), id);
+    try {
+      await input.signal(number);
+    } finally {
+      input.release();
+    }
+  }
+
+  /**
+   * Connects to a running job's stdin (or terminal), which it must have been
+   * started with (`stdin` or `tty`): see {@link JobInput}. Several inputs may
+   * be open at once; the caller releases each.
+   */
+  async openInput(id: string, scope: JobScope): Promise<JobInput> {
+    const job = this.find(id, scope);
+    this.assertRunning(job);
+    if (!job.record.stdin) {
+      throw failedPrecondition(`job ${id} was started without stdin; start it with stdin or a terminal`);
+    }
+    return connectJobInput(this.store.jobDir(id), id);
+  }
+
+  /**
+   * Runs another process in a running job: in its namespaces, cgroups and
+   * limits, as its uid under its seccomp filter, in its working directory.
+   * See {@link JobExec}; the caller reads its events and releases it.
+   */
+  async exec(id: string, scope: JobScope, request: ExecRequest): Promise<JobExec> {
+    const job = this.find(id, scope);
+    this.assertRunning(job);
+    return startExec(this.store.jobDir(id), id, request);
+  }
+
+  /** Sets a running terminal job's window size (the job gets SIGWINCH). */
+  async resize(id: string, scope: JobScope, size: TerminalSize): Promise<void> {
+    const job = this.find(id, scope);
+    validateTerminalSize(size);
+    this.assertRunning(job);
+    if (!job.record.tty) throw failedPrecondition(`job ${id} has no terminal; start it with one to resize it`);
+    const input = await connectJobInput(this.store.jobDir(id), id);
+    try {
+      await input.resize(size);
+    } finally {
+      input.release();
+    }
   }
 
   /** Deletes an ended job: its record and output. `failed_precondition` while it runs. */
@@ -568,6 +638,11 @@ export class JobManager {
   private eventRecord(job: ManagedJob): Job {
     if (!isActive(job.state)) return job.record;
     return { ...job.record, outputBytes: this.store.outputSize(job.id) ?? job.record.outputBytes };
+  }
+
+  private assertRunning(job: ManagedJob): void {
+    if (job.state === "ended") throw failedPrecondition(`job ${job.id} has ended`);
+    if (job.state === "starting") throw failedPrecondition(`job ${job.id} is still starting; try again`);
   }
 
   private assertOpen(): void {

@@ -3,6 +3,14 @@ import type { EndReason, JobState, StopCause } from "./job-state.js";
 import { type LabelSelector, selects } from "./labels/label-selector.js";
 import type { Limits } from "./limits.js";
 
+/** A terminal's window size, in character cells (1 to 65535 each). */
+export interface TerminalSize {
+  /** Lines of the window. */
+  rows: number;
+  /** Columns of the window. */
+  columns: number;
+}
+
 /** Everything known about a job. Persisted as the job's record; returned (as a copy) by JobManager. */
 export interface Job {
   /** Lowercase canonical UUID. */
@@ -53,6 +61,10 @@ export interface Job {
   launcher?: { pid: number; startTime: string };
   /** Set when jobworker asked the job to stop: decides the end reason. */
   stopCause?: StopCause;
+  /** The job has a stdin to write to (`JobManager.openInput`); without it, it reads /dev/null. */
+  stdin?: boolean;
+  /** The job has a terminal of its own as stdin, stdout and stderr. */
+  tty?: boolean;
 }
 
 /** Which jobs a call may touch: one owner's, or everyone's (an admin). */
@@ -81,6 +93,15 @@ export interface StartRequest {
   name?: string;
   /** Labels, validated as Kubernetes validates them. */
   labels?: Record<string, string>;
+  /** Give the job a stdin to write to through `JobManager.openInput`. Default: it reads /dev/null. */
+  stdin?: boolean;
+  /**
+   * Give the job a terminal (from its own devpts) as stdin, stdout and stderr;
+   * its output is what the terminal shows. Implies `stdin`.
+   */
+  tty?: boolean;
+  /** The terminal's first window size. Default 24 rows, 80 columns. */
+  terminalSize?: TerminalSize;
 }
 
 /** What `list`, `watch` and `clean` select jobs by, besides the scope. */

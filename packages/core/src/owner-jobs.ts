@@ -1,6 +1,8 @@
 import type { Readable } from "node:stream";
 import type { StartOptions, StopOptions, WaitOptions } from "./call-options.js";
-import type { Job, JobFilter, JobScope, StartRequest } from "./job.js";
+import type { ExecRequest, JobExec } from "./interactive/job-exec.js";
+import type { JobInput } from "./interactive/job-input.js";
+import type { Job, JobFilter, JobScope, StartRequest, TerminalSize } from "./job.js";
 import type { JobManager } from "./job-manager.js";
 import type { JobPage } from "./listing.js";
 import type { TransitionListener } from "./managed-job.js";
@@ -56,6 +58,26 @@ export class OwnerJobs {
   /** Stops a job, resolving once it has ended: see {@link JobManager.stop}. */
   stop(id: string, options?: StopOptions): Promise<Job> {
     return this.manager.stop(id, this.scope, options);
+  }
+
+  /** Sends a signal to a running job's main process: see {@link JobManager.signal}. */
+  signal(id: string, signal: string | number): Promise<void> {
+    return this.manager.signal(id, this.scope, signal);
+  }
+
+  /** Connects to a running job's stdin or terminal: see {@link JobManager.openInput}. */
+  openInput(id: string): Promise<JobInput> {
+    return this.manager.openInput(id, this.scope);
+  }
+
+  /** Runs another process in a running job: see {@link JobManager.exec}. */
+  exec(id: string, request: ExecRequest): Promise<JobExec> {
+    return this.manager.exec(id, this.scope, request);
+  }
+
+  /** Sets a running terminal job's window size: see {@link JobManager.resize}. */
+  resize(id: string, size: TerminalSize): Promise<void> {
+    return this.manager.resize(id, this.scope, size);
   }
 
   /** Resolves with the job once it has ended: see {@link JobManager.wait}. */

@@ -4,6 +4,7 @@
  */
 export { type ControlRequest, sendControl } from "./control.js";
 export { EXIT_RECORD_FILE, type ExitRecord, readExitRecord } from "./exit-record.js";
+export { ATTACH_SOCKET_FILE, type ExecEvent, type ExecSpec, JobChannel } from "./job-channel.js";
 export { LaunchError } from "./launch-error.js";
-export type { ExposedPath, LaunchSpec } from "./launch-spec.js";
+export type { ExposedPath, LaunchSpec, TerminalSize } from "./launch-spec.js";
 export { type LaunchedJob, LauncherService, launcherPath } from "./launcher-service.js";

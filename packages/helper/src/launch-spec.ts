@@ -36,6 +36,22 @@ export interface LaunchSpec {
   cgroup2Path?: string;
   /** cgroup v1 controller directories the job joins before it execs. */
   cgroup1Paths: readonly string[];
+  /**
+   * The job's stdin: "null" (`/dev/null`, the default), "pipe" (fed through the
+   * job's attach socket, see job-channel.ts) or "tty" (a terminal from the
+   * job's own devpts, which is also its stdout and stderr).
+   */
+  stdin?: "null" | "pipe" | "tty";
+  /** The terminal's first window size, for "tty". */
+  terminalSize?: TerminalSize;
+}
+
+/** A terminal's window size, in character cells. */
+export interface TerminalSize {
+  /** Lines of the window. */
+  rows: number;
+  /** Columns of the window. */
+  columns: number;
 }
 
 /** A host path the operator makes visible to jobs. */
@@ -75,6 +91,10 @@ export function toLauncherArgs(spec: LaunchSpec): string[] {
   for (const { path, writable } of spec.exposed) args.push(writable ? "--expose-rw" : "--expose-ro", path);
   if (spec.cgroup2Path) args.push("--cgroup2", spec.cgroup2Path);
   for (const path of spec.cgroup1Paths) args.push("--cgroup1", path);
+  if (spec.stdin === "pipe" || spec.stdin === "tty") args.push("--stdin", spec.stdin);
+  if (spec.stdin === "tty" && spec.terminalSize) {
+    args.push("--rows", String(spec.terminalSize.rows), "--columns", String(spec.terminalSize.columns));
+  }
   // The launcher execs argv[0] as a path; the job's argv[0] is the executable path too.
   args.push("--", spec.executable, ...spec.argv.slice(1));
   return args;

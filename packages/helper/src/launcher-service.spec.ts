@@ -1,4 +1,3 @@
-import { watch } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileAppears } from "@jobworker/testkit/host";
@@ -8,6 +7,7 @@ import { readExitRecord } from "./exit-record.js";
 import { LaunchError } from "./launch-error.js";
 import type { LaunchSpec } from "./launch-spec.js";
 import { LauncherService, launcherPath } from "./launcher-service.js";
+import { waitForLog } from "./testing/wait-for-log.js";
 
 const needsRoot = process.getuid?.() !== 0;
 const UID = 299_999;
@@ -217,24 +217,4 @@ describe.skipIf(needsRoot)("the launcher service (needs root)", () => {
 async function cmdline(pid: number): Promise<string[]> {
   const text = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   return text.split("\0").filter(Boolean);
-}
-
-/** Resolves once the log contains `text`: the watch is in place before the first read, so no write is missed. */
-function waitForLog(path: string, text: string, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const watcher = watch(path);
-    const timer = setTimeout(() => {
-      watcher.close();
-      reject(new Error(`${path} did not contain ${JSON.stringify(text)} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const check = () =>
-      readFile(path, "utf8").then((content) => {
-        if (!content.includes(text)) return;
-        clearTimeout(timer);
-        watcher.close();
-        resolve();
-      }, reject);
-    watcher.on("change", () => void check());
-    void check();
-  });
 }

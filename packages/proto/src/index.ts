@@ -17,6 +17,7 @@ export * as grpcHealthV1 from "./gen/grpc/health/v1/health_pb.js";
 /** gRPC server reflection, both versions clients ask for. */
 export * as grpcReflectionV1 from "./gen/grpc/reflection/v1/reflection_pb.js";
 export * as grpcReflectionV1alpha from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
+export * from "./gen/jobworker/v1/interactive_pb.js";
 export * from "./gen/jobworker/v1/job_pb.js";
 export * from "./gen/jobworker/v1/job_service_pb.js";
 export * from "./gen/jobworker/v1/watch_pb.js";

@@ -7,6 +7,8 @@ import { CliError } from "../cli-error.js";
 import { Reconnector, reconnectFlag } from "../connection/reconnect.js";
 import { exitCodeOf } from "../format/exit-code.js";
 import { jobToJson } from "../format/job-json.js";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../interactive/detach-keys.js";
+import { attachSession, runSession, sessionExitCode } from "../interactive/session.js";
 import { jobOf } from "../job-of.js";
 import { interruptSignal, streamToStdout } from "../stream-to-stdout.js";
 import { parseCpu, parseDuration, parseSize } from "../units.js";
@@ -20,7 +22,11 @@ Without --follow, prints the job id (only the id when stdout is not a terminal).
 With --follow, behaves like 'docker run': "job <id>" goes to stderr, stdout carries
 only the job's output, and the exit code is the job's (128+signal when a signal ended
 it, 124 when it timed out). Ctrl-C detaches; the job keeps running. When the server restarts, it
-reconnects (see --reconnect) and resumes after the last byte written.`;
+reconnects (see --reconnect) and resumes after the last byte written.
+
+With -i (and -t), it stays attached as --follow does and exits with the job's code;
+stdin goes to the job, and its EOF closes the job's stdin. With -t the job gets a
+terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it running.`;
 
   static override examples = [
     "<%= config.bin %> start -- /bin/echo hello",
@@ -28,6 +34,8 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
     "<%= config.bin %> start --follow --max-runtime 10m --env CI=1 -- ./run-tests.sh",
     "<%= config.bin %> start --name build-42 --label team=infra --label ci=true -- make",
     "<%= config.bin %> start --io-write-bps 10MB --pids 64 -- dd if=/dev/zero of=out bs=1M count=100 oflag=direct",
+    "<%= config.bin %> start -it -- /bin/bash",
+    "printf 'b\\na\\n' | <%= config.bin %> start -i -- sort",
   ];
 
   static override strict = false;
@@ -69,6 +77,20 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
       summary: "Disk space for its writable dirs (memory-backed) and its output (1GiB).",
       helpGroup: "LIMITS",
     }),
+    interactive: Flags.boolean({
+      char: "i",
+      summary: "Send this stdin to the job (its EOF closes the job's); shows the output and exits with the job's code.",
+      helpGroup: "INTERACTIVE",
+    }),
+    tty: Flags.boolean({
+      char: "t",
+      summary: "Give the job a terminal of this window's size; this terminal goes raw (Ctrl-C goes to the job).",
+      helpGroup: "INTERACTIVE",
+    }),
+    "detach-keys": Flags.string({
+      summary: `Keys that leave a -t job running (default ${DEFAULT_DETACH_KEYS}); see 'runjob attach'.`,
+      helpGroup: "INTERACTIVE",
+    }),
     reconnect: reconnectFlag,
   };
 
@@ -77,7 +99,13 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
     if (!command) throw new CliError("JW_ERR_USAGE", "no command given: runjob start [flags] -- <command> [args...]");
     const flags = this.flags;
     // The request is built (and its flags checked) before connecting: a usage error needs no server.
+    const detachKeys = parseDetachKeys(flags["detach-keys"] ?? DEFAULT_DETACH_KEYS);
+    const interactive = flags.interactive || flags.tty;
     const request = {
+      stdin: interactive,
+      tty: flags.tty,
+      terminalSize:
+        flags.tty && process.stdout.isTTY ? { rows: process.stdout.rows, columns: process.stdout.columns } : undefined,
       command,
       args,
       env: parseEnv(flags.env ?? []),
@@ -101,6 +129,16 @@ reconnects (see --reconnect) and resumes after the last byte written.`;
     };
     const client = await this.client();
     const job = jobOf(await client.startJob(request));
+    if (interactive) {
+      if (!this.jsonEnabled()) process.stderr.write(flags.tty ? "" : `job ${job.id}\n`);
+      const end = await runSession(attachSession(client, job.id, 0n), {
+        id: job.id,
+        stdin: true,
+        tty: flags.tty,
+        detachKeys,
+      });
+      this.exit(sessionExitCode(end, job.id, this.config.bin));
+    }
     if (flags.follow) return this.follow(job);
     if (this.jsonEnabled()) return jobToJson(job);
     process.stdout.write(`${job.id}\n`);

@@ -67,9 +67,14 @@ export function runjob(
   });
 }
 
+/** The environment of a shell that runs `node runjob`: the connection settings, and this Node first in PATH. */
+export function shellEnv(server: ServerAddress): NodeJS.ProcessEnv {
+  return { ...connectionEnv(server, {}), PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+}
+
 /** Runs a shell command line (for pipes) with runjob's connection settings in the environment. */
 export function runShell(server: ServerAddress, script: string): Promise<CliResult> {
-  const env = { ...connectionEnv(server, {}), PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+  const env = shellEnv(server);
   return new Promise((resolve, reject) => {
     execFile("/bin/sh", ["-c", script], { env, encoding: "buffer" }, settle(resolve, reject));
   });

@@ -69,6 +69,8 @@ export async function launchJob(context: LaunchContext, job: ManagedJob, request
       outputLimitBytes: outputLimitFor(limits.diskBytes, options.outputCapBytes) + 1,
       cgroup2Path: job.cgroup?.unifiedPath,
       cgroup1Paths: job.cgroup?.v1Paths ?? [],
+      stdin: request.tty ? "tty" : request.stdin ? "pipe" : "null",
+      terminalSize: request.terminalSize,
     })
     .catch((error: unknown) => {
       throw launchFailure(error, executable, workdir);

@@ -1,6 +1,18 @@
 import { invalidArgument } from "../errors.js";
-import type { StartRequest } from "../job.js";
+import type { StartRequest, TerminalSize } from "../job.js";
 import { validateJobName, validateLabels } from "../labels/job-labels.js";
+
+/** A window size the kernel's u16 fields hold. */
+export function validateTerminalSize(size: TerminalSize): void {
+  for (const [name, cells] of [
+    ["rows", size.rows],
+    ["columns", size.columns],
+  ] as const) {
+    if (!Number.isInteger(cells) || cells < 1 || cells > 65_535) {
+      throw invalidArgument(`terminal ${name} must be between 1 and 65535, got ${cells}`);
+    }
+  }
+}
 
 /** Checks what the kernel would refuse or misread: empty commands, NUL bytes, malformed env names. */
 export function validateStartRequest(request: StartRequest, maxRuntimeLimitMs: number): void {
@@ -15,6 +27,7 @@ export function validateStartRequest(request: StartRequest, maxRuntimeLimitMs: n
     throw invalidArgument("command, args and env must not contain NUL bytes");
   if (request.name !== undefined) validateJobName(request.name);
   if (request.labels) validateLabels(request.labels);
+  if (request.terminalSize) validateTerminalSize(request.terminalSize);
   const { maxRuntimeMs } = request;
   if (
     maxRuntimeMs !== undefined &&

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,10 @@ void describe_call(char *out, size_t size, const char *call, const char *path) {
   snprintf(out, size, "%s %s", call, path ? path : "-");
   for (char *c = out; *c; c++)
     if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+}
+
+void report_failures_to(int fd) {
+  failure_fd = fd;
 }
 
 _Noreturn void fail(const char *call, const char *path) {
@@ -50,14 +55,17 @@ static void bring_up_loopback(void) {
   close(sock);
 }
 
-/* Closes every fd from 3 up but the (at most three) listed ones. */
-static void close_fds_except(int a, int b, int c) {
-  int keep[3] = { a, b, c };
-  for (int i = 0; i < 3; i++) /* sort the three */
-    for (int j = i + 1; j < 3; j++)
+#define KEPT_FDS 5
+
+/* Closes every fd from 3 up but the listed ones (-1 for none). */
+static void close_fds_except(const int listed[KEPT_FDS]) {
+  int keep[KEPT_FDS];
+  memcpy(keep, listed, sizeof keep);
+  for (int i = 0; i < KEPT_FDS; i++) /* sort them */
+    for (int j = i + 1; j < KEPT_FDS; j++)
       if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
   unsigned int from = 3;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < KEPT_FDS; i++) {
     if (keep[i] < (int)from) continue;
     if ((unsigned int)keep[i] > from) CHECK(close_range(from, (unsigned int)keep[i] - 1, 0), "close_range", "-");
     from = (unsigned int)keep[i] + 1;
@@ -77,7 +85,7 @@ static void set_limit(int resource, unsigned long long value, const char *name) 
  * job inherits. A namespace's init gets no signal from inside it that it has
  * not asked for, so the job cannot signal it to any effect either.
  */
-static void drop_privileges(const struct options *o) {
+void drop_privileges(const struct options *o) {
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
     CHECK(prctl(PR_CAPBSET_DROP, cap), "prctl(PR_CAPBSET_DROP)", "-");
   CHECK(setgroups(0, NULL), "setgroups", "-");
@@ -93,14 +101,57 @@ static void drop_privileges(const struct options *o) {
   CHECK(install_seccomp_filter(), "prctl(PR_SET_SECCOMP)", "-");
 }
 
+/*
+ * Opens a terminal in the job's own devpts (the view is built, privileges not
+ * yet dropped), owned by the job's uid, with the client's window size. The
+ * leader side goes to the launcher, which feeds it input and copies its output
+ * into the job's output; the follower side is returned, for the job.
+ */
+int open_terminal(const struct options *o, int tty_socket) {
+  int leader = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  CHECK(leader, "open", "/dev/ptmx");
+  int unlock = 0, number;
+  CHECK(ioctl(leader, TIOCSPTLCK, &unlock), "ioctl(TIOCSPTLCK)", "/dev/ptmx");
+  CHECK(ioctl(leader, TIOCGPTN, &number), "ioctl(TIOCGPTN)", "/dev/ptmx");
+  struct winsize size = { .ws_row = o->rows, .ws_col = o->columns };
+  CHECK(ioctl(leader, TIOCSWINSZ, &size), "ioctl(TIOCSWINSZ)", "/dev/ptmx");
+  char path[64];
+  snprintf(path, sizeof path, "/dev/pts/%d", number);
+  int follower = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  CHECK(follower, "open", path);
+  CHECK(fchown(follower, o->uid, o->gid), "fchown", path);
+  CHECK(fchmod(follower, 0620), "fchmod", path);
+  char byte = 0;
+  char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+  struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(header), &leader, sizeof leader);
+  CHECK(sendmsg(tty_socket, &message, 0), "sendmsg", "terminal");
+  close(leader);
+  close(tty_socket);
+  return follower;
+}
+
 /* Runs in the job's main process: its files, its working directory (entered as its uid), exec. */
-static void exec_job(const struct options *o, int null_fd, int log_fd, const sigset_t *original_mask) {
+static void exec_job(const struct options *o, int stdin_fd, int terminal, int log_fd, const sigset_t *original_mask) {
   CHECK(sigprocmask(SIG_SETMASK, original_mask, NULL), "sigprocmask", "-");
   /* Past its output limit a write fails with EFBIG instead of killing the job; the server ends it. */
   if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR) fail("signal", "SIGXFSZ");
-  CHECK(dup2(null_fd, 0), "dup2", "/dev/null");
-  CHECK(dup2(log_fd, 1), "dup2", "output");
-  CHECK(dup2(log_fd, 2), "dup2", "output");
+  if (terminal >= 0) {
+    /* Its own session with the terminal as the controlling one: Ctrl-C, job control, SIGWINCH, SIGHUP. */
+    CHECK(setsid(), "setsid", "-");
+    CHECK(ioctl(terminal, TIOCSCTTY, 0), "ioctl(TIOCSCTTY)", "terminal");
+    for (int fd = 0; fd <= 2; fd++) CHECK(dup2(terminal, fd), "dup2", "terminal");
+  } else {
+    CHECK(dup2(stdin_fd, 0), "dup2", "stdin");
+    CHECK(dup2(log_fd, 1), "dup2", "output");
+    CHECK(dup2(log_fd, 2), "dup2", "output");
+  }
   CHECK(chdir(o->workdir), "chdir", o->workdir);
   /* Everything but 0-2 and the close-on-exec failure pipe goes before the user's code runs. */
   CHECK(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range", "-");
@@ -109,12 +160,13 @@ static void exec_job(const struct options *o, int null_fd, int log_fd, const sig
 }
 
 /* PID 1 of the job's namespaces. Returns the main process's wait status through status_fd. */
-_Noreturn void run_init(const struct options *o, int failure_pipe, int log_fd, int status_fd) {
-  failure_fd = failure_pipe;
+_Noreturn void run_init(const struct options *o, const struct init_fds *fds) {
+  failure_fd = fds->failure;
+  int log_fd = fds->log, status_fd = fds->status;
   /* If the outer launcher dies, so does the job: nobody would be left to record its end. */
   CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl(PR_SET_PDEATHSIG)", "-");
   /* The launcher's files (handshake socket, control FIFO, exit record, cgroup) are not the init's. */
-  close_fds_except(failure_fd, status_fd, log_fd);
+  close_fds_except((int[KEPT_FDS]){ failure_fd, status_fd, log_fd, fds->stdin_read, fds->tty_socket });
   /*
    * Join the v1 hierarchies through "tasks", not "cgroup.procs": this process is
    * single-threaded, so moving the calling thread moves all of it, and the kernel
@@ -136,6 +188,8 @@ _Noreturn void run_init(const struct options *o, int failure_pipe, int log_fd, i
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   CHECK(null_fd, "open", "/dev/null");
   for (int fd = 0; fd <= 2; fd++) CHECK(dup2(null_fd, fd), "dup2", "/dev/null"); /* the launcher's log was fd 2 */
+  int terminal = o->stdin_kind == STDIN_TTY ? open_terminal(o, fds->tty_socket) : -1;
+  int stdin_fd = o->stdin_kind == STDIN_PIPE ? fds->stdin_read : null_fd;
   drop_privileges(o);
 
   /* Block the signals we handle so none is lost between fork and sigwaitinfo. */
@@ -144,18 +198,27 @@ _Noreturn void run_init(const struct options *o, int failure_pipe, int log_fd, i
   sigemptyset(&handled);
   sigaddset(&handled, SIGCHLD);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&handled, forwarded[i]);
+  sigaddset(&handled, SIGNAL_CARRIER);
   CHECK(sigprocmask(SIG_BLOCK, &handled, &original), "sigprocmask", "-");
 
   pid_t job = fork();
   CHECK(job, "fork", "-");
-  if (job == 0) exec_job(o, null_fd, log_fd, &original);
+  if (job == 0) exec_job(o, stdin_fd, terminal, log_fd, &original);
   close(failure_fd);
   close(log_fd);
   close(null_fd);
+  if (fds->stdin_read >= 0) close(fds->stdin_read);
+  if (terminal >= 0) close(terminal);
 
   for (;;) {
     siginfo_t info;
     if (sigwaitinfo(&handled, &info) < 0) continue;
+    if (info.si_signo == SIGNAL_CARRIER) {
+      /* The launcher's "send this signal to the job" (attach.c); any signal, SIGKILL and SIGSTOP too. */
+      int sig = info.si_value.sival_int;
+      if (info.si_code == SI_QUEUE && sig > 0 && sig < NSIG) kill(job, sig);
+      continue;
+    }
     if (info.si_signo != SIGCHLD) {
       kill(job, info.si_signo);
       continue;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,7 +43,7 @@ static int parse_number(const char *text, unsigned long long min, unsigned long 
 
 /* Every option is required except the cgroups, --hide, the system dirs and the exposed paths. */
 static int parse_options(int argc, char **argv, struct options *o) {
-  unsigned long long uid = 0, gid = 0;
+  unsigned long long uid = 0, gid = 0, rows = 24, columns = 80;
   memset(o, 0, sizeof *o);
   for (int i = 1; i < argc; i++) {
     const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -73,11 +74,17 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(flag, "--disk-bytes") == 0) bad = parse_number(value, 4096, 1ULL << 50, &o->disk_bytes);
     else if (strcmp(flag, "--disk-inodes") == 0) bad = parse_number(value, 64, 1ULL << 32, &o->disk_inodes);
     else if (strcmp(flag, "--output-limit") == 0) bad = parse_number(value, 1, 1ULL << 62, &o->output_limit);
+    else if (strcmp(flag, "--stdin") == 0 && strcmp(value, "pipe") == 0) o->stdin_kind = STDIN_PIPE;
+    else if (strcmp(flag, "--stdin") == 0 && strcmp(value, "tty") == 0) o->stdin_kind = STDIN_TTY;
+    else if (strcmp(flag, "--rows") == 0) bad = parse_number(value, 1, UINT16_MAX, &rows);
+    else if (strcmp(flag, "--columns") == 0) bad = parse_number(value, 1, UINT16_MAX, &columns);
     else return -1;
     if (bad) return -1;
   }
   o->uid = (uid_t)uid;
   o->gid = (gid_t)gid;
+  o->rows = (unsigned short)rows;
+  o->columns = (unsigned short)columns;
   if (!o->argv || !o->argv[0] || o->argv[0][0] != '/' || !o->job_dir || !o->log_path || !o->hostname ||
       !o->workdir || o->workdir[0] != '/' || !o->private_dir || o->private_dir[0] != '/' || uid == 0 ||
       gid == 0 || o->disk_bytes == 0 || o->disk_inodes == 0 || o->output_limit == 0)
@@ -133,37 +140,39 @@ static int write_exit_record(int fd, const char *job_dir, int have_status, int s
 }
 
 /*
- * Obeys "term" and "kill" on the control FIFO until the init exits, then makes
- * the output an ordinary file again (no process of the job is left to write
- * it) and writes the exit record.
+ * Serves the job (attach.c) until the init exits, then makes the output an
+ * ordinary file again (no process of the job is left to write it) and writes
+ * the exit record.
  */
-static void supervise(int pidfd, int control_fd, int status_fd, int record_fd, int log_fd, const char *job_dir) {
-  struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = control_fd, .events = POLLIN } };
-  while (!(fds[0].revents & POLLIN)) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      perror("launcher: poll");
-      break;
-    }
-    if (fds[1].revents & POLLIN) {
-      char word[64];
-      ssize_t n = read(control_fd, word, sizeof word - 1);
-      if (n <= 0) continue;
-      word[n] = '\0';
-      int sig = strstr(word, "kill") ? SIGKILL : strstr(word, "term") ? SIGTERM : 0;
-      if (sig && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-        perror("launcher: pidfd_send_signal");
-    }
-  }
+static void supervise(struct job_io *io, int status_fd, int record_fd, const char *job_dir) {
+  serve_job(io);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/attach.sock", job_dir);
+  unlink(path); /* nothing listens any more: a connect now fails at once */
   siginfo_t info;
-  if (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0) perror("launcher: waitid");
+  if (waitid(P_PIDFD, io->pidfd, &info, WEXITED) < 0) perror("launcher: waitid");
   int32_t status = 0;
   int have_status = read(status_fd, &status, sizeof status) == sizeof status;
-  if (set_append_only(log_fd, 0) < 0) perror("launcher: clearing the output's append-only flag");
+  if (set_append_only(io->log_fd, 0) < 0) perror("launcher: clearing the output's append-only flag");
   if (write_exit_record(record_fd, job_dir, have_status, status) < 0) {
     perror("launcher: writing exit record");
     exit(1);
   }
+}
+
+/* Receives the terminal's leader side, which the init opened in the job's devpts; -1 if none came. */
+static int receive_terminal(int socket_fd) {
+  char byte;
+  char control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+  ssize_t n;
+  while ((n = recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  struct cmsghdr *header = n == 1 ? CMSG_FIRSTHDR(&message) : NULL;
+  if (!header || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(header), sizeof fd);
+  return fd;
 }
 
 /* Answers the caller's request, in one write so lines of concurrent launchers never interleave. */
@@ -211,11 +220,16 @@ int launch_job(int argc, char **argv) {
   /* Own session: the job outlives the server, and no terminal signal reaches it from there. */
   setsid();
 
-  int failure_pipe[2], status_pipe[2], control_fd, log_fd, record_fd, cgroup_fd = -1;
+  int failure_pipe[2], status_pipe[2], stdin_pipe[2] = { -1, -1 }, tty_socket[2] = { -1, -1 };
+  int control_fd, listen_fd, log_fd, record_fd, cgroup_fd = -1;
   if (pipe2(failure_pipe, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) return refuse("pipe2", "-");
+  if (o.stdin_kind == STDIN_PIPE && pipe2(stdin_pipe, O_CLOEXEC) < 0) return refuse("pipe2", "stdin");
+  if (o.stdin_kind == STDIN_TTY && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_socket) < 0)
+    return refuse("socketpair", "-");
   snprintf(path, sizeof path, "%s/control", o.job_dir);
   if (mkfifo(path, 0600) < 0 && errno != EEXIST) return refuse("mkfifo", path);
   if ((control_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) return refuse("open", path);
+  if ((listen_fd = open_attach_socket(o.job_dir)) < 0) return refuse("bind", "attach.sock");
   if ((record_fd = reserve_exit_record(o.job_dir)) < 0) return refuse("reserve", "exit.json.tmp");
   if (o.cgroup2 && (cgroup_fd = open(o.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
     return refuse("open", o.cgroup2);
@@ -232,7 +246,10 @@ int launch_job(int argc, char **argv) {
     .cgroup = (uint64_t)(cgroup_fd >= 0 ? cgroup_fd : 0),
   };
   long init = syscall(SYS_clone3, &args, sizeof args);
-  if (init == 0) run_init(&o, failure_pipe[1], log_fd, status_pipe[1]);
+  if (init == 0) {
+    struct init_fds fds = { failure_pipe[1], log_fd, status_pipe[1], stdin_pipe[0], tty_socket[1] };
+    run_init(&o, &fds);
+  }
   if (init < 0) {
     int err = errno;
     set_append_only(log_fd, 0);
@@ -241,6 +258,8 @@ int launch_job(int argc, char **argv) {
   }
   close(failure_pipe[1]);
   close(status_pipe[1]);
+  if (stdin_pipe[0] >= 0) close(stdin_pipe[0]);
+  if (tty_socket[1] >= 0) close(tty_socket[1]);
   /* Ignored only here, after the clone: an ignored signal would stay ignored across the job's exec. */
   signal(SIGPIPE, SIG_IGN);
 
@@ -248,7 +267,18 @@ int launch_job(int argc, char **argv) {
   struct failure f;
   ssize_t n;
   while ((n = read(failure_pipe[0], &f, sizeof f)) < 0 && errno == EINTR) {}
-  if (n == sizeof f) {
+  int started = n != sizeof f;
+  /* The init sent the terminal before it forked the job, so it is there by now. */
+  int tty_fd = started && tty_socket[0] >= 0 ? receive_terminal(tty_socket[0]) : -1;
+  if (tty_socket[0] >= 0) close(tty_socket[0]);
+  if (started && o.stdin_kind == STDIN_TTY && tty_fd < 0) {
+    /* Cannot happen unless the init died between the two; the job is unusable without it. */
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    f = (struct failure){ .err = EPROTO };
+    describe_call(f.what, sizeof f.what, "recvmsg", "terminal");
+    started = 0;
+  }
+  if (!started) {
     f.what[sizeof f.what - 1] = '\0';
     reply_error(f.err, f.what);
   } else {
@@ -256,7 +286,18 @@ int launch_job(int argc, char **argv) {
   }
   close(failure_pipe[0]);
 
-  supervise(pidfd, control_fd, status_pipe[0], record_fd, log_fd, o.job_dir);
+  struct job_io io = {
+    .options = &o,
+    .pidfd = pidfd,
+    .init_pid = (pid_t)init,
+    .control_fd = control_fd,
+    .listen_fd = listen_fd,
+    .input_fd = tty_fd >= 0 ? tty_fd : stdin_pipe[1],
+    .tty_fd = tty_fd,
+    .log_fd = log_fd,
+    .output_limit = o.output_limit,
+  };
+  supervise(&io, status_pipe[0], record_fd, o.job_dir);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #define JOBWORKER_LAUNCHER_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,7 +37,42 @@ struct options {
   unsigned long long disk_bytes, disk_inodes;
   /* RLIMIT_FSIZE of the job: no file it writes, its output included, grows past this. */
   unsigned long long output_limit;
+  /* The job's stdin: /dev/null, a pipe the launcher feeds, or a terminal of its own (see attach.c). */
+  enum { STDIN_NULL, STDIN_PIPE, STDIN_TTY } stdin_kind;
+  unsigned short rows, columns; /* the terminal's first window size */
   char **argv;
+};
+
+/* The init's ends of its channels to the launcher. */
+struct init_fds {
+  int failure;     /* close-on-exec pipe: setup and exec failures */
+  int log;         /* output.log, append-only */
+  int status;      /* the main process's wait status */
+  int stdin_read;  /* STDIN_PIPE: the job's stdin; -1 otherwise */
+  int tty_socket;  /* STDIN_TTY: where the terminal's leader side goes to the launcher; -1 otherwise */
+};
+
+/* Largest message on attach.sock after its header (the server splits input into messages this big). */
+#define MAX_MESSAGE_BYTES 16384
+
+/*
+ * The signal that carries another one, as its queued value, from the launcher
+ * to the init, which sends the value to the job's main process: the init
+ * cannot be sent SIGKILL or SIGSTOP for the job without taking them itself.
+ */
+#define SIGNAL_CARRIER (SIGRTMIN + 1)
+
+/* What the launcher serves while the job runs (attach.c). */
+struct job_io {
+  const struct options *options;
+  int pidfd;       /* the init's */
+  pid_t init_pid;  /* the init's, as the host sees it: unreaped while it runs, so never reused meanwhile */
+  int control_fd;  /* <job-dir>/control, the FIFO: "term", "kill" */
+  int listen_fd;   /* <job-dir>/attach.sock */
+  int input_fd;    /* the job's stdin: the pipe's write end, or the terminal; -1 when none or closed */
+  int tty_fd;      /* the terminal's leader side, -1 without one */
+  int log_fd;      /* output.log: a terminal's output is appended here */
+  unsigned long long output_limit;
 };
 
 /* What the init or the job sends the launcher when a call fails: errno and "call path". */
@@ -52,7 +88,27 @@ extern uint32_t request_id;
 int launch_job(int argc, char **argv);
 
 /* init.c: runs as the job's init in its new namespaces; never returns. */
-_Noreturn void run_init(const struct options *o, int failure_pipe, int log_fd, int status_fd);
+_Noreturn void run_init(const struct options *o, const struct init_fds *fds);
+
+/* attach.c: listens on <job-dir>/attach.sock; -1 with errno on failure. */
+int open_attach_socket(const char *job_dir);
+
+/* attach.c: serves the job's socket, stdin, terminal and control FIFO until the init has exited. */
+void serve_job(struct job_io *io);
+
+/* init.c: the job's uid, no capabilities, not dumpable, no_new_privs, rlimits, the seccomp filter. */
+void drop_privileges(const struct options *o);
+
+/* init.c: opens a terminal in the job's devpts (o->rows x o->columns), sends its leader side on
+ * tty_socket and returns the follower side. Call with the job's view in place, before dropping privileges. */
+int open_terminal(const struct options *o, int tty_socket);
+
+/* init.c: where fail() reports from now on (a close-on-exec pipe). */
+void report_failures_to(int fd);
+
+/* exec.c: runs one exec request's process in the job, serving it on `connection`; never returns. */
+_Noreturn void serve_exec(const struct options *o, int init_pidfd, pid_t init_pid, int connection, const char *spec,
+                          size_t size, const char *rest, size_t rest_size);
 
 /* "call path" on one line, with control characters replaced: a path can hold any byte but NUL. */
 void describe_call(char *out, size_t size, const char *call, const char *path);

@@ -6,6 +6,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { AttachJobRequestSchema, AttachJobResponseSchema, ExecJobRequestSchema, ExecJobResponseSchema, ResizeJobTerminalRequestSchema, ResizeJobTerminalResponseSchema, SignalJobRequestSchema, SignalJobResponseSchema, TerminalSize, WriteJobInputRequestSchema, WriteJobInputResponseSchema } from "./interactive_pb.js";
+import { file_jobworker_v1_interactive } from "./interactive_pb.js";
 import type { Job, JobState, Limits } from "./job_pb.js";
 import { file_jobworker_v1_job } from "./job_pb.js";
 import type { WatchJobsRequestSchema, WatchJobsResponseSchema, WatchUsageRequestSchema, WatchUsageResponseSchema } from "./watch_pb.js";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/job_service.proto.
  */
 export const file_jobworker_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5qb2J3b3JrZXIvdjEvam9iX3NlcnZpY2UucHJvdG8SDGpvYndvcmtlci52MSL6AgoPU3RhcnRKb2JSZXF1ZXN0Eg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRIzCgNlbnYYAyADKAsyJi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkVudkVudHJ5EhkKEXdvcmtpbmdfZGlyZWN0b3J5GAQgASgJEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSLgoLbWF4X3J1bnRpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDAoEbmFtZRgKIAEoCRI5CgZsYWJlbHMYCyADKAsyKS5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkxhYmVsc0VudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIyChBTdGFydEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiTQoOU3RvcEpvYlJlcXVlc3QSCgoCaWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjEKD1N0b3BKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIhsKDUdldEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMAoOR2V0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIcCg5XYWl0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSIxCg9XYWl0Sm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiKGAQoPTGlzdEpvYnNSZXF1ZXN0EiUKBXN0YXRlGAEgASgOMhYuam9id29ya2VyLnYxLkpvYlN0YXRlEg0KBW93bmVyGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAUgASgJIkwKEExpc3RKb2JzUmVzcG9uc2USHwoEam9icxgBIAMoCzIRLmpvYndvcmtlci52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIq0BChNTdHJlYW1PdXRwdXRSZXF1ZXN0EgoKAmlkGAEgASgJEhMKC2Zyb21fb2Zmc2V0GAIgASgEEg4KBmZvbGxvdxgDIAEoCBIXCgp0YWlsX2xpbmVzGAQgASgESACIAQESKQoFc2luY2UYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnRpbWVzdGFtcHMYBiABKAhCDQoLX3RhaWxfbGluZXMiXgoUU3RyZWFtT3V0cHV0UmVzcG9uc2USDgoGb2Zmc2V0GAEgASgEEgwKBGRhdGEYAiABKAwSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiHgoQRGVsZXRlSm9iUmVxdWVzdBIKCgJpZBgBIAEoCSITChFEZWxldGVKb2JSZXNwb25zZSJSChBDbGVhbkpvYnNSZXF1ZXN0EhIKCmFsbF9vd25lcnMYASABKAgSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSEgoKZW5kZWRfb25seRgDIAEoCCIqChFDbGVhbkpvYnNSZXNwb25zZRIVCg1kZWxldGVkX2NvdW50GAEgASgNMo8GCgpKb2JTZXJ2aWNlEkkKCFN0YXJ0Sm9iEh0uam9id29ya2VyLnYxLlN0YXJ0Sm9iUmVxdWVzdBoeLmpvYndvcmtlci52MS5TdGFydEpvYlJlc3BvbnNlEkYKB1N0b3BKb2ISHC5qb2J3b3JrZXIudjEuU3RvcEpvYlJlcXVlc3QaHS5qb2J3b3JrZXIudjEuU3RvcEpvYlJlc3BvbnNlEkMKBkdldEpvYhIbLmpvYndvcmtlci52MS5HZXRKb2JSZXF1ZXN0Ghwuam9id29ya2VyLnYxLkdldEpvYlJlc3BvbnNlEkYKB1dhaXRKb2ISHC5qb2J3b3JrZXIudjEuV2FpdEpvYlJlcXVlc3QaHS5qb2J3b3JrZXIudjEuV2FpdEpvYlJlc3BvbnNlEkkKCExpc3RKb2JzEh0uam9id29ya2VyLnYxLkxpc3RKb2JzUmVxdWVzdBoeLmpvYndvcmtlci52MS5MaXN0Sm9ic1Jlc3BvbnNlElcKDFN0cmVhbU91dHB1dBIhLmpvYndvcmtlci52MS5TdHJlYW1PdXRwdXRSZXF1ZXN0GiIuam9id29ya2VyLnYxLlN0cmVhbU91dHB1dFJlc3BvbnNlMAESTAoJRGVsZXRlSm9iEh4uam9id29ya2VyLnYxLkRlbGV0ZUpvYlJlcXVlc3QaHy5qb2J3b3JrZXIudjEuRGVsZXRlSm9iUmVzcG9uc2USTAoJQ2xlYW5Kb2JzEh4uam9id29ya2VyLnYxLkNsZWFuSm9ic1JlcXVlc3QaHy5qb2J3b3JrZXIudjEuQ2xlYW5Kb2JzUmVzcG9uc2USTgoJV2F0Y2hKb2JzEh4uam9id29ya2VyLnYxLldhdGNoSm9ic1JlcXVlc3QaHy5qb2J3b3JrZXIudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARJRCgpXYXRjaFVzYWdlEh8uam9id29ya2VyLnYxLldhdGNoVXNhZ2VSZXF1ZXN0GiAuam9id29ya2VyLnYxLldhdGNoVXNhZ2VSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_jobworker_v1_job, file_jobworker_v1_watch]);
+  fileDesc("Ch5qb2J3b3JrZXIvdjEvam9iX3NlcnZpY2UucHJvdG8SDGpvYndvcmtlci52MSLJAwoPU3RhcnRKb2JSZXF1ZXN0Eg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRIzCgNlbnYYAyADKAsyJi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkVudkVudHJ5EhkKEXdvcmtpbmdfZGlyZWN0b3J5GAQgASgJEiQKBmxpbWl0cxgFIAEoCzIULmpvYndvcmtlci52MS5MaW1pdHMSLgoLbWF4X3J1bnRpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDAoEbmFtZRgKIAEoCRI5CgZsYWJlbHMYCyADKAsyKS5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXF1ZXN0LkxhYmVsc0VudHJ5Eg0KBXN0ZGluGAcgASgIEgsKA3R0eRgIIAEoCBIxCg10ZXJtaW5hbF9zaXplGAkgASgLMhouam9id29ya2VyLnYxLlRlcm1pbmFsU2l6ZRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMgoQU3RhcnRKb2JSZXNwb25zZRIeCgNqb2IYASABKAsyES5qb2J3b3JrZXIudjEuSm9iIk0KDlN0b3BKb2JSZXF1ZXN0EgoKAmlkGAEgASgJEi8KDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIxCg9TdG9wSm9iUmVzcG9uc2USHgoDam9iGAEgASgLMhEuam9id29ya2VyLnYxLkpvYiIbCg1HZXRKb2JSZXF1ZXN0EgoKAmlkGAEgASgJIjAKDkdldEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IiHAoOV2FpdEpvYlJlcXVlc3QSCgoCaWQYASABKAkiMQoPV2FpdEpvYlJlc3BvbnNlEh4KA2pvYhgBIAEoCzIRLmpvYndvcmtlci52MS5Kb2IihgEKD0xpc3RKb2JzUmVxdWVzdBIlCgVzdGF0ZRgBIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRINCgVvd25lchgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgFIAEoCSJMChBMaXN0Sm9ic1Jlc3BvbnNlEh8KBGpvYnMYASADKAsyES5qb2J3b3JrZXIudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKtAQoTU3RyZWFtT3V0cHV0UmVxdWVzdBIKCgJpZBgBIAEoCRITCgtmcm9tX29mZnNldBgCIAEoBBIOCgZmb2xsb3cYAyABKAgSFwoKdGFpbF9saW5lcxgEIAEoBEgAiAEBEikKBXNpbmNlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp0aW1lc3RhbXBzGAYgASgIQg0KC190YWlsX2xpbmVzIl4KFFN0cmVhbU91dHB1dFJlc3BvbnNlEg4KBm9mZnNldBgBIAEoBBIMCgRkYXRhGAIgASgMEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIh4KEERlbGV0ZUpvYlJlcXVlc3QSCgoCaWQYASABKAkiEwoRRGVsZXRlSm9iUmVzcG9uc2UiUgoQQ2xlYW5Kb2JzUmVxdWVzdBISCgphbGxfb3duZXJzGAEgASgIEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEhIKCmVuZGVkX29ubHkYAyABKAgiKgoRQ2xlYW5Kb2JzUmVzcG9uc2USFQoNZGVsZXRlZF9jb3VudBgBIAEoDTK7CQoKSm9iU2VydmljZRJJCghTdGFydEpvYhIdLmpvYndvcmtlci52MS5TdGFydEpvYlJlcXVlc3QaHi5qb2J3b3JrZXIudjEuU3RhcnRKb2JSZXNwb25zZRJGCgdTdG9wSm9iEhwuam9id29ya2VyLnYxLlN0b3BKb2JSZXF1ZXN0Gh0uam9id29ya2VyLnYxLlN0b3BKb2JSZXNwb25zZRJDCgZHZXRKb2ISGy5qb2J3b3JrZXIudjEuR2V0Sm9iUmVxdWVzdBocLmpvYndvcmtlci52MS5HZXRKb2JSZXNwb25zZRJGCgdXYWl0Sm9iEhwuam9id29ya2VyLnYxLldhaXRKb2JSZXF1ZXN0Gh0uam9id29ya2VyLnYxLldhaXRKb2JSZXNwb25zZRJJCghMaXN0Sm9icxIdLmpvYndvcmtlci52MS5MaXN0Sm9ic1JlcXVlc3QaHi5qb2J3b3JrZXIudjEuTGlzdEpvYnNSZXNwb25zZRJXCgxTdHJlYW1PdXRwdXQSIS5qb2J3b3JrZXIudjEuU3RyZWFtT3V0cHV0UmVxdWVzdBoiLmpvYndvcmtlci52MS5TdHJlYW1PdXRwdXRSZXNwb25zZTABEkwKCURlbGV0ZUpvYhIeLmpvYndvcmtlci52MS5EZWxldGVKb2JSZXF1ZXN0Gh8uam9id29ya2VyLnYxLkRlbGV0ZUpvYlJlc3BvbnNlEkwKCUNsZWFuSm9icxIeLmpvYndvcmtlci52MS5DbGVhbkpvYnNSZXF1ZXN0Gh8uam9id29ya2VyLnYxLkNsZWFuSm9ic1Jlc3BvbnNlEk4KCVdhdGNoSm9icxIeLmpvYndvcmtlci52MS5XYXRjaEpvYnNSZXF1ZXN0Gh8uam9id29ya2VyLnYxLldhdGNoSm9ic1Jlc3BvbnNlMAESUQoKV2F0Y2hVc2FnZRIfLmpvYndvcmtlci52MS5XYXRjaFVzYWdlUmVxdWVzdBogLmpvYndvcmtlci52MS5XYXRjaFVzYWdlUmVzcG9uc2UwARJQCglBdHRhY2hKb2ISHi5qb2J3b3JrZXIudjEuQXR0YWNoSm9iUmVxdWVzdBofLmpvYndvcmtlci52MS5BdHRhY2hKb2JSZXNwb25zZSgBMAESWAoNV3JpdGVKb2JJbnB1dBIiLmpvYndvcmtlci52MS5Xcml0ZUpvYklucHV0UmVxdWVzdBojLmpvYndvcmtlci52MS5Xcml0ZUpvYklucHV0UmVzcG9uc2USZAoRUmVzaXplSm9iVGVybWluYWwSJi5qb2J3b3JrZXIudjEuUmVzaXplSm9iVGVybWluYWxSZXF1ZXN0Gicuam9id29ya2VyLnYxLlJlc2l6ZUpvYlRlcm1pbmFsUmVzcG9uc2USTAoJU2lnbmFsSm9iEh4uam9id29ya2VyLnYxLlNpZ25hbEpvYlJlcXVlc3QaHy5qb2J3b3JrZXIudjEuU2lnbmFsSm9iUmVzcG9uc2USSgoHRXhlY0pvYhIcLmpvYndvcmtlci52MS5FeGVjSm9iUmVxdWVzdBodLmpvYndvcmtlci52MS5FeGVjSm9iUmVzcG9uc2UoATABYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_jobworker_v1_interactive, file_jobworker_v1_job, file_jobworker_v1_watch]);
 
 /**
  * @generated from message jobworker.v1.StartJobRequest
@@ -85,6 +87,28 @@ export type StartJobRequest = Message<"jobworker.v1.StartJobRequest"> & {
    * @generated from field: map<string, string> labels = 11;
    */
   labels: { [key: string]: string };
+
+  /**
+   * Give the job a stdin that AttachJob and WriteJobInput feed (otherwise it reads /dev/null).
+   *
+   * @generated from field: bool stdin = 7;
+   */
+  stdin: boolean;
+
+  /**
+   * Give the job a terminal (from its own devpts) as stdin, stdout and stderr;
+   * its output is the terminal's. Implies stdin.
+   *
+   * @generated from field: bool tty = 8;
+   */
+  tty: boolean;
+
+  /**
+   * The terminal's first window size. Absent means 24x80.
+   *
+   * @generated from field: jobworker.v1.TerminalSize terminal_size = 9;
+   */
+  terminalSize?: TerminalSize | undefined;
 };
 
 /**
@@ -599,6 +623,63 @@ export const JobService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchUsageRequestSchema;
     output: typeof WatchUsageResponseSchema;
+  },
+  /**
+   * Joins a running job: the output from an offset (by default its current
+   * end) until it ends, and the client's input, window size and signals.
+   * FAILED_PRECONDITION for input to a job started without stdin, or a job
+   * that has ended. Needs a client stream (gRPC, or Connect over HTTP/2);
+   * browsers use StreamOutput with WriteJobInput, ResizeJobTerminal and SignalJob.
+   *
+   * @generated from rpc jobworker.v1.JobService.AttachJob
+   */
+  attachJob: {
+    methodKind: "bidi_streaming";
+    input: typeof AttachJobRequestSchema;
+    output: typeof AttachJobResponseSchema;
+  },
+  /**
+   * Sends bytes to a running job's stdin, and optionally closes it.
+   *
+   * @generated from rpc jobworker.v1.JobService.WriteJobInput
+   */
+  writeJobInput: {
+    methodKind: "unary";
+    input: typeof WriteJobInputRequestSchema;
+    output: typeof WriteJobInputResponseSchema;
+  },
+  /**
+   * Sets the window size of a running job's terminal.
+   *
+   * @generated from rpc jobworker.v1.JobService.ResizeJobTerminal
+   */
+  resizeJobTerminal: {
+    methodKind: "unary";
+    input: typeof ResizeJobTerminalRequestSchema;
+    output: typeof ResizeJobTerminalResponseSchema;
+  },
+  /**
+   * Sends a signal to a running job's main process (default SIGTERM), without the stop sequence.
+   *
+   * @generated from rpc jobworker.v1.JobService.SignalJob
+   */
+  signalJob: {
+    methodKind: "unary";
+    input: typeof SignalJobRequestSchema;
+    output: typeof SignalJobResponseSchema;
+  },
+  /**
+   * Runs another process in a running job (its namespaces, cgroups, user,
+   * seccomp filter) and streams its output and end; the client sends its
+   * input, window size and signals. Ending the call kills the process.
+   * INVALID_ARGUMENT when the command cannot be executed there.
+   *
+   * @generated from rpc jobworker.v1.JobService.ExecJob
+   */
+  execJob: {
+    methodKind: "bidi_streaming";
+    input: typeof ExecJobRequestSchema;
+    output: typeof ExecJobResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_jobworker_v1_job_service, 0);
