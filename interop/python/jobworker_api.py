@@ -71,6 +71,10 @@ class Client:
         """Calls a server-streaming method; returns the call, an iterator of responses."""
         return self._callable(method)(self.api.request(method, fields), **options)
 
+    def bidi(self, method, requests, **options):
+        """Calls a client-streaming method with an iterator of requests; returns its responses."""
+        return self._callable(method)(requests, **options)
+
     def call(self, method, fields=None, **options):
         """Calls any method with one request message and returns its responses as a list.
 

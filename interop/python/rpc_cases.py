@@ -5,7 +5,11 @@ the methods that have none, so a new RPC fails the suite until it gets a case
 here: one function and one line in CASES.
 """
 
+import base64
+import socket
+
 import grpc
+from google.protobuf import json_format
 from jobworker_api import to_dict
 
 
@@ -82,6 +86,108 @@ def clean_jobs(ctx):
     assert response.deleted_count >= 1, response
 
 
+def b64(data):
+    """bytes in the proto3 JSON mapping."""
+    return base64.b64encode(data).decode()
+
+
+def start_with_stdin(ctx, *command, tty=False):
+    response, _ = ctx.alice.unary(
+        "StartJob", {"command": command[0], "args": list(command[1:]), "stdin": True, "tty": tty}
+    )
+    return response.job.id
+
+
+def attach_job(ctx):
+    job_id = start_with_stdin(ctx, "/bin/cat")
+    requests = iter(
+        [
+            ctx.api.request("AttachJob", {"start": {"id": job_id, "fromOffset": "0"}}),
+            ctx.api.request("AttachJob", {"input": b64(b"ping\0\377\n")}),
+            ctx.api.request("AttachJob", {"closeInput": {}}),
+        ]
+    )
+    output, ended_job = b"", None
+    for response in ctx.alice.bidi("AttachJob", requests):
+        if response.HasField("output"):
+            output += response.output.data
+        elif response.HasField("ended"):
+            ended_job = response.ended
+    assert output == b"ping\0\377\n", output
+    assert ended_job is not None and ended_job.exit_code == 0, ended_job
+
+
+def write_job_input(ctx):
+    job_id = start_with_stdin(ctx, "/bin/cat")
+    ctx.alice.unary("WriteJobInput", {"id": job_id, "data": b64(b"written\n"), "close": True})
+    assert ended(ctx, job_id).exit_code == 0
+    data = b"".join(chunk.data for chunk in ctx.alice.stream("StreamOutput", {"id": job_id}))
+    assert data == b"written\n", data
+
+
+def resize_job_terminal(ctx):
+    # The shell reads one line, then prints the size its terminal has by then.
+    job_id = start_with_stdin(ctx, "/bin/sh", "-c", "read line; stty size", tty=True)
+    ctx.alice.unary("ResizeJobTerminal", {"id": job_id, "size": {"rows": 33, "columns": 103}})
+    ctx.alice.unary("WriteJobInput", {"id": job_id, "data": b64(b"go\n")})
+    assert ended(ctx, job_id).exit_code == 0
+    data = b"".join(chunk.data for chunk in ctx.alice.stream("StreamOutput", {"id": job_id}))
+    assert data.endswith(b"33 103\r\n"), data
+
+
+def signal_job(ctx):
+    job_id = start(ctx, "/bin/sleep", "600")
+    ctx.alice.unary("SignalJob", {"id": job_id, "signal": "SIGUSR1"})
+    job = to_dict(ended(ctx, job_id))
+    assert job["endReason"] == "END_REASON_SIGNALED" and job["signal"] == 10, job
+
+
+def exec_job(ctx):
+    job_id = start(ctx, "/bin/sleep", "600")
+    requests = iter([ctx.api.request("ExecJob", {"start": {"id": job_id, "command": "/bin/sh", "args": ["-c", "hostname; exit 5"]}})])
+    stdout, exit_code = b"", None
+    for response in ctx.alice.bidi("ExecJob", requests):
+        if response.HasField("stdout"):
+            stdout += response.stdout
+        elif response.HasField("exit"):
+            exit_code = response.exit.exit_code
+    job, _ = ctx.alice.unary("GetJob", {"id": job_id})
+    ctx.alice.unary("StopJob", {"id": job_id, "gracePeriod": "0s"})
+    assert exit_code == 5, exit_code
+    # The job's UTS namespace is its own: its hostname is not the host's.
+    assert stdout.strip() and stdout.strip().decode() != socket.gethostname(), stdout
+
+
+def watch_jobs(ctx):
+    stream = ctx.alice.stream("WatchJobs", {})
+    synced = False
+    job_id = None
+    try:
+        for response in stream:
+            for event in response.events:
+                kind = json_format.MessageToDict(event).get("type")
+                if kind == "JOB_EVENT_TYPE_SYNCED" and not synced:
+                    synced = True
+                    job_id = start(ctx, "/bin/true")
+                elif kind == "JOB_EVENT_TYPE_ENDED" and event.job.id == job_id:
+                    return
+    finally:
+        stream.cancel()
+    raise AssertionError("the watch ended without the job's end")
+
+
+def watch_usage(ctx):
+    job_id = start(ctx, "/bin/sleep", "600")
+    stream = ctx.alice.stream("WatchUsage", {"ids": [job_id], "interval": "0.25s"})
+    try:
+        response = next(iter(stream))
+    finally:
+        stream.cancel()
+        ctx.alice.unary("StopJob", {"id": job_id, "gracePeriod": "0s"})
+    assert [usage.id for usage in response.jobs] == [job_id], response
+    assert response.jobs[0].usage.memory_current_bytes > 0, response
+
+
 CASES = {
     "StartJob": start_job,
     "StopJob": stop_job,
@@ -91,6 +197,13 @@ CASES = {
     "StreamOutput": stream_output,
     "DeleteJob": delete_job,
     "CleanJobs": clean_jobs,
+    "AttachJob": attach_job,
+    "WriteJobInput": write_job_input,
+    "ResizeJobTerminal": resize_job_terminal,
+    "SignalJob": signal_job,
+    "ExecJob": exec_job,
+    "WatchJobs": watch_jobs,
+    "WatchUsage": watch_usage,
 }
 
 

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BUF } from "./descriptor-set.js";
@@ -28,25 +28,43 @@ export interface CurlTarget {
   descriptorSet: string;
 }
 
-/** Calls `method` with `request` through `buf curl` (connect-go's clients) as `identity`. */
-export async function bufCurl(
+function curlArgs(
   target: CurlTarget,
   transport: Transport,
   identity: string,
   method: string,
-  request: object,
-): Promise<CurlResult> {
-  const args = [
+  request: object | object[],
+): string[] {
+  const data = Array.isArray(request)
+    ? request.map((message) => JSON.stringify(message)).join("\n")
+    : JSON.stringify(request);
+  return [
     "curl",
     ...["--schema", target.descriptorSet, "--protocol", transport.protocol],
     "--http2-prior-knowledge",
     ...["--cacert", join(target.certs, "ca.crt")],
     ...["--cert", join(target.certs, `${identity}.crt`), "--key", join(target.certs, `${identity}.key`)],
-    ...["--data", JSON.stringify(request)],
+    ...["--data", data],
     `https://localhost:${target.port}/jobworker.v1.JobService/${method}`,
   ];
+}
+
+/**
+ * Calls `method` with `request` through `buf curl` (connect-go's clients) as
+ * `identity`. An array is a client stream's messages, sent in order before
+ * buf curl half-closes.
+ */
+export async function bufCurl(
+  target: CurlTarget,
+  transport: Transport,
+  identity: string,
+  method: string,
+  request: object | object[],
+): Promise<CurlResult> {
   try {
-    const { stdout } = await run(BUF, args, { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run(BUF, curlArgs(target, transport, identity, method, request), {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { messages: parseJsonSequence(stdout) };
   } catch (error) {
     const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
@@ -54,6 +72,52 @@ export async function bufCurl(
     if (!printed || typeof printed.code !== "string") throw error;
     return { messages: parseJsonSequence(stdout), error: printed as CurlResult["error"] };
   }
+}
+
+/**
+ * Calls a method whose stream does not end by itself (a watch) and reads its
+ * messages as buf curl prints them, until `enough` holds; then ends buf curl
+ * (the call is cancelled). buf curl sets no deadline of its own and refuses
+ * the protocols' timeout headers, so this is how a test bounds such a call.
+ */
+export function bufCurlUntil(
+  target: CurlTarget,
+  transport: Transport,
+  identity: string,
+  method: string,
+  request: object,
+  enough: (messages: Record<string, unknown>[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BUF, curlArgs(target, transport, identity, method, request), {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    const finish = (outcome: () => void) => {
+      clearTimeout(timer);
+      child.stdout.removeAllListeners("data");
+      child.removeAllListeners("exit");
+      child.kill("SIGKILL");
+      outcome();
+    };
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`buf curl ${method}: not enough after ${timeoutMs} ms; printed ${stdout}`))),
+      timeoutMs,
+    );
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+      const messages = parseJsonSequence(stdout);
+      if (enough(messages)) finish(() => resolve(messages));
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      stderr += text;
+    });
+    child.on("exit", (code) =>
+      finish(() => reject(new Error(`buf curl ${method} ended (${code}) before enough: ${stderr}${stdout}`))),
+    );
+  });
 }
 
 /** The JSON documents of `text`, one after another (how `buf curl` prints a stream). */
