@@ -70,6 +70,20 @@ describe.skipIf(needsRoot)("runjob start -i and kill against a real server (need
     expect(foreign.stderr).toMatch(/not found/);
   });
 
+  it("kill signals several jobs at once, named by name, id or label selector, and prints each id", async () => {
+    const start = async (...flags: string[]) =>
+      (await runjob(server, ["start", ...flags, "--", "/bin/sleep", "600"])).stdout.toString().trim();
+    const named = await start("--name", "kill-by-name");
+    const labelled = [await start("-l", "kill=by-label"), await start("-l", "kill=by-label")];
+    const kill = await runjob(server, ["kill", "-s", "KILL", "kill-by-name", "-l", "kill=by-label"]);
+    expect(kill.code).toBe(0);
+    expect(kill.stdout.toString().trim().split("\n").sort()).toEqual([named, ...labelled].sort());
+    for (const id of [named, ...labelled]) expect((await runjob(server, ["wait", id])).code).toBe(137);
+    const nothing = await runjob(server, ["kill"]);
+    expect(nothing.code).toBe(125);
+    expect(nothing.stderr).toMatch(/name at least one job/);
+  });
+
   it("exec runs a command in a running job: its hostname, its processes, stdin with -i, its exit code as runjob's", async () => {
     const started = await runjob(server, ["start", "--", "/bin/sh", "-c", "hostname; exec sleep 1000"]);
     const id = started.stdout.toString().trim();
