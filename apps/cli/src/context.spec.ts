@@ -138,11 +138,13 @@ describe.skipIf(needsRoot)("contexts: named servers with their credentials (need
     const alices = (await cli(["start", "--", "/bin/echo", "alice's"])).stdout.toString().trim();
     const bobs = (await cli(["start", "-c", "bob", "--", "/bin/echo", "bob's"])).stdout.toString().trim();
     const listed = await cli(["list", "-c", "local", "-c", "bob"]);
-    expect(listed.code).toBe(0);
+    expect({ code: listed.code, stderr: listed.stderr.toString() }).toEqual({ code: 0, stderr: "" });
     const rows = listed.stdout.toString().trimEnd().split("\n");
-    expect(rows[0]).toMatch(/^CONTEXT {2}ID +OWNER +STATE/);
-    expect(rows.find((row) => row.includes(alices))).toMatch(new RegExp(`^local +${alices} +alice `));
-    expect(rows.find((row) => row.includes(bobs))).toMatch(new RegExp(`^bob +${bobs} +bob `));
+    expect(rows[0]).toMatch(/^CONTEXT {2}ID +NAME +OWNER +STATE/);
+    // Tables show 12-character ids, as docker does.
+    const row = (id: string) => rows.find((line) => line.includes(id.slice(0, 12)));
+    expect(row(alices)).toMatch(new RegExp(`^local +${alices.slice(0, 12)} +- +alice `));
+    expect(row(bobs)).toMatch(new RegExp(`^bob +${bobs.slice(0, 12)} +- +bob `));
     const json = JSON.parse((await cli(["list", "-c", "local", "-c", "bob", "--json"])).stdout.toString());
     expect(json.find((job: { id: string }) => job.id === bobs)).toMatchObject({ context: "bob", owner: "bob" });
   });
