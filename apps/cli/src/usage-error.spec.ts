@@ -41,7 +41,7 @@ describe("usage errors say what to do", () => {
     [
       "a missing argument is named, without oclif's note on greedy flags",
       ["status"],
-      "runjob: Missing 1 required arg: id  job id or a unique prefix of at least 6 characters (see 'runjob help status') [JW_ERR_USAGE]\n",
+      "runjob: Missing 1 required arg: id  job id, name, or a unique id prefix of at least 6 characters (see 'runjob help status') [JW_ERR_USAGE]\n",
     ],
     [
       "an unknown command gets 'did you mean'",

@@ -18,16 +18,22 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name closest to `word`, for "did you mean": within a third of the
- * longer word's length (a typo, not a different word), or undefined.
+ * longer word's length (a typo, not a different word), or undefined. Between
+ * names as close, the one of the word's own length wins: the common typos
+ * (swapped or mistyped letters) keep the length, so "stauts" means "status",
+ * not "stats".
  */
 export function nearestName(word: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  let bestLengthGap = Number.POSITIVE_INFINITY;
   for (const name of known) {
     const distance = editDistance(word.toLowerCase(), name.toLowerCase());
-    if (distance < bestDistance) {
+    const lengthGap = Math.abs(word.length - name.length);
+    if (distance < bestDistance || (distance === bestDistance && lengthGap < bestLengthGap)) {
       best = name;
       bestDistance = distance;
+      bestLengthGap = lengthGap;
     }
   }
   const allowed = Math.max(1, Math.ceil(Math.max(word.length, best?.length ?? 0) / 3));
