@@ -87,13 +87,15 @@ int open_attach_socket(const char *job_dir) {
 }
 
 /*
- * Queues a signal for the job's main process: the init forwards the carrier's
- * value (see init.c). Sent through the pidfd, so a reused pid is never hit.
+ * Queues `sig` for the process behind `pidfd` as the value of the carrier
+ * signal: an init (or an exec's keeper) forwards it to its one child (see
+ * init.c). Sent through the pidfd, so a reused pid is never hit. -1 with errno
+ * set when the kernel refused it.
  */
-static void signal_job(int pidfd, int sig) {
+int send_carrier_signal(int pidfd, int sig) {
   if (sig <= 0 || sig >= NSIG) {
-    fprintf(stderr, "launcher: signal %d out of range, ignored\n", sig);
-    return;
+    errno = EINVAL;
+    return -1;
   }
   siginfo_t info;
   memset(&info, 0, sizeof info);
@@ -102,7 +104,12 @@ static void signal_job(int pidfd, int sig) {
   info.si_pid = getpid();
   info.si_uid = getuid();
   info.si_value.sival_int = sig;
-  if (syscall(SYS_pidfd_send_signal, pidfd, SIGNAL_CARRIER, &info, 0) < 0) perror("launcher: pidfd_send_signal");
+  return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGNAL_CARRIER, &info, 0);
+}
+
+/* Queues a signal for the job's main process, through its init. */
+static void signal_job(int pidfd, int sig) {
+  if (send_carrier_signal(pidfd, sig) < 0) fprintf(stderr, "launcher: signal %d for the job: %s\n", sig, strerror(errno));
 }
 
 static void close_input(struct job_io *io) {

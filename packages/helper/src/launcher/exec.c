@@ -189,17 +189,9 @@ static _Noreturn void keep(const struct options *o, int init_pidfd, pid_t init_p
   }
 }
 
-/* Sends a signal to the keeper for its process, as the launcher does for the job's init (attach.c). */
+/* Sends a signal to the keeper for its process, as the launcher does for the job's init. */
 static void signal_process(int keeper_pidfd, int sig) {
-  if (sig <= 0 || sig >= NSIG) return;
-  siginfo_t info;
-  memset(&info, 0, sizeof info);
-  info.si_signo = SIGNAL_CARRIER;
-  info.si_code = SI_QUEUE;
-  info.si_pid = getpid();
-  info.si_uid = getuid();
-  info.si_value.sival_int = sig;
-  syscall(SYS_pidfd_send_signal, keeper_pidfd, SIGNAL_CARRIER, &info, 0);
+  (void)send_carrier_signal(keeper_pidfd, sig); /* a keeper already gone has nothing left to signal */
 }
 
 /* Receives the terminal's leader side from the keeper; -1 if none came (the keeper failed first). */

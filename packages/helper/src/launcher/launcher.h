@@ -62,6 +62,9 @@ struct init_fds {
  */
 #define SIGNAL_CARRIER (SIGRTMIN + 1)
 
+/* Queues `sig` for an init or keeper through its pidfd, as SIGNAL_CARRIER's value (attach.c). */
+int send_carrier_signal(int pidfd, int sig);
+
 /* What the launcher serves while the job runs (attach.c). */
 struct job_io {
   const struct options *options;
