@@ -1,5 +1,5 @@
 // Output compression: would gzip-compressed StreamOutput responses pay? The server
-// answers uncompressed (apps/server/src/compression.ts); this is the measurement
+// answers uncompressed (apps/server/src/api/compression.ts); this is the measurement
 // behind that choice. gzip here is the one the server would use (connect-node's
 // compressionGzip, zlib's default level), applied chunk by chunk as the server reads.
 import { compressionGzip } from "@connectrpc/connect-node";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { ConfigErrorCode } from "./error-codes.js";
+import type { ConfigErrorCode } from "./api/error-codes.js";
 
 /** One setting: its flag, environment variable, default and what it does (this table is --help). */
 export interface Setting {

@@ -2,4 +2,4 @@
 export { loadConfig, type ServerConfig, usage } from "./config.js";
 export { envFileTemplate } from "./env-template.js";
 export { type JobServer, MAX_REQUEST_BYTES, startJobServer } from "./job-server.js";
-export { CIPHER_SUITES } from "./tls-options.js";
+export { CIPHER_SUITES } from "./tls/tls-options.js";

@@ -1,7 +1,7 @@
 import { setDefaultHighWaterMark } from "node:stream";
 import { ConfigError, loadConfig, usage } from "./config.js";
 import { startJobServer } from "./job-server.js";
-import { createServerLogger, resolveLogFormat } from "./log-format.js";
+import { createServerLogger, resolveLogFormat } from "./logging/log-format.js";
 
 /** Bytes a stream (an HTTP/2 response among them) buffers before its writer waits. */
 const STREAM_BUFFER_BYTES = 16 * 1024;

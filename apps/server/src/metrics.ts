@@ -1,7 +1,7 @@
 import { JOB_STATES, type JobManager } from "@jobworker/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { ConnectionLimiter } from "./connection-limiter.js";
-import type { StreamTracker } from "./stream-tracker.js";
+import type { ConnectionLimiter } from "./limits/connection-limiter.js";
+import type { StreamTracker } from "./limits/stream-tracker.js";
 
 /** The server's Prometheus metrics, in a registry of their own. */
 export interface Metrics {

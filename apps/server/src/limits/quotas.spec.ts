@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobState } from "@jobworker/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type JobClient, type ServedTestServer, startServedTestServer } from "./testing/test-server.js";
+import { type JobClient, type ServedTestServer, startServedTestServer } from "../testing/test-server.js";
 
 const needsRoot = process.getuid?.() !== 0;
 

@@ -8,12 +8,12 @@ import {
   ExecJobResponseSchema,
   type JobService,
 } from "@jobworker/proto";
-import { callerOf, scopeOf } from "./authorization.js";
+import { interruption } from "../interruption.js";
+import type { StreamTracker } from "../limits/stream-tracker.js";
+import { auditArgs, requestLogKey } from "../logging/request-log.js";
+import { callerOf, scopeOf } from "../tls/authorization.js";
 import { apiError } from "./errors.js";
 import { jobIdFromProto } from "./from-proto.js";
-import { interruption } from "./interruption.js";
-import { auditArgs, requestLogKey } from "./request-log.js";
-import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto } from "./to-proto.js";
 
 /** Most bytes one WriteJobInput call may carry. */

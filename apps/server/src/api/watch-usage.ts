@@ -8,11 +8,11 @@ import {
   type WatchUsageResponse,
   WatchUsageResponseSchema,
 } from "@jobworker/proto";
-import { callerOf, scopeOf } from "./authorization.js";
+import { interruption } from "../interruption.js";
+import type { StreamTracker } from "../limits/stream-tracker.js";
+import { callerOf, scopeOf } from "../tls/authorization.js";
 import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, selectorFromProto } from "./from-proto.js";
-import { interruption } from "./interruption.js";
-import type { StreamTracker } from "./stream-tracker.js";
 import { limitsToProto, liveUsageToProto, stateFromCore } from "./to-proto.js";
 
 /** The interval when a request names none. */

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { toConnectError } from "./errors.js";
-import { identityKey } from "./identity.js";
-import { interruption } from "./interruption.js";
-import type { Metrics } from "./metrics.js";
+import { toConnectError } from "../api/errors.js";
+import { interruption } from "../interruption.js";
+import type { Metrics } from "../metrics.js";
+import { identityKey } from "../tls/identity.js";
 
 /** Per-request logging handle given to handlers. */
 export interface RequestLog {

@@ -6,11 +6,11 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { grpcHealthV1 } from "@jobworker/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServedTestServer, startServedTestServer } from "./testing/test-server.js";
+import { type ServedTestServer, startServedTestServer } from "../testing/test-server.js";
 
 const run = promisify(execFile);
 /** buf from the @bufbuild/buf devDependency: a real gRPC client that knows nothing of jobworker's protos. */
-const BUF = new URL("../../../node_modules/.bin/buf", import.meta.url).pathname;
+const BUF = new URL("../../../../node_modules/.bin/buf", import.meta.url).pathname;
 const ServingStatus = grpcHealthV1.HealthCheckResponse_ServingStatus;
 
 describe("health and reflection on the API port", () => {
@@ -97,7 +97,7 @@ describe("health and reflection on the API port", () => {
     await server.close();
     await rest;
     expect(statuses).toEqual([ServingStatus.NOT_SERVING]);
-    const { startTestServer } = await import("./testing/test-server.js");
+    const { startTestServer } = await import("../testing/test-server.js");
     served.server = (await startTestServer(served.pki, config.stateDir)).server;
   });
 });

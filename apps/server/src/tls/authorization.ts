@@ -1,6 +1,6 @@
 import type { HandlerContext, Interceptor } from "@connectrpc/connect";
 import type { JobScope, OwnerQuota } from "@jobworker/core";
-import { apiError } from "./errors.js";
+import { apiError } from "../api/errors.js";
 import { type Identity, identityKey } from "./identity.js";
 
 /**

@@ -5,7 +5,7 @@ import { basename, dirname } from "node:path";
 import { createSecureContext } from "node:tls";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "../config.js";
 import { tlsOptions } from "./tls-options.js";
 
 /** The TLS files the server reads; `clientCrl` is "" when no CRL is configured. */

@@ -9,11 +9,11 @@ import {
   type WatchJobsResponse,
   WatchJobsResponseSchema,
 } from "@jobworker/proto";
-import { callerOf, listScopeOf } from "./authorization.js";
+import { interruption } from "../interruption.js";
+import type { StreamTracker } from "../limits/stream-tracker.js";
+import { callerOf, listScopeOf } from "../tls/authorization.js";
 import { apiError } from "./errors.js";
 import { selectorFromProto } from "./from-proto.js";
-import { interruption } from "./interruption.js";
-import type { StreamTracker } from "./stream-tracker.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
 
 const EVENT_TYPES: Record<WatchEvent["type"], JobEventType> = {

@@ -11,7 +11,7 @@ import {
   type ServedTestServer,
   startServedTestServer,
   startTestServer,
-} from "./testing/test-server.js";
+} from "../testing/test-server.js";
 
 const needsRoot = process.getuid?.() !== 0;
 

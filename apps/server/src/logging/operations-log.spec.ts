@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { fileAppears } from "@jobworker/testkit/host";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "./config.js";
+import { loadConfig } from "../config.js";
+import { clientFor, createTestPki, disposeTestServer, startTestServer, type TestPki } from "../testing/test-server.js";
 import { createServerLogger, prettyLine, resolveLogFormat } from "./log-format.js";
-import { clientFor, createTestPki, disposeTestServer, startTestServer, type TestPki } from "./testing/test-server.js";
 
 const ISO_8601 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 

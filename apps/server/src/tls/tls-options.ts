@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { SecureServerOptions } from "node:http2";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "../config.js";
 
 /** The only TLS 1.3 cipher suites offered, strongest first. */
 export const CIPHER_SUITES = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";

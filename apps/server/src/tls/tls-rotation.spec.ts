@@ -13,7 +13,7 @@ import {
   testCrl,
 } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tryHandshake } from "./testing/handshake.js";
+import { tryHandshake } from "../testing/handshake.js";
 
 const WAIT_MS = 20_000;
 

@@ -5,8 +5,8 @@ import { connect as tcpConnect } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { within } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ServerConfig } from "./config.js";
-import type { JobServer } from "./job-server.js";
+import type { ServerConfig } from "../config.js";
+import type { JobServer } from "../job-server.js";
 import {
   clientFor,
   createTestPki,
@@ -16,7 +16,7 @@ import {
   startServedTestServer,
   startTestServer,
   type TestPki,
-} from "./testing/test-server.js";
+} from "../testing/test-server.js";
 
 const needsRoot = process.getuid?.() !== 0;
 
