@@ -403,7 +403,7 @@ describe.skipIf(needsRoot)("jobworker-server over mutual TLS (needs root: it run
     await server.close();
     expect(await following).toEqual({ error: Code.Unavailable });
     expect(await waiting).toBe(Code.Unavailable);
-    ({ server } = await startTestServer(pki, served.config.stateDir, ["--cgroup-parent", served.config.cgroupParent]));
+    ({ server } = await startTestServer(pki, served.config));
     served.server = server;
     alice = clientFor(server, pki, pki.clients.alice);
     expect((await alice.getJob({ id })).job?.state).toBe(JobState.RUNNING);

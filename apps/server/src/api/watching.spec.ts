@@ -113,7 +113,7 @@ describe.skipIf(needsRoot)("names, labels, WatchJobs and live usage over the API
     await served.server.close();
     // The new server gets a cgroup parent of its own; the old one's is empty (no job runs) and goes now.
     await served.server.manager.removeCgroupParent();
-    const restarted = await startTestServer(served.pki, served.config.stateDir);
+    const restarted = await startTestServer(served.pki, served.config);
     served.server = restarted.server;
     alice = clientFor(restarted.server, served.pki, served.pki.clients.alice);
     bob = clientFor(restarted.server, served.pki, served.pki.clients.bob);

@@ -98,6 +98,6 @@ describe("health and reflection on the API port", () => {
     await rest;
     expect(statuses).toEqual([ServingStatus.NOT_SERVING]);
     const { startTestServer } = await import("../testing/test-server.js");
-    served.server = (await startTestServer(served.pki, config.stateDir)).server;
+    served.server = (await startTestServer(served.pki, config)).server;
   });
 });

@@ -4,17 +4,17 @@ import { join } from "node:path";
 import { fileAppears } from "@jobworker/testkit/host";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../config.js";
+import { loadConfig, type ServerConfig } from "../config.js";
 import { clientFor, createTestPki, disposeTestServer, startTestServer, type TestPki } from "../testing/test-server.js";
 import { createServerLogger, prettyLine, resolveLogFormat } from "./log-format.js";
 
 const ISO_8601 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** A test server whose log lines are kept, parsed; `flags` are extra server flags; `stateDir` an earlier server's. */
-async function loggedServer(pki: TestPki, flags: string[] = [], stateDir?: string) {
+/** A test server whose log lines are kept, parsed; `flags` are extra server flags; `restartOf` an earlier server's config. */
+async function loggedServer(pki: TestPki, flags: string[] = [], restartOf?: ServerConfig) {
   const lines: Record<string, unknown>[] = [];
   const logger = createServerLogger("info", "json", { write: (line: string) => lines.push(JSON.parse(line)) });
-  const { server, config } = await startTestServer(pki, stateDir, flags, logger);
+  const { server, config } = await startTestServer(pki, restartOf, flags, logger);
   return { server, config, lines };
 }
 
@@ -76,7 +76,7 @@ describe("the log operators read", () => {
       const exitRecord = fileAppears(jobDir, "exit.json");
       await writeFile(join(gate, "go"), "");
       await exitRecord;
-      logged = await loggedServer(pki, flags, logged.config.stateDir);
+      logged = await loggedServer(pki, flags, logged.config);
       expect(logged.lines.filter((line) => line.event === "job_end")).toEqual([
         expect.objectContaining({ job: id, owner: "alice", endReason: "exited", exitCode: 5 }),
       ]);

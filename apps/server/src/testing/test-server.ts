@@ -55,15 +55,18 @@ export async function createTestPki(): Promise<TestPki> {
 /**
  * A real server in this process, for tests that look inside it (its streams,
  * its manager, its log). It runs with the same settings as testkit's
- * ServerProcess, on the test PKI; `stateDir` reuses an earlier server's.
+ * ServerProcess, on the test PKI. `restartOf` is an earlier server's config:
+ * the new one takes over its state dir and cgroup parent, as a restart does.
  */
 export async function startTestServer(
   pki: TestPki,
-  stateDir?: string,
+  restartOf?: Pick<ServerConfig, "stateDir" | "cgroupParent">,
   overrides: string[] = [],
   logger: Logger = pino({ level: "silent" }),
 ): Promise<{ server: JobServer; config: ServerConfig }> {
-  const dirs = { stateDir: stateDir ?? (await testStateDir()), cgroupParent: testCgroupParent() };
+  const dirs = restartOf
+    ? { stateDir: restartOf.stateDir, cgroupParent: restartOf.cgroupParent }
+    : { stateDir: await testStateDir(), cgroupParent: testCgroupParent() };
   const config = loadConfig([...testServerArgs({ certs: pki.dir, ...dirs }), ...overrides], {});
   if (config === "help") throw new Error("unreachable");
   const server = await startJobServer(config, logger);
