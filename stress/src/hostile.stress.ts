@@ -24,8 +24,15 @@ import { SCALE } from "./scale.js";
 const needsRoot = process.getuid?.() !== 0;
 const RPCS = JobService.methods.map((method) => ({
   path: `/jobworker.v1.JobService/${method.name}`,
-  streaming: method.methodKind === "server_streaming",
+  // Connect frames every streaming kind (server, client, bidi) in envelopes.
+  streaming: method.methodKind !== "unary",
 }));
+/**
+ * Each request's deadline, enforced by the server: a body that decodes to a
+ * valid watch (WatchJobs, WatchUsage) or attach would otherwise stream for
+ * ever. DEADLINE_EXCEEDED is an answer like any other here.
+ */
+const DEADLINE_MS = 300;
 const PROTOCOLS = ["connect-proto", "connect-json", "grpc"] as const;
 type Protocol = (typeof PROTOCOLS)[number];
 
@@ -66,7 +73,9 @@ describe.skipIf(needsRoot)("hostile input (needs root: real jobs)", () => {
         ":method": "POST",
         ":path": rpc.path,
         "content-type": contentType,
-        ...(grpc ? { te: "trailers" } : {}),
+        ...(grpc
+          ? { te: "trailers", "grpc-timeout": `${DEADLINE_MS}m` }
+          : { "connect-timeout-ms": String(DEADLINE_MS) }),
       });
       let status = 0;
       let text = "";
