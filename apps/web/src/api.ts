@@ -36,16 +36,23 @@ export function describeError(error: unknown): string {
   if (connectError.code === Code.Unavailable) {
     return `the jobworker server cannot be reached (${connectError.rawMessage}); retrying`;
   }
+  if (connectError.code === Code.Canceled) {
+    return `the connection to the jobworker server broke (${connectError.rawMessage}); retrying`;
+  }
   if (connectError.code === Code.Unauthenticated && connectError.rawMessage.includes("token")) {
     return "this page's token is not the one 'runjob ui' printed: open the URL it printed";
   }
   return `${connectError.rawMessage} [${Code[connectError.code] ?? connectError.code}]`;
 }
 
-/** True when a stream broke because the server went away: worth resuming. */
+/**
+ * True when a stream broke because the server went away: worth resuming. A
+ * server killed mid-stream shows as CANCELED (its HTTP/2 stream was reset),
+ * one not yet back as UNAVAILABLE; the page's own cancels never get here.
+ */
 export function isTransient(error: unknown): boolean {
   const code = ConnectError.from(error).code;
-  return code === Code.Unavailable || code === Code.Unknown || code === Code.Internal || code === Code.Aborted;
+  return [Code.Unavailable, Code.Canceled, Code.Unknown, Code.Internal, Code.Aborted].includes(code);
 }
 
 /** Waits `ms`, or less when `signal` aborts. */

@@ -1,0 +1,208 @@
+import { JobState } from "@jobworker/proto";
+import { type JobClient, ServerProcess } from "@jobworker/testkit";
+import { writeInJob } from "@jobworker/testkit/host";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CHROMIUM, ensureChromium, UiProcess } from "./testing/ui-process.js";
+
+const needsRoot = process.getuid?.() !== 0;
+const noChromium = needsRoot ? undefined : ensureChromium();
+if (noChromium) process.stderr.write(`ui-browser.spec: ${noChromium}\n`);
+
+/** Generous: the machine may be busy with other tests, and a browser is slow to start. */
+const WAIT = { timeout: 30_000 };
+
+/** The text of the terminal's rows as the page shows them (xterm's DOM renderer), one string a row. */
+function terminalRows(page: Page): Promise<string[]> {
+  return page.$$eval(".terminal .xterm-rows > div", (rows) => rows.map((row) => row.textContent ?? ""));
+}
+
+/** Waits until some row of the page's terminal, trimmed, satisfies `test` (a row's exact text, or a part of it). */
+async function terminalShows(page: Page, text: string, exact = false): Promise<void> {
+  await page.waitForFunction(
+    ({ text, exact }) =>
+      [...document.querySelectorAll(".terminal .xterm-rows > div")].some((row) =>
+        exact ? row.textContent?.trim() === text : row.textContent?.includes(text),
+      ),
+    { text, exact },
+    WAIT,
+  );
+}
+
+describe.skipIf(needsRoot || noChromium !== undefined)(
+  "runjob ui in a real browser (needs root: the server runs jobs; needs Chromium)",
+  () => {
+    let server: ServerProcess;
+    let ui: UiProcess;
+    let browser: Browser;
+    let page: Page;
+    let client: JobClient;
+
+    beforeAll(async () => {
+      server = await ServerProcess.start();
+      ui = await UiProcess.start(server);
+      browser = await chromium.launch({ executablePath: CHROMIUM });
+      client = await server.client("alice");
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await ui?.stop();
+      await server?.dispose();
+    });
+
+    beforeEach(async () => {
+      page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    });
+
+    afterEach(async () => {
+      await page.close();
+    });
+
+    it("the jobs table shows a job another client starts, its usage while it runs, and its end", async () => {
+      await page.goto(ui.url);
+      await page.getByRole("heading", { name: "Jobs" }).waitFor(WAIT);
+      const { job } = await client.startJob({
+        command: "/bin/sh",
+        args: ["-c", "while [ ! -e /work/go ]; do sleep 0.05; done"],
+        name: "from-elsewhere",
+        labels: { team: "web" },
+      });
+      const id = job!.id;
+      const row = page.locator(`tr[data-job="${id}"]`);
+      await page.locator(`tr[data-job="${id}"][data-state="running"]`).waitFor(WAIT);
+      expect(await row.locator("a").textContent()).toBe("from-elsewhere");
+      expect(await row.locator("td.labels").textContent()).toBe("team=web");
+      // WatchUsage fills in CPU and memory of running jobs.
+      await page.waitForFunction(
+        (id) =>
+          /\d+(\.\d)? (B|KiB|MiB)/.test(
+            document.querySelector(`tr[data-job="${id}"] td:nth-child(5)`)?.textContent ?? "",
+          ),
+        id,
+        WAIT,
+      );
+      // The filters: another label hides it, its own shows it; search by name.
+      await page.fill("input[name=selector]", "team=other");
+      await page.click("text=Apply");
+      await page.locator("text=No jobs yet.").waitFor(WAIT);
+      await page.fill("input[name=selector]", "team=web");
+      await page.click("text=Apply");
+      await row.waitFor(WAIT);
+      await page.fill("input[name=search]", "nothing-like-it");
+      await row.waitFor({ state: "detached", ...WAIT });
+      await page.fill("input[name=search]", "elsewhere");
+      await row.waitFor(WAIT);
+
+      await writeInJob(server.cgroupParent, id, "/work/go", "");
+      await page.locator(`tr[data-job="${id}"][data-state="ended"]`).waitFor(WAIT);
+      expect(await row.locator("td.state").textContent()).toContain("exit 0");
+    });
+
+    it("the job page shows the output with its colours and follows it live", async () => {
+      const { job } = await client.startJob({
+        command: "/bin/sh",
+        args: ["-c", 'printf "\\033[31mRED\\033[0m plain\\n"; read line; echo "got $line"'],
+        stdin: true,
+      });
+      const id = job!.id;
+      await page.goto(`${ui.url}#/jobs/${id}`);
+      await terminalShows(page, "RED plain");
+      // xterm draws red text (SGR 31) with its class for colour 1.
+      expect(await page.locator(".terminal .xterm-rows span.xterm-fg-1").first().textContent()).toBe("RED");
+      await client.writeJobInput({ id, data: new TextEncoder().encode("live-line\n"), close: true });
+      await terminalShows(page, "got live-line");
+      await page.locator('[data-testid="job-state"]', { hasText: "ended" }).waitFor(WAIT);
+    });
+
+    it("typing into a terminal job reaches it, and stop asks first", async () => {
+      const { job } = await client.startJob({
+        command: "/bin/sh",
+        stdin: true,
+        tty: true,
+        terminalSize: { rows: 30, columns: 100 },
+      });
+      const id = job!.id;
+      await page.goto(`${ui.url}#/jobs/${id}`);
+      await page.locator(".terminal .xterm-rows").waitFor(WAIT);
+      await page.click(".terminal");
+      await page.keyboard.type("echo $((6*7))\n");
+      await terminalShows(page, "42", true);
+
+      // Dismissed: nothing happens. Accepted: the job is stopped.
+      const asked: string[] = [];
+      page.once("dialog", (dialog) => {
+        asked.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.click("button:has-text('Stop')");
+      expect(asked).toEqual([`Stop job ${id}?`]);
+      expect((await client.getJob({ id })).job?.state).toBe(JobState.RUNNING);
+      page.once("dialog", (dialog) => {
+        asked.push(dialog.message());
+        void dialog.accept();
+      });
+      await page.click("button:has-text('Stop')");
+      await page.locator('[data-testid="job-state"]', { hasText: "ended" }).waitFor(WAIT);
+      expect(asked).toHaveLength(2);
+      expect((await client.getJob({ id })).job?.state).toBe(JobState.ENDED);
+    });
+
+    it("the start form starts a job and opens its page", async () => {
+      await page.goto(`${ui.url}#/start`);
+      await page.fill("input[name=command]", "/bin/sh");
+      await page.fill("textarea[name=args]", "-c\necho started by the form: $GREETING");
+      await page.fill("input[name=name]", "from-the-form");
+      await page.fill("input[name=labels]", "via=form");
+      await page.fill("textarea[name=env]", "GREETING=hello");
+      await page.fill("input[name=memory]", "64M");
+      await page.click("button:has-text('Start')");
+      await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/, WAIT);
+      const id = /#\/jobs\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
+      await terminalShows(page, "started by the form: hello");
+      const { job } = await client.getJob({ id });
+      expect(job?.name).toBe("from-the-form");
+      expect(job?.labels).toEqual({ via: "form" });
+      expect(job?.limits?.memoryBytes).toBe(64n * 2n ** 20n);
+    });
+
+    it("an API error shows as a readable message", async () => {
+      await page.goto(`${ui.url}#/start`);
+      await page.fill("input[name=command]", "/bin/true");
+      await page.fill("input[name=name]", "from-the-form"); // taken by the test before
+      await page.click("button:has-text('Start')");
+      const alert = page.getByRole("alert");
+      await alert.waitFor(WAIT);
+      const message = (await alert.textContent()) ?? "";
+      expect(message).toContain("from-the-form");
+      expect(message).toContain("[AlreadyExists]");
+
+      await page.goto(`${ui.url}#/jobs/00000000-0000-4000-8000-000000000000`);
+      await page.getByRole("alert").filter({ hasText: "[NotFound]" }).waitFor(WAIT);
+    });
+
+    it("after a server restart mid-follow, the output goes on without a byte lost or repeated", async () => {
+      const { job } = await client.startJob({
+        command: "/bin/sh",
+        args: ["-c", "echo before-restart; while [ ! -e /work/go ]; do sleep 0.05; done; echo after-restart"],
+      });
+      const id = job!.id;
+      await page.goto(`${ui.url}#/jobs/${id}`);
+      await terminalShows(page, "before-restart");
+      await server.kill("SIGKILL");
+      try {
+        // The page says it lost the server, and keeps trying.
+        await page.getByRole("alert").filter({ hasText: "retrying" }).waitFor(WAIT);
+      } finally {
+        await server.restart();
+      }
+      client = await server.client("alice");
+      expect((await client.getJob({ id })).job?.state).toBe(JobState.RUNNING);
+      await writeInJob(server.cgroupParent, id, "/work/go", "");
+      await terminalShows(page, "after-restart");
+      const rows = (await terminalRows(page)).map((row) => row.trim()).filter(Boolean);
+      expect(rows).toEqual(["before-restart", "after-restart"]);
+      await page.getByRole("alert").waitFor({ state: "detached", ...WAIT });
+    });
+  },
+);
