@@ -1,12 +1,7 @@
 // Bundles src/runjob.ts with its dependencies into dist/runjob.js (after tsc has
 // type-checked): loading one pre-linked file is what makes runjob start fast.
-import { readFileSync } from "node:fs";
 import { build } from "esbuild";
-
-// The page 'runjob ui' serves (apps/web, built before this package by turbo), embedded so the bundle and the
-// single executable serve it without the repository.
-const web = (file) => readFileSync(new URL(`../web/dist/${file}`, import.meta.url), "utf8");
-const uiAssets = Object.fromEntries(["index.html", "app.js", "app.css"].map((file) => [file, web(file)]));
+import { uiAssetsDefine } from "./ui-assets.mjs";
 
 await build({
   entryPoints: [new URL("src/runjob.ts", import.meta.url).pathname],
@@ -17,7 +12,7 @@ await build({
   target: "node22",
   sourcemap: "linked",
   logLevel: "warning",
-  define: { __RUNJOB_UI_ASSETS__: JSON.stringify(uiAssets) },
+  define: uiAssetsDefine(),
   // oclif reads tsconfig.json with TypeScript only when running a command from .ts source, never from this bundle.
   external: ["typescript"],
   // oclif is CommonJS and requires Node's built-in modules; an ES module has no `require` of its own.

@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { Flags } from "@oclif/core";
 import { JobCommand } from "../base-command.js";
 import { CliError } from "../cli-error.js";
-import { isLoopback, startUiServer } from "../ui/ui-server.js";
+import { isLoopback } from "../ui/loopback.js";
 
 export default class Ui extends JobCommand<typeof Ui> {
   static override summary = "Open a web page to see, start, follow, stop and type into your jobs.";
@@ -38,13 +37,15 @@ localhost with its port). Runs until Ctrl-C.`;
       );
     }
     const client = await this.client();
+    // Loaded when run: Node's http and http2 cannot be in the single executable's startup snapshot.
+    const { startUiServer } = await import("../ui/ui-server.js");
     const server = await startUiServer({ client, host: this.flags.listen, port: this.flags.port });
     if (this.jsonEnabled()) {
       process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
     } else {
       process.stdout.write(`runjob ui: ${server.url}\n(Ctrl-C to stop)\n`);
     }
-    if (this.flags.open) openBrowser(server.url);
+    if (this.flags.open) await openBrowser(server.url);
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
@@ -54,7 +55,8 @@ localhost with its port). Runs until Ctrl-C.`;
 }
 
 /** Opens `url` in the desktop's browser when there is one; without one the printed URL is enough. */
-function openBrowser(url: string): void {
+async function openBrowser(url: string): Promise<void> {
+  const { spawn } = await import("node:child_process");
   const opener = process.platform === "darwin" ? "open" : "xdg-open";
   const child = spawn(opener, [url], { stdio: "ignore", detached: true });
   child.on("error", () => process.stderr.write(`runjob ui: could not start ${opener}; open the URL yourself\n`));

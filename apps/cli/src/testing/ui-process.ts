@@ -37,11 +37,19 @@ export class UiProcess {
     readonly token: string,
   ) {}
 
-  static async start(server: ServerAddress, args: string[] = []): Promise<UiProcess> {
-    const child = spawn(process.execPath, [runjobPath, "ui", "--no-open", "--json", ...args], {
-      env: shellEnv(server),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  /**
+   * Starts 'runjob ui' from this repository, connected to `server`; or, with
+   * `installed`, an installed runjob (the single executable, say) with exactly
+   * that environment (its context says where the server is).
+   */
+  static async start(
+    server: ServerAddress | undefined,
+    installed?: { runjob: string; env: NodeJS.ProcessEnv; cwd: string },
+  ): Promise<UiProcess> {
+    const args = ["ui", "--no-open", "--json"];
+    const child = installed
+      ? spawn(installed.runjob, args, { env: installed.env, cwd: installed.cwd, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(process.execPath, [runjobPath, ...args], { env: shellEnv(server!), stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -31,11 +31,6 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-/** True for the addresses 'runjob ui' may listen on: loopback only, the page must not be reachable from elsewhere. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 function answer(response: ServerResponse, status: number, message: string): void {
   response.writeHead(status, { ...PAGE_HEADERS, "content-type": "text/plain; charset=utf-8" });
   response.end(`${message}\n`);
