@@ -189,6 +189,10 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       const id = job!.id;
       await page.goto(`${ui.url}#/jobs/${id}`);
       await terminalShows(page, "before-restart");
+      // A second tab on the jobs list: its WatchJobs must come back too.
+      const list = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await list.goto(ui.url);
+      await list.locator(`tr[data-job="${id}"][data-state="running"]`).waitFor(WAIT);
       await server.kill("SIGKILL");
       try {
         // The page says it lost the server, and keeps trying.
@@ -203,6 +207,74 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       const rows = (await terminalRows(page)).map((row) => row.trim()).filter(Boolean);
       expect(rows).toEqual(["before-restart", "after-restart"]);
       await page.getByRole("alert").waitFor({ state: "detached", ...WAIT });
+      // The list shows the job's end and a job started after the restart.
+      const { job: later } = await client.startJob({ command: "/bin/true", name: "after-the-restart" });
+      await list.locator(`tr[data-job="${id}"][data-state="ended"]`).waitFor(WAIT);
+      await list.locator(`tr[data-job="${later!.id}"]`).waitFor(WAIT);
+      expect(await list.locator(`tr[data-job="${id}"]`).count()).toBe(1);
+      await list.close();
     });
+
+    // RUNJOB_UI_SCREENSHOTS=<dir> (docs/ in the README's pictures) takes the README's screenshots from this run.
+    it.runIf(process.env.RUNJOB_UI_SCREENSHOTS)(
+      "screenshots of the jobs page and a job page, wide and narrow",
+      async () => {
+        const dir = process.env.RUNJOB_UI_SCREENSHOTS!;
+        await client.cleanJobs({});
+        const admin = await server.client("admin");
+        await admin.cleanJobs({ allOwners: true });
+        await client.startJob({ command: "/bin/echo", args: ["hello"], name: "hello", labels: { team: "docs" } });
+        await client.startJob({
+          command: "/bin/sh",
+          args: ["-c", "exit 3"],
+          name: "failing",
+          labels: { team: "docs" },
+        });
+        await client.startJob({
+          command: "/bin/sh",
+          args: ["-c", "while :; do :; done"],
+          name: "cpu-burner",
+          labels: { team: "infra" },
+          limits: { cpuMillicores: 500, memoryBytes: 256n * 2n ** 20n },
+        });
+        const { job } = await client.startJob({
+          command: "/bin/sh",
+          args: [
+            "-c",
+            'i=1; while [ $i -le 12 ]; do printf "\\033[32m✔\\033[0m step %d \\033[2m(%d ms)\\033[0m\\n" $i $((i*37)); i=$((i+1)); done; printf "\\033[1;33mbuilding…\\033[0m\\n"; exec sh -c "while :; do head -c 30000000 /dev/zero | md5sum >/dev/null; sleep 0.3; done"',
+          ],
+          name: "build",
+          labels: { team: "infra", tier: "ci" },
+          limits: { cpuMillicores: 1000, memoryBytes: 512n * 2n ** 20n },
+        });
+        const id = job!.id;
+        for (const [width, height] of [
+          [1280, 800],
+          [390, 844],
+        ] as const) {
+          const shot = await browser.newPage({ viewport: { width, height } });
+          await shot.goto(ui.url);
+          await shot.locator("tr[data-job]").nth(3).waitFor(WAIT);
+          await shot.waitForFunction(
+            () => document.querySelectorAll("td.num:not(:empty)").length >= 4,
+            undefined,
+            WAIT,
+          );
+          await shot.screenshot({ path: `${dir}/ui-jobs-${width}.png` });
+          await shot.goto(`${ui.url}#/jobs/${id}`);
+          await terminalShows(shot, "building");
+          // Enough samples for the charts to show a line.
+          await shot.waitForFunction(
+            () => (document.querySelector("svg.spark polyline")?.getAttribute("points") ?? "").split(" ").length >= 8,
+            undefined,
+            { timeout: 60_000 },
+          );
+          await shot.screenshot({ path: `${dir}/ui-job-${width}.png` });
+          await shot.close();
+        }
+        await client.stopJob({ id });
+      },
+      120_000,
+    );
   },
 );

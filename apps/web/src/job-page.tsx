@@ -165,15 +165,11 @@ export function JobPage({ client, id }: { client: JobClient; id: string }) {
         <div class="charts">
           <div>
             <span>CPU {usage ? `${usage.cpuPercent.toFixed(1)}%` : "–"}</span>
-            <Sparkline values={cpu} max={100} label="CPU use" />
+            <Sparkline values={cpu} label="CPU use" />
           </div>
           <div>
             <span>Memory {bytes(usage?.memoryCurrentBytes ?? job.usage?.memoryPeakBytes)}</span>
-            <Sparkline
-              values={memory}
-              max={limits?.memoryBytes ? Number(limits.memoryBytes) : undefined}
-              label="Memory use"
-            />
+            <Sparkline values={memory} label="Memory use" />
           </div>
         </div>
       </div>
