@@ -94,6 +94,10 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       await page.fill("input[name=search]", "elsewhere");
       await row.waitFor(WAIT);
 
+      // The state filter: while it runs, "ended" hides it.
+      await page.selectOption("select[name=state]", "4");
+      await row.waitFor({ state: "detached", ...WAIT });
+
       await writeInJob(server.cgroupParent, id, "/work/go", "");
       await page.locator(`tr[data-job="${id}"][data-state="ended"]`).waitFor(WAIT);
       expect(await row.locator("td.state").textContent()).toContain("exit 0");
@@ -113,9 +117,22 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       await client.writeJobInput({ id, data: new TextEncoder().encode("live-line\n"), close: true });
       await terminalShows(page, "got live-line");
       await page.locator('[data-testid="job-state"]', { hasText: "ended" }).waitFor(WAIT);
+
+      // The raw output, escape codes and all, as a file.
+      const [download] = await Promise.all([page.waitForEvent("download", WAIT), page.click("text=Download output")]);
+      const { readFile } = await import("node:fs/promises");
+      expect((await readFile((await download.path())!)).toString()).toBe("\x1b[31mRED\x1b[0m plain\ngot live-line\n");
+
+      // From the tail: the last lines only (here both of them, in a fresh terminal).
+      await page.selectOption("select[name=from]", "tail");
+      await terminalShows(page, "got live-line");
+      expect((await terminalRows(page)).map((row) => row.trim()).filter(Boolean)).toEqual([
+        "RED plain",
+        "got live-line",
+      ]);
     });
 
-    it("typing into a terminal job reaches it, and stop asks first", async () => {
+    it("typing into a terminal job reaches it; stop and delete ask first", async () => {
       const { job } = await client.startJob({
         command: "/bin/sh",
         stdin: true,
@@ -146,6 +163,12 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       await page.locator('[data-testid="job-state"]', { hasText: "ended" }).waitFor(WAIT);
       expect(asked).toHaveLength(2);
       expect((await client.getJob({ id })).job?.state).toBe(JobState.ENDED);
+
+      // Delete, accepted: the job is gone and the page goes back to the list.
+      page.once("dialog", (dialog) => void dialog.accept());
+      await page.click("button:has-text('Delete')");
+      await page.getByRole("heading", { name: "Jobs" }).waitFor(WAIT);
+      await expect(client.getJob({ id })).rejects.toThrow(/not found/i);
     });
 
     it("the start form starts a job and opens its page", async () => {
