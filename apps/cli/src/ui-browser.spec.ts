@@ -132,7 +132,7 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       ]);
     });
 
-    it("typing into a terminal job reaches it; stop and delete ask first", async () => {
+    it("typing into a terminal job reaches it, its size follows the page; stop and delete ask first", async () => {
       const { job } = await client.startJob({
         command: "/bin/sh",
         stdin: true,
@@ -145,6 +145,27 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       await page.click(".terminal");
       await page.keyboard.type("echo $((6*7))\n");
       await terminalShows(page, "42", true);
+      // The job's terminal has the page's size, and follows the window (ResizeJobTerminal).
+      const size = async () => page.$eval(".terminal .xterm-rows", (rows) => rows.children.length);
+      await page.keyboard.type("stty size\n");
+      await terminalShows(page, `${await size()} `);
+      await page.setViewportSize({ width: 700, height: 600 });
+      await page.keyboard.type("stty size\n");
+      const rows = await size();
+      await page.waitForFunction(
+        (rows) =>
+          [...document.querySelectorAll(".terminal .xterm-rows > div")].some((row) =>
+            new RegExp(`^${rows} \\d+$`).test(row.textContent?.trim() ?? ""),
+          ),
+        rows,
+        WAIT,
+      );
+      const sizes = (await terminalRows(page)).map((row) => row.trim()).filter((row) => /^\d+ \d+$/.test(row));
+      // Two answers: the first at 1280 wide, the last at 700, in fewer columns.
+      expect(sizes).toHaveLength(2);
+      const columns = sizes.map((answer) => Number(answer.split(" ")[1]));
+      expect(columns[1]).toBeLessThan(columns[0]!);
+      expect(Number(sizes[1]!.split(" ")[0])).toBe(rows);
 
       // Dismissed: nothing happens. Accepted: the job is stopped.
       const asked: string[] = [];

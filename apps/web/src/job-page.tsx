@@ -1,4 +1,5 @@
 import { type Job, JobEventType, type ResourceUsage } from "@jobworker/proto";
+import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { JobClient } from "./api.js";
@@ -207,10 +208,20 @@ function Output({
     if (!container.current) return;
     const abort = new AbortController();
     // Without a terminal the job writes bare newlines; xterm needs them as CR LF.
-    const terminal = new Terminal({ convertEol: !tty, scrollback: 10_000, cols: 100, rows: 30 });
+    const terminal = new Terminal({ convertEol: !tty, scrollback: 10_000 });
+    // The terminal fills its box, and follows it when the window changes size.
+    const fit = new FitAddon();
+    terminal.loadAddon(fit);
     terminal.open(container.current);
+    fit.fit();
+    const observer = new ResizeObserver(() => fit.fit());
+    observer.observe(container.current);
     if (tty) {
-      void client.resizeJobTerminal({ id, size: { rows: terminal.rows, columns: terminal.cols } }).catch(() => {});
+      // The job's terminal takes the page's size, now and whenever it changes (its programs get SIGWINCH).
+      const resize = () =>
+        client.resizeJobTerminal({ id, size: { rows: terminal.rows, columns: terminal.cols } }).catch(() => {});
+      void resize();
+      terminal.onResize(() => void resize());
       const encoder = new TextEncoder();
       // Keys are sent in order: each write waits for the one before it.
       let queue: Promise<unknown> = Promise.resolve();
@@ -228,6 +239,7 @@ function Output({
     );
     return () => {
       abort.abort();
+      observer.disconnect();
       terminal.dispose();
     };
   }, [client, id, tty, start, onProblem]);
