@@ -71,7 +71,7 @@ describe.skipIf(needsRoot)("runjob installed outside the repository (needs root:
     const followed = await installed(runjob, ["start", "--follow", "--", "/bin/echo", "hello from", runjob], env);
     expect([followed.code, followed.stdout]).toEqual([0, `hello from ${runjob}\n`]);
     // runjob ui serves the page embedded in it, and forwards the page's calls to the server.
-    const ui = await UiProcess.start(undefined, { runjob, env, cwd: env.HOME });
+    const ui = await UiProcess.start(undefined, { installed: { runjob, env, cwd: env.HOME } });
     try {
       const page = await fetch(ui.url);
       expect(page.status).toBe(200);

@@ -5,6 +5,16 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CHROMIUM, ensureChromium, UiProcess } from "./testing/ui-process.js";
 
+/** The page's document, as the functions passed to page.waitForFunction see it (they run in the browser). */
+interface PageElement {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+};
+
 const needsRoot = process.getuid?.() !== 0;
 const noChromium = needsRoot ? undefined : ensureChromium();
 if (noChromium) process.stderr.write(`ui-browser.spec: ${noChromium}\n`);

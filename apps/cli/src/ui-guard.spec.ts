@@ -19,9 +19,10 @@ function send(
   headers: Record<string, string>,
   method = "GET",
   body?: Buffer,
+  address = "127.0.0.1",
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const outgoing = request({ host: "127.0.0.1", port, path, method, headers, setHost: false }, (response) => {
+    const outgoing = request({ host: address, port, path, method, headers, setHost: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () =>
@@ -166,6 +167,26 @@ describe.skipIf(needsRoot)("runjob ui guard: loopback, token, Host, no CORS (nee
     expect(answers.length).toBeGreaterThan(10);
     for (const answer of answers) {
       expect(Object.keys(answer.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+    }
+  });
+
+  it("--listen another loopback address: the URL names it, and its Host is accepted", async () => {
+    const other = await UiProcess.start(server, { args: ["--listen", "127.0.0.2"] });
+    try {
+      expect(other.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/\?token=/);
+      const page = await fetch(other.url);
+      expect(page.status).toBe(200);
+      const named = await send(
+        other.port,
+        `/?token=${other.token}`,
+        { host: `evil.example:${other.port}` },
+        "GET",
+        undefined,
+        "127.0.0.2",
+      );
+      expect(named.status).toBe(403);
+    } finally {
+      await other.stop();
     }
   });
 

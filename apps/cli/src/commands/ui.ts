@@ -6,11 +6,7 @@ import { isLoopback } from "../ui/loopback.js";
 export default class Ui extends JobCommand<typeof Ui> {
   static override summary = "Open a web page to see, start, follow, stop and type into your jobs.";
   static override description =
-    `Starts a local web server on 127.0.0.1 and prints its URL, which carries a random token;
-the page talks to it over gRPC-Web, and it forwards each call to the jobworker server over
-mutual TLS with this context's credentials (the browser never holds your key). Only this
-machine can reach it, only with the token, and only under its own address (127.0.0.1 or
-localhost with its port). Runs until Ctrl-C.`;
+    `Starts a local web server on 127.0.0.1 and prints its URL, which carries a random token. The page talks to it over gRPC-Web, and it forwards each call to the jobworker server over mutual TLS with this context's credentials: the browser never holds your key. Only this machine can reach it, only with the token, and only under its own address (127.0.0.1 or localhost, with its port). Runs until Ctrl-C; with --json it prints {"url", "port"} first.`;
   static override examples = [
     "<%= config.bin %> ui",
     "<%= config.bin %> ui --port 8080 --no-open",

@@ -44,9 +44,10 @@ export class UiProcess {
    */
   static async start(
     server: ServerAddress | undefined,
-    installed?: { runjob: string; env: NodeJS.ProcessEnv; cwd: string },
+    options: { args?: string[]; installed?: { runjob: string; env: NodeJS.ProcessEnv; cwd: string } } = {},
   ): Promise<UiProcess> {
-    const args = ["ui", "--no-open", "--json"];
+    const { installed } = options;
+    const args = ["ui", "--no-open", "--json", ...(options.args ?? [])];
     const child = installed
       ? spawn(installed.runjob, args, { env: installed.env, cwd: installed.cwd, stdio: ["ignore", "pipe", "pipe"] })
       : spawn(process.execPath, [runjobPath, ...args], { env: shellEnv(server!), stdio: ["ignore", "pipe", "pipe"] });

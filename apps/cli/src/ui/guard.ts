@@ -29,18 +29,24 @@ function cookie(request: IncomingMessage, name: string): string | undefined {
 
 /**
  * Whether a request may reach the page or the API: the Host header must name
- * this server by its loopback address (a DNS-rebinding page has its own name
+ * this server by its loopback address or localhost, with its port (a DNS-rebinding page has its own name
  * there), a browser's Origin must be this server, and the request must carry
  * the token: in the header (API calls: another site cannot set it without a
  * CORS preflight, which is never granted), or for the page and its assets in
  * the URL or the cookie set from it.
  */
-export function refusal(request: IncomingMessage, port: number, token: string, api: boolean): Refusal | undefined {
-  const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+export function refusal(
+  request: IncomingMessage,
+  address: { host: string; port: number },
+  token: string,
+  api: boolean,
+): Refusal | undefined {
+  const { host, port } = address;
+  const allowedHosts = [...new Set([`${host}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`])];
   if (!allowedHosts.includes(request.headers.host ?? "")) {
     return {
       status: 403,
-      message: `runjob ui answers only to http://127.0.0.1:${port}/ (the Host header was ${JSON.stringify(request.headers.host ?? "")})`,
+      message: `runjob ui answers only to http://${host}:${port}/ (the Host header was ${JSON.stringify(request.headers.host ?? "")})`,
     };
   }
   const origin = request.headers.origin;

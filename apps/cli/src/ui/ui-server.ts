@@ -55,7 +55,7 @@ export async function startUiServer(options: { client: JobClient; host: string; 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     const isApi = path.startsWith(API_PREFIX);
-    const refused = refusal(request, port, token, isApi);
+    const refused = refusal(request, { host: options.host, port }, token, isApi);
     if (refused) return answer(response, refused.status, refused.message);
     if (isApi) {
       if (request.method !== "POST") return answer(response, 405, "JobService calls are POST requests (gRPC-Web)");
@@ -77,7 +77,7 @@ export async function startUiServer(options: { client: JobClient; host: string; 
   await once(server, "listening");
   port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: `http://${options.host}:${port}/?token=${token}`,
     port,
     token,
     close: async () => {
