@@ -3,6 +3,7 @@ import { type JobClient, ServerProcess } from "@jobworker/testkit";
 import { writeInJob } from "@jobworker/testkit/host";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runjob } from "./testing/cli-harness.js";
 import { CHROMIUM, ensureChromium, UiProcess } from "./testing/ui-process.js";
 
 /** The page's document, as the functions passed to page.waitForFunction see it (they run in the browser). */
@@ -72,13 +73,20 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
     it("the jobs table shows a job another client starts, its usage while it runs, and its end", async () => {
       await page.goto(ui.url);
       await page.getByRole("heading", { name: "Jobs" }).waitFor(WAIT);
-      const { job } = await client.startJob({
-        command: "/bin/sh",
-        args: ["-c", "while [ ! -e /work/go ]; do sleep 0.05; done"],
-        name: "from-elsewhere",
-        labels: { team: "web" },
-      });
-      const id = job!.id;
+      // Started by the CLI, a client of its own.
+      const started = await runjob(server, [
+        "start",
+        "--name",
+        "from-elsewhere",
+        "--label",
+        "team=web",
+        "--",
+        "/bin/sh",
+        "-c",
+        "while [ ! -e /work/go ]; do sleep 0.05; done",
+      ]);
+      expect(started.code, started.stderr).toBe(0);
+      const id = started.stdout.toString().trim();
       const row = page.locator(`tr[data-job="${id}"]`);
       await page.locator(`tr[data-job="${id}"][data-state="running"]`).waitFor(WAIT);
       expect(await row.locator("a").textContent()).toBe("from-elsewhere");
@@ -86,9 +94,7 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       // WatchUsage fills in CPU and memory of running jobs.
       await page.waitForFunction(
         (id) =>
-          /\d+(\.\d)? (B|KiB|MiB)/.test(
-            document.querySelector(`tr[data-job="${id}"] td:nth-child(5)`)?.textContent ?? "",
-          ),
+          /\d+(\.\d)? (B|KiB|MiB)/.test(document.querySelector(`tr[data-job="${id}"] td.memory`)?.textContent ?? ""),
         id,
         WAIT,
       );
@@ -220,6 +226,30 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       expect(job?.limits?.memoryBytes).toBe(64n * 2n ** 20n);
     });
 
+    it("the start form starts seq 1 100000, and the job page shows all of it to 100000", async () => {
+      await page.goto(`${ui.url}#/start`);
+      await page.fill("input[name=command]", "seq");
+      await page.fill("textarea[name=args]", "1\n100000");
+      await page.click("button:has-text('Start')");
+      await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/, WAIT);
+      await page.locator('[data-testid="job-state"]', { hasText: "ended" }).waitFor(WAIT);
+      await terminalShows(page, "100000", true);
+      const rows = (await terminalRows(page)).map((row) => row.trim()).filter(Boolean);
+      expect(rows.at(-1)).toBe("100000");
+      expect(rows.at(-2)).toBe("99999");
+    });
+
+    it("a sleep 600 job is stopped from its page", async () => {
+      const started = await runjob(server, ["start", "--", "sleep", "600"]);
+      const id = started.stdout.toString().trim();
+      await page.goto(`${ui.url}#/jobs/${id}`);
+      await page.locator('[data-testid="job-state"]', { hasText: "running" }).waitFor(WAIT);
+      page.once("dialog", (dialog) => void dialog.accept());
+      await page.click("button:has-text('Stop')");
+      await page.locator('[data-testid="job-state"]', { hasText: "ended" }).waitFor(WAIT);
+      expect(await page.locator(".outcome").textContent()).toBe("stopped");
+    });
+
     it("an API error shows as a readable message", async () => {
       await page.goto(`${ui.url}#/start`);
       await page.fill("input[name=command]", "/bin/true");
@@ -233,6 +263,18 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
 
       await page.goto(`${ui.url}#/jobs/00000000-0000-4000-8000-000000000000`);
       await page.getByRole("alert").filter({ hasText: "[NotFound]" }).waitFor(WAIT);
+
+      // A wrong token (in a browser without the cookie the right one set): the page itself is
+      // refused, with a sentence saying what to do.
+      const stranger = await browser.newContext();
+      try {
+        const elsewhere = await stranger.newPage();
+        const refused = await elsewhere.goto(ui.url.replace(/token=.*/, "token=not-the-token"));
+        expect(refused?.status()).toBe(403);
+        expect(await elsewhere.textContent("body")).toContain("not the token");
+      } finally {
+        await stranger.close();
+      }
     });
 
     it("after a server restart mid-follow, the output goes on without a byte lost or repeated", async () => {

@@ -100,11 +100,20 @@ describe.skipIf(needsRoot)("runjob ui guard: loopback, token, Host, no CORS (nee
     expect(answer.body).toMatch(/grpc-status: ?0\r\n/);
   });
 
-  it("refuses the page, an asset and an API call without the token, or with a wrong one (401)", async () => {
-    for (const path of ["/", "/app.js", "/?token=wrong"]) {
+  it("refuses the page, an asset and an API call without the token (401), or with a wrong one (403)", async () => {
+    for (const path of ["/", "/app.js"]) {
       const answer = await sent(ui.port, path, { host: host() });
       expect(answer.status, path).toBe(401);
       expect(answer.body).toContain("token");
+    }
+    for (const [path, headers] of [
+      ["/?token=wrong", {}],
+      ["/app.js", { cookie: "runjob_ui_token=wrong" }],
+      ["/", { "x-runjob-ui-token": ui.token.slice(1) }],
+    ] as const) {
+      const answer = await sent(ui.port, path, { host: host(), ...headers });
+      expect(answer.status, path).toBe(403);
+      expect(answer.body).toContain("not the token");
     }
     const noToken = await sent(ui.port, LIST_JOBS, grpcWeb(), "POST", EMPTY_GRPC_WEB_MESSAGE);
     expect(noToken.status).toBe(401);
@@ -115,7 +124,7 @@ describe.skipIf(needsRoot)("runjob ui guard: loopback, token, Host, no CORS (nee
       "POST",
       EMPTY_GRPC_WEB_MESSAGE,
     );
-    expect(wrong.status).toBe(401);
+    expect(wrong.status).toBe(403);
     // The cookie opens the page's files, never the API: another site's form could send a cookie, not a header.
     const cookieOnly = await sent(
       ui.port,

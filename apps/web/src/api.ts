@@ -39,7 +39,8 @@ export function describeError(error: unknown): string {
   if (connectError.code === Code.Canceled) {
     return `the connection to the jobworker server broke (${connectError.rawMessage}); retrying`;
   }
-  if (connectError.code === Code.Unauthenticated && connectError.rawMessage.includes("token")) {
+  // runjob ui's own refusal (guard.ts) arrives as a bare HTTP status, without gRPC trailers.
+  if (/^HTTP 40[13]/.test(connectError.rawMessage)) {
     return "this page's token is not the one 'runjob ui' printed: open the URL it printed";
   }
   return `${connectError.rawMessage} [${Code[connectError.code] ?? connectError.code}]`;

@@ -72,3 +72,13 @@ export function parsePairs(text: string, what: string): Record<string, string> {
   }
   return pairs;
 }
+
+/** How long ago, briefly: 42s, 5m, 3h, 2d. */
+export function age(value: Timestamp | undefined, now = Date.now()): string {
+  if (!value) return "–";
+  const seconds = Math.max(0, Math.round((now - timestampDate(value).getTime()) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}

@@ -1,7 +1,7 @@
 import { type Job, JobEventType, JobState } from "@jobworker/proto";
 import { useEffect, useState } from "preact/hooks";
 import type { JobClient } from "./api.js";
-import { bytes, commandLine, labelText, outcome, stateName, time } from "./format.js";
+import { age, bytes, commandLine, labelText, outcome, stateName, time } from "./format.js";
 import { Problem } from "./problem.js";
 import { watchJobs, watchUsage } from "./streams.js";
 
@@ -79,6 +79,17 @@ export function JobsPage({ client }: { client: JobClient }) {
     )
     .sort((a, b) => Number((b.createTime?.seconds ?? 0n) - (a.createTime?.seconds ?? 0n)) || a.id.localeCompare(b.id));
 
+  // An admin sees several owners' jobs: then the table says whose each is.
+  const owners = new Set([...jobs.values()].map((job) => job.owner));
+  const showOwner = owners.size > 1;
+  // Ages move on by themselves: redraw them every few seconds.
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((tick) => tick + 1), 5000);
+    return () => clearInterval(timer);
+  }, []);
+  const now = Date.now();
+
   return (
     <section>
       <h1>Jobs</h1>
@@ -129,12 +140,13 @@ export function JobsPage({ client }: { client: JobClient }) {
           <thead>
             <tr>
               <th>Job</th>
+              {showOwner && <th>Owner</th>}
               <th>Command</th>
               <th>State</th>
               <th class="num">CPU</th>
               <th class="num">Memory</th>
               <th>Labels</th>
-              <th>Created</th>
+              <th>Age</th>
             </tr>
           </thead>
           <tbody>
@@ -146,14 +158,17 @@ export function JobsPage({ client }: { client: JobClient }) {
                   <td>
                     <a href={`#/jobs/${job.id}`}>{job.name || job.id.slice(0, 8)}</a>
                   </td>
+                  {showOwner && <td class="owner">{job.owner}</td>}
                   <td class="command">{commandLine(job)}</td>
                   <td class="state">
                     <span class={`badge ${stateName(job.state)}`}>{stateName(job.state)}</span> {outcome(job)}
                   </td>
-                  <td class="num">{live ? `${sample.cpuPercent.toFixed(1)}%` : ""}</td>
-                  <td class="num">{live ? bytes(sample.memoryBytes) : ""}</td>
+                  <td class="num cpu">{live ? `${sample.cpuPercent.toFixed(1)}%` : ""}</td>
+                  <td class="num memory">{live ? bytes(sample.memoryBytes) : ""}</td>
                   <td class="labels">{labelText(job.labels)}</td>
-                  <td>{time(job.createTime)}</td>
+                  <td class="age" title={time(job.createTime)}>
+                    {age(job.createTime, now)}
+                  </td>
                 </tr>
               );
             })}

@@ -1,11 +1,14 @@
 import "@xterm/xterm/css/xterm.css";
 import "./styles.css";
-import { render } from "preact";
+import { options, render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { createPageClient } from "./api.js";
 import { JobPage } from "./job-page.js";
 import { JobsPage } from "./jobs-page.js";
 import { StartForm } from "./start-form.js";
+
+// At most one render per animation frame, however fast events and samples arrive.
+options.debounceRendering = (render) => requestAnimationFrame(render);
 
 /** The route from the hash: #/ (jobs), #/jobs/ID, #/start. The query keeps the token. */
 function currentRoute(): string {

@@ -60,9 +60,14 @@ export function refusal(
     ? sameSecret(fromHeader, token)
     : [fromHeader, fromUrl, cookie(request, TOKEN_COOKIE)].some((given) => sameSecret(given, token));
   if (!ok) {
+    // None at all is 401 (log in: open the printed URL); a token that is not this process's is 403.
+    const given = api ? [fromHeader] : [fromHeader, fromUrl, cookie(request, TOKEN_COOKIE)];
+    const none = given.every((value) => value === undefined);
     return {
-      status: 401,
-      message: "this needs the token 'runjob ui' printed: open the URL it printed (with ?token=…)",
+      status: none ? 401 : 403,
+      message: none
+        ? "this needs the token 'runjob ui' printed: open the URL it printed (with ?token=…)"
+        : "this is not the token this 'runjob ui' printed (each run makes a new one): open the URL it printed",
     };
   }
   return undefined;
