@@ -1,15 +1,19 @@
 // runjob ui: what forwarding the page's calls costs. The page's own transport
 // (connect-web's gRPC-Web, over HTTP/1.1 to runjob ui, which calls the server
 // over mutual TLS) against runjob's client calling the server directly:
-// GetJob round trips, and StreamOutput of a finished 256 MiB.
+// GetJob round trips, and StreamOutput of a finished 256 MiB. And the jobs
+// page in Chromium (when /usr/bin/chromium is there) with 1,000 jobs.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { JobService } from "@jobworker/proto";
+import { chromium } from "playwright-core";
 import type { BenchServer, JobClient } from "./lib/server.ts";
 import { summarize, timeEach } from "./lib/stats.ts";
 import { ms, type Row, x } from "./lib/table.ts";
@@ -69,6 +73,7 @@ export async function uiForwarding(server: BenchServer): Promise<Row[]> {
       directStreams.push(await streamRate(direct, id));
     }
     await direct.deleteJob({ id });
+    const pageRows = existsSync(CHROMIUM) ? await firstPage(server, url) : [];
 
     const call = summarize(pageCalls).p50;
     const callFloor = summarize(directCalls).p50;
@@ -92,6 +97,7 @@ export async function uiForwarding(server: BenchServer): Promise<Row[]> {
         target: "≥ 0.25",
         met: rate / rateFloor >= 0.25,
       },
+      ...pageRows,
     ];
   } finally {
     const exited = once(ui, "exit");
@@ -107,4 +113,77 @@ async function streamRate(client: JobClient, id: string): Promise<number> {
   for await (const chunk of client.streamOutput({ id })) bytes += chunk.data.length;
   if (bytes !== OUTPUT_BYTES) throw new Error(`streamed ${bytes} bytes of ${OUTPUT_BYTES}`);
   return bytes / (performance.now() - started);
+}
+
+const CHROMIUM = "/usr/bin/chromium";
+const PAGE_JOBS = 1000;
+
+/**
+ * The jobs page with 1,000 jobs: from navigation to the table's 1,000 rows
+ * (median of 3, in a fresh browser context each time), against the same
+ * browser loading a static page of 1,000 such rows from a plain HTTP server.
+ */
+async function firstPage(server: BenchServer, url: string): Promise<Row[]> {
+  const clients = Array.from({ length: 8 }, () => server.client());
+  const ids: string[] = [];
+  await Promise.all(
+    clients.map(async (client, worker) => {
+      for (let n = worker; n < PAGE_JOBS; n += clients.length) {
+        const { job } = await client.startJob({ command: "/bin/true", name: `page-${n}`, labels: { bench: "ui" } });
+        ids.push(job?.id ?? "");
+      }
+    }),
+  );
+  const row =
+    "<tr><td><a href='#'>page-0</a></td><td>/bin/true</td><td>ended exit 0</td><td></td><td></td><td>bench=ui</td><td>1m</td></tr>";
+  const staticPage = `<!doctype html><table><tbody>${row.repeat(PAGE_JOBS)}</tbody></table>`;
+  const floorServer = createServer((_, response) => response.end(staticPage));
+  floorServer.listen(0, "127.0.0.1");
+  await once(floorServer, "listening");
+  const floorUrl = `http://127.0.0.1:${(floorServer.address() as { port: number }).port}/`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM });
+  try {
+    const figures: number[] = [];
+    const floors: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      figures.push(await loadUntilRows(browser, url, "tr[data-job]"));
+      floors.push(await loadUntilRows(browser, floorUrl, "tbody tr"));
+    }
+    const figure = summarize(figures).p50;
+    const floor = summarize(floors).p50;
+    return [
+      {
+        benchmark: `runjob ui: jobs page with ${PAGE_JOBS} jobs, navigation to every row shown (median of ${ROUNDS})`,
+        figure: ms(figure),
+        floor: `static page of ${PAGE_JOBS} rows ${ms(floor)}`,
+        ratio: x(figure / floor),
+        target: "< 1 s",
+        met: figure < 1000,
+      },
+    ];
+  } finally {
+    await browser.close();
+    floorServer.close();
+    await Promise.all(ids.map((id) => clients[0]!.deleteJob({ id })));
+  }
+}
+
+async function loadUntilRows(browser: import("playwright-core").Browser, url: string, rows: string): Promise<number> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    const started = performance.now();
+    await page.goto(url);
+    await page.waitForFunction(
+      ({ rows, count }) =>
+        (
+          globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+        ).document.querySelectorAll(rows).length >= count,
+      { rows, count: PAGE_JOBS },
+      { timeout: 60_000, polling: "raf" },
+    );
+    return performance.now() - started;
+  } finally {
+    await context.close();
+  }
 }

@@ -70,7 +70,7 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       await page.close();
     });
 
-    it("the jobs table shows a job another client starts, its usage while it runs, and its end", async () => {
+    it("the jobs table shows a job the CLI starts, its usage while it runs, the filters, and its end", async () => {
       await page.goto(ui.url);
       await page.getByRole("heading", { name: "Jobs" }).waitFor(WAIT);
       // Started by the CLI, a client of its own.
