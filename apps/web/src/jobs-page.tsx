@@ -140,13 +140,13 @@ export function JobsPage({ client }: { client: JobClient }) {
           <thead>
             <tr>
               <th>Job</th>
-              {showOwner && <th>Owner</th>}
-              <th>Command</th>
+              {showOwner && <th class="owner">Owner</th>}
+              <th class="command">Command</th>
               <th>State</th>
               <th class="num">CPU</th>
               <th class="num">Memory</th>
-              <th>Labels</th>
-              <th>Age</th>
+              <th class="labels">Labels</th>
+              <th class="age">Age</th>
             </tr>
           </thead>
           <tbody>
