@@ -141,6 +141,8 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
 
       // From the tail: the last lines only (here both of them, in a fresh terminal).
       await page.selectOption("select[name=from]", "tail");
+      // A new terminal replaces the old one (rendered on the next frame): wait for it, then for its lines.
+      await page.locator('.terminal[data-start="tail"] .xterm-rows').waitFor(WAIT);
       await terminalShows(page, "got live-line");
       expect((await terminalRows(page)).map((row) => row.trim()).filter(Boolean)).toEqual([
         "RED plain",

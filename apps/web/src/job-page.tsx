@@ -243,5 +243,5 @@ function Output({
       terminal.dispose();
     };
   }, [client, id, tty, start, onProblem]);
-  return <div class="terminal" ref={container} data-testid="terminal" />;
+  return <div class="terminal" ref={container} data-testid="terminal" data-start={start} />;
 }
