@@ -252,6 +252,27 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       expect(await page.locator(".outcome").textContent()).toBe("stopped");
     });
 
+    it("an admin's jobs page has an Owner column: whose each job is", async () => {
+      const admin = await UiProcess.start(server, { identity: "admin" });
+      try {
+        const bobs = await runjob(server, ["start", "--name", "bobs-job", "--", "/bin/true"], { identity: "bob" });
+        const bobsId = bobs.stdout.toString().trim();
+        await client.startJob({ command: "/bin/true", name: "alices-job" });
+        await page.goto(admin.url);
+        const row = page.locator(`tr[data-job="${bobsId}"]`);
+        await row.waitFor(WAIT);
+        await page.locator("th.owner").waitFor(WAIT);
+        expect(await row.locator("td.owner").textContent()).toBe("bob");
+        // alice's page has one owner: no column.
+        await page.goto(ui.url);
+        await page.locator("tr[data-job]").first().waitFor(WAIT);
+        expect(await page.locator(`tr[data-job="${bobsId}"]`).count()).toBe(0);
+        expect(await page.locator("th.owner").count()).toBe(0);
+      } finally {
+        await admin.stop();
+      }
+    });
+
     it("an API error shows as a readable message", async () => {
       await page.goto(`${ui.url}#/start`);
       await page.fill("input[name=command]", "/bin/true");

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { runjobPath, type ServerAddress, shellEnv } from "./cli-harness.js";
 
@@ -44,13 +45,21 @@ export class UiProcess {
    */
   static async start(
     server: ServerAddress | undefined,
-    options: { args?: string[]; installed?: { runjob: string; env: NodeJS.ProcessEnv; cwd: string } } = {},
+    options: {
+      args?: string[];
+      /** Connect as this identity of the dev PKI (default alice). */
+      identity?: string;
+      installed?: { runjob: string; env: NodeJS.ProcessEnv; cwd: string };
+    } = {},
   ): Promise<UiProcess> {
     const { installed } = options;
     const args = ["ui", "--no-open", "--json", ...(options.args ?? [])];
     const child = installed
       ? spawn(installed.runjob, args, { env: installed.env, cwd: installed.cwd, stdio: ["ignore", "pipe", "pipe"] })
-      : spawn(process.execPath, [runjobPath, ...args], { env: shellEnv(server!), stdio: ["ignore", "pipe", "pipe"] });
+      : spawn(process.execPath, [runjobPath, ...args], {
+          env: { ...shellEnv(server!), ...identityEnv(server!, options.identity ?? "alice") },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -73,4 +82,9 @@ export class UiProcess {
     this.child.kill("SIGTERM");
     await exited;
   }
+}
+
+/** The certificate and key of `identity` from the server's dev PKI. */
+function identityEnv(server: ServerAddress, identity: string): NodeJS.ProcessEnv {
+  return { RUNJOB_CERT: join(server.certs, `${identity}.crt`), RUNJOB_KEY: join(server.certs, `${identity}.key`) };
 }
