@@ -15,6 +15,7 @@ import { markdownTable, type Row } from "./lib/table.ts";
 import { outputThroughput } from "./output-throughput.ts";
 import { perJobOverhead } from "./per-job-overhead.ts";
 import { startLatency } from "./start-latency.ts";
+import { uiForwarding } from "./ui-forwarding.ts";
 import { watchFanout } from "./watch-fanout.ts";
 
 const only = process.argv.slice(2);
@@ -30,6 +31,7 @@ const benchmarks = {
   overhead: perJobOverhead,
   watchers: watchFanout,
   interactive,
+  ui: uiForwarding,
 };
 
 const server = await startServer();

@@ -1,6 +1,7 @@
 // Bundles src/runjob.ts with its dependencies into dist/runjob.js (after tsc has
 // type-checked): loading one pre-linked file is what makes runjob start fast.
 import { build } from "esbuild";
+import { uiAssetsDefine } from "./ui-assets.mjs";
 
 await build({
   entryPoints: [new URL("src/runjob.ts", import.meta.url).pathname],
@@ -11,6 +12,7 @@ await build({
   target: "node22",
   sourcemap: "linked",
   logLevel: "warning",
+  define: uiAssetsDefine(),
   // oclif reads tsconfig.json with TypeScript only when running a command from .ts source, never from this bundle.
   external: ["typescript"],
   // oclif is CommonJS and requires Node's built-in modules; an ES module has no `require` of its own.

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { build } from "esbuild";
+import { uiAssetsDefine } from "../ui-assets.mjs";
 
 const here = (path) => new URL(path, import.meta.url).pathname;
 const work = here("../dist/sea/");
@@ -27,6 +28,8 @@ await build({
   logLevel: "warning",
   // oclif reads tsconfig.json with TypeScript only when running a command from .ts source, never here.
   external: ["typescript"],
+  // The page 'runjob ui' serves, embedded.
+  define: uiAssetsDefine(),
 });
 
 writeFileSync(

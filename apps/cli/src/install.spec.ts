@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UiProcess } from "./testing/ui-process.js";
 
 const run = promisify(execFile);
 const needsRoot = process.getuid?.() !== 0;
@@ -69,6 +70,27 @@ describe.skipIf(needsRoot)("runjob installed outside the repository (needs root:
     expect([added.code, added.stdout, added.stderr]).toEqual([0, "context local added (current)\n", ""]);
     const followed = await installed(runjob, ["start", "--follow", "--", "/bin/echo", "hello from", runjob], env);
     expect([followed.code, followed.stdout]).toEqual([0, `hello from ${runjob}\n`]);
+    // runjob ui serves the page embedded in it, and forwards the page's calls to the server.
+    const ui = await UiProcess.start(undefined, { installed: { runjob, env, cwd: env.HOME } });
+    try {
+      const page = await fetch(ui.url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script type="module" src="/app.js">');
+      const script = await fetch(`http://127.0.0.1:${ui.port}/app.js`, { headers: { "x-runjob-ui-token": ui.token } });
+      expect(script.status).toBe(200);
+      expect((await script.text()).length).toBeGreaterThan(100_000);
+      // An empty ListJobsRequest as one gRPC-Web message: forwarded over mutual TLS as the context's alice.
+      const listed = await fetch(`http://127.0.0.1:${ui.port}/jobworker.v1.JobService/ListJobs`, {
+        method: "POST",
+        headers: { "x-runjob-ui-token": ui.token, "content-type": "application/grpc-web+proto" },
+        body: new Uint8Array([0, 0, 0, 0, 0]),
+      });
+      const answer = Buffer.from(await listed.arrayBuffer()).toString();
+      expect(answer).toContain("alice");
+      expect(answer).toMatch(/grpc-status: ?0\r\n/);
+    } finally {
+      await ui.stop();
+    }
     const typo = await installed(runjob, ["lsit"], env);
     expect([typo.code, typo.stderr]).toEqual([
       125,

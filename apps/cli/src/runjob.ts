@@ -22,6 +22,7 @@ import Stats from "./commands/stats.js";
 import Status from "./commands/status.js";
 import Stop from "./commands/stop.js";
 import StreamOutput from "./commands/stream-output.js";
+import Ui from "./commands/ui.js";
 import Wait from "./commands/wait.js";
 
 export { execute } from "@oclif/core";
@@ -48,5 +49,6 @@ export const COMMANDS = {
   status: Status,
   stop: Stop,
   "stream-output": StreamOutput,
+  ui: Ui,
   wait: Wait,
 };

@@ -1,0 +1,2 @@
+// Shared settings: see vitest.shared.ts at the repository root.
+export { default } from "../../vitest.shared.ts";
