@@ -153,7 +153,7 @@ export function JobPage({ client, id }: { client: JobClient; id: string }) {
         </dl>
         <dl>
           <dt>CPU limit</dt>
-          <dd>{limits?.cpuMillicores !== undefined ? `${limits.cpuMillicores / 1000} cores` : "–"}</dd>
+          <dd>{limits?.cpuMillicores !== undefined ? cpuCores(limits.cpuMillicores) : "–"}</dd>
           <dt>Memory limit</dt>
           <dd>{bytes(limits?.memoryBytes)}</dd>
           <dt>Processes</dt>
@@ -244,4 +244,10 @@ function Output({
     };
   }, [client, id, tty, start, onProblem]);
   return <div class="terminal" ref={container} data-testid="terminal" data-start={start} />;
+}
+
+/** A CPU limit as people say it: "1 core", "0.5 cores", "2 cores". */
+function cpuCores(millicores: number): string {
+  const cores = millicores / 1000;
+  return `${cores} ${cores === 1 ? "core" : "cores"}`;
 }
