@@ -1,3 +1,4 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { JobState } from "@jobworker/proto";
 import { type JobClient, ServerProcess } from "@jobworker/testkit";
 import { writeInJob } from "@jobworker/testkit/host";
@@ -334,11 +335,10 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
       await list.close();
     });
 
-    // RUNJOB_UI_SCREENSHOTS=<dir> (docs/ in the README's pictures) takes the README's screenshots from this run.
-    it.runIf(process.env.RUNJOB_UI_SCREENSHOTS)(
-      "screenshots of the jobs page and a job page, wide and narrow",
-      async () => {
-        const dir = process.env.RUNJOB_UI_SCREENSHOTS!;
+    // The README's pictures: RUNJOB_UI_SCREENSHOTS=docs/images keeps them; otherwise they go to a temp dir.
+    it("the jobs page and a job page render wide and narrow, with usage and charts (the README's screenshots)", async () => {
+      const dir = process.env.RUNJOB_UI_SCREENSHOTS ?? (await mkdtemp("/var/tmp/jobworker-test-shots-"));
+      try {
         await client.cleanJobs({});
         const admin = await server.client("admin");
         await admin.cleanJobs({ allOwners: true });
@@ -379,7 +379,7 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
             undefined,
             WAIT,
           );
-          await shot.screenshot({ path: `${dir}/ui-jobs-${width}.png` });
+          expect(pngSize(await shot.screenshot({ path: `${dir}/ui-jobs-${width}.png` }))).toEqual([width, height]);
           await shot.goto(`${ui.url}#/jobs/${id}`);
           await terminalShows(shot, "building");
           // Enough samples for the charts to show a line.
@@ -388,12 +388,18 @@ describe.skipIf(needsRoot || noChromium !== undefined)(
             undefined,
             { timeout: 60_000 },
           );
-          await shot.screenshot({ path: `${dir}/ui-job-${width}.png` });
+          expect(pngSize(await shot.screenshot({ path: `${dir}/ui-job-${width}.png` }))).toEqual([width, height]);
           await shot.close();
         }
-        await client.stopJob({ id });
-      },
-      120_000,
-    );
+        await client.cleanJobs({});
+      } finally {
+        if (!process.env.RUNJOB_UI_SCREENSHOTS) await rm(dir, { recursive: true, force: true });
+      }
+    }, 120_000);
   },
 );
+
+/** A PNG's width and height, from its IHDR chunk. */
+function pngSize(png: Buffer): [number, number] {
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
+}
