@@ -1,6 +1,7 @@
 // The Quick start's demo: starts jobworker-server on a free port with the dev
 // certificates, runs one isolated job through the runjob CLI, shows its output
-// and status, then shuts the server down.
+// and status, saves the dev server as runjob's context `local` (unless there is
+// one), then shuts the server down.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync } from "node:fs";
@@ -37,9 +38,23 @@ try {
   console.log(`(exit code ${code})`);
   runjob("list");
   runjob("clean");
+  addLocalContext(runjob);
 } finally {
   server.kill("SIGTERM");
   await once(server, "exit");
+}
+
+/**
+ * Saves the dev server (localhost:8443, as `jobworker-server` listens by
+ * default) and alice's certificates as the context `local`, unless it exists:
+ * then `runjob` works from any directory on this host.
+ */
+function addLocalContext(runjob: (...args: string[]) => number | null): void {
+  const listed = spawnSync("node_modules/.bin/runjob", ["context", "ls", "--json"], { encoding: "utf8" });
+  const names = listed.status === 0 ? (JSON.parse(listed.stdout) as { name: string }[]).map((c) => c.name) : [];
+  if (names.includes("local")) return;
+  const certs = ["--cert", "certs/alice.crt", "--key", "certs/alice.key", "--ca", "certs/ca.crt"];
+  runjob("context", "add", "local", "--server", "localhost:8443", ...certs);
 }
 
 /** Waits for the server's "ready" log line and returns the port it listens on. */
