@@ -3,22 +3,13 @@ import { mkdir, readFile, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EndReason, JobState } from "@jobworker/proto";
-import { type JobClient, metricValue, ServerProcess } from "@jobworker/testkit";
+import { codeOf, type JobClient, metricValue, ServerProcess } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { report } from "./report.js";
 import { FULL, SCALE } from "./scale.js";
 
 const needsRoot = process.getuid?.() !== 0;
 const TRAP_TERM = ["-c", "trap '' TERM; echo ready; while :; do sleep 1; done"];
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 /** Resolves once the job has printed its first bytes. */
 async function started(client: JobClient, id: string): Promise<void> {

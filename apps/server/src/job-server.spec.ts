@@ -4,6 +4,7 @@ import { connect as tlsConnect } from "node:tls";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ERROR_CODE_KEY, GetJobRequestSchema, JobState } from "@jobworker/proto";
+import { codeOf } from "@jobworker/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobServer } from "./job-server.js";
@@ -19,15 +20,6 @@ import {
 
 const needsRoot = process.getuid?.() !== 0;
 const MISSING_ID = "00000000-0000-4000-8000-000000000000";
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 /** The stable code a failed call carries in its metadata, as any client reads it. */
 async function errorCodeOf(call: Promise<unknown>): Promise<string | null | "ok"> {

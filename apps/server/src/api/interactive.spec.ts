@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { type AttachJobRequestSchema, type ExecJobRequestSchema, JobState } from "@jobworker/proto";
+import { codeOf } from "@jobworker/testkit";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -37,15 +38,6 @@ async function execIn(client: JobClient, start: ExecJobRequest["action"] & { cas
     if (event.case === "exit") exit = { exitCode: event.value.exitCode, signal: event.value.signal };
   }
   return { stdout, stderr, exit };
-}
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
 }
 
 /** A client stream of AttachJob messages: `start` for the job, then `more`. */
