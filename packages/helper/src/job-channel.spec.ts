@@ -6,6 +6,7 @@ import { readExitRecord } from "./exit-record.js";
 import { JobChannel } from "./job-channel.js";
 import type { LaunchSpec } from "./launch-spec.js";
 import { LauncherService } from "./launcher-service.js";
+import { testLaunchSpec } from "./testing/test-launch-spec.js";
 import { waitForLog } from "./testing/wait-for-log.js";
 
 const needsRoot = process.getuid?.() !== 0;
@@ -15,26 +16,8 @@ describe.skipIf(needsRoot)("a running job's attach socket (needs root: namespace
   let stateDir: string;
   let jobDir: string;
   let service: LauncherService;
-  const spec = (argv: string[], more: Partial<LaunchSpec> = {}): LaunchSpec => ({
-    jobDir,
-    logPath: join(jobDir, "output.log"),
-    executable: argv[0] ?? "",
-    argv,
-    env: { PATH: "/usr/bin:/bin" },
-    workdir: "/work",
-    privateDir: "/work",
-    hideDir: stateDir,
-    systemDirs: ["/usr", "/bin", "/lib", "/lib64", "/etc"],
-    exposed: [],
-    hostname: "job-channel",
-    uid: UID,
-    gid: UID,
-    diskBytes: 64 * 2 ** 20,
-    diskInodes: 1024,
-    outputLimitBytes: 64 * 2 ** 20,
-    cgroup1Paths: [],
-    ...more,
-  });
+  const spec = (argv: string[], more: Partial<LaunchSpec> = {}): LaunchSpec =>
+    testLaunchSpec({ stateDir, jobDir, uid: UID, hostname: "job-channel", limitBytes: 64 * 2 ** 20 }, argv, more);
   const log = () => readFile(join(jobDir, "output.log"));
 
   beforeAll(() => {

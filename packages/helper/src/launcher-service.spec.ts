@@ -7,6 +7,7 @@ import { readExitRecord } from "./exit-record.js";
 import { LaunchError } from "./launch-error.js";
 import type { LaunchSpec } from "./launch-spec.js";
 import { LauncherService, launcherPath } from "./launcher-service.js";
+import { testLaunchSpec } from "./testing/test-launch-spec.js";
 import { waitForLog } from "./testing/wait-for-log.js";
 
 const needsRoot = process.getuid?.() !== 0;
@@ -27,25 +28,7 @@ describe.skipIf(needsRoot)("the launcher without cgroups (needs root: namespaces
     stateDir = await mkdtemp("/var/tmp/jobworker-test-launcher-");
     const jobDir = join(stateDir, "jobs", "j1");
     await mkdir(jobDir, { recursive: true });
-    spec = (argv) => ({
-      jobDir,
-      logPath: join(jobDir, "output.log"),
-      executable: argv[0] ?? "",
-      argv,
-      env: { PATH: "/usr/bin:/bin" },
-      workdir: "/work",
-      privateDir: "/work",
-      hideDir: stateDir,
-      systemDirs: ["/usr", "/bin", "/lib", "/lib64", "/etc"],
-      exposed: [],
-      hostname: "job-test",
-      uid: UID,
-      gid: UID,
-      diskBytes: 2 ** 20,
-      diskInodes: 1024,
-      outputLimitBytes: 2 ** 20,
-      cgroup1Paths: [],
-    });
+    spec = (argv) => testLaunchSpec({ stateDir, jobDir, uid: UID, hostname: "job-test", limitBytes: 2 ** 20 }, argv);
   });
 
   afterEach(() => rm(stateDir, { recursive: true, force: true }));
