@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { build } from "esbuild";
+import { lazyBuiltins } from "../lazy-builtins.mjs";
 import { uiAssetsDefine } from "../ui-assets.mjs";
 
 const here = (path) => new URL(path, import.meta.url).pathname;
@@ -30,6 +31,9 @@ await build({
   external: ["typescript"],
   // The page 'runjob ui' serves, embedded.
   define: uiAssetsDefine(),
+  plugins: [lazyBuiltins],
+  // Connect's `Headers` without undici (src/connection/minimal-headers.ts).
+  inject: [here("../src/connection/headers-inject.ts")],
 });
 
 writeFileSync(

@@ -12,6 +12,8 @@ import { startupSnapshot } from "node:v8";
 import { Config, execute, Parser, Plugin } from "@oclif/core";
 import manifest from "../oclif.manifest.json" with { type: "json" };
 import pjson from "../package.json" with { type: "json" };
+// Evaluated into the snapshot with the rest: connect-node loads http2 only when a call connects (lazy-builtins.mjs).
+import "../src/connection/client.ts";
 import { COMMANDS, commandNotFound } from "../src/runjob.ts";
 
 // No plugins (autocomplete installs shell scripts next to a package) and no hooks loaded from files.
