@@ -44,16 +44,23 @@ writeFileSync(
     disableExperimentalSEAWarning: true,
     useSnapshot: true,
     useCodeCache: true,
+    // V8's young generation grows to 16 MiB per semi-space by default: for 'runjob logs' of 1 GiB, whose
+    // chunks die young, that was 20 of its 105 MiB peak RSS; with 1 MiB the same read took the same CPU.
+    execArgv: ["--max-semi-space-size=1"],
   }),
 );
 execFileSync(process.execPath, ["--experimental-sea-config", `${work}sea-config.json`], { stdio: "inherit" });
-copyFileSync(process.execPath, output);
-chmodSync(output, 0o755);
+// postject rewrites the file it injects into; the result is then copied to the output. Each process
+// maps a file postject has just written with more of it resident than a copy of the same bytes
+// (measured: 64 against 50 MiB of the executable resident during 'runjob logs'), so what is built
+// behaves as an installed copy does.
+const injected = `${work}runjob-linux-x64`;
+copyFileSync(process.execPath, injected);
 execFileSync(
   process.execPath,
   [
     here("../node_modules/postject/dist/cli.js"),
-    output,
+    injected,
     "NODE_SEA_BLOB",
     `${work}runjob.blob`,
     "--sentinel-fuse",
@@ -61,4 +68,7 @@ execFileSync(
   ],
   { stdio: "inherit" },
 );
+copyFileSync(injected, output);
+chmodSync(output, 0o755);
+rmSync(injected);
 console.log(`${output}: runjob as a single executable (Node ${process.version}, startup snapshot)`);
