@@ -15,6 +15,7 @@ import { ms, type Row, x } from "./lib/table.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 const EXECUTABLE = join(ROOT, "dist/runjob-linux-x64");
 const JS_CLI = join(ROOT, "apps/cli/bin/run.js");
+const RAW_CALL = join(ROOT, "bench/lib/raw-get-job.mjs");
 const RUNS = 30;
 const LOOPS = 8;
 const LOOP_SECONDS = 10;
@@ -145,12 +146,14 @@ export async function cliTargets(server: BenchServer): Promise<Row[]> {
   await run(exe, ["status", id], env);
   await run(js, ["status", id], env);
 
-  const [nodeWall, statusExe, statusJs, followExe] = (
+  const [nodeWall, statusExe, statusJs, followExe, rawWall] = (
     await timeInterleaved(RUNS, [
       () => run(node, ["-e", "0"], { NODE_EXTRA_CA_CERTS: undefined }),
       () => run(exe, ["status", id], env),
       () => run(js, ["status", id], env),
       () => run(exe, ["start", "--follow", "--", "/bin/true"], env),
+      // The same call made by the least a Node process can run (raw-get-job.mjs): what bounds any Node client.
+      () => run(node, [RAW_CALL, id], env),
     ])
   ).map(summarize);
   const extraCa = process.env.NODE_EXTRA_CA_CERTS;
@@ -163,6 +166,7 @@ export async function cliTargets(server: BenchServer): Promise<Row[]> {
   const nodeCpu = await cpuPerRun(RUNS, () => run(node, ["-e", "0"], { NODE_EXTRA_CA_CERTS: undefined }));
   const exeCpu = await cpuPerRun(RUNS, () => run(exe, ["status", id], env));
   const jsCpu = await cpuPerRun(RUNS, () => run(js, ["status", id], env));
+  const rawCpu = await cpuPerRun(RUNS, () => run(node, [RAW_CALL, id], env));
   // Start-up alone: the snapshot deserialized and oclif's config loaded, no connection.
   const versionCpu = await cpuPerRun(RUNS, () => run(exe, ["--version"], env));
   const loopsJs = await loopsPerSecond(js, env);
@@ -209,6 +213,14 @@ export async function cliTargets(server: BenchServer): Promise<Row[]> {
       met: undefined,
     },
     {
+      benchmark: "the same GetJob from a bare node:http2 client (bench/lib/raw-get-job.mjs)",
+      figure: ms(rawWall?.p50 ?? 0),
+      floor,
+      ratio: x(ratio(rawWall?.p50 ?? 0, nodeWall?.p50 ?? 1)),
+      target: "-",
+      met: undefined,
+    },
+    {
       benchmark: "runjob start --follow -- /bin/true (executable)",
       figure: ms(followExe?.p50 ?? 0),
       floor,
@@ -223,6 +235,14 @@ export async function cliTargets(server: BenchServer): Promise<Row[]> {
       ratio: `${x(exeCpu / nodeCpu)} (${x(jsCpu / nodeCpu)})`,
       target: "≤ 2×",
       met: exeCpu / nodeCpu <= 2,
+    },
+    {
+      benchmark: "CPU time of the same GetJob from a bare node:http2 client (bench/lib/raw-get-job.mjs)",
+      figure: ms(rawCpu),
+      floor: `node -e 0 ${ms(nodeCpu)}`,
+      ratio: x(rawCpu / nodeCpu),
+      target: "-",
+      met: undefined,
     },
     {
       benchmark: "CPU time of runjob --version (executable): start-up alone, no connection",
