@@ -46,6 +46,17 @@ describe.skipIf(needsRoot)("runjob start -i and kill against a real server (need
     expect(empty).toBe("empty exit 0");
   }, 300_000);
 
+  it("a job that exits on its input's last line still reports its exit (20 runs)", async () => {
+    // The launcher closes its attach socket as the job exits, a moment before the
+    // server records the end: the CLI's end of input then meets a launcher that is
+    // gone, which once failed the whole attach (exit 125) about one run in four.
+    const codes: number[] = [];
+    for (let run = 0; run < 20; run++) {
+      codes.push((await runShell(server, `echo 'exit 7' | node ${runjobPath} start -i -- /bin/sh`)).code ?? -1);
+    }
+    expect(codes).toEqual(Array(20).fill(7));
+  }, 120_000);
+
   it("the job's exit code is the CLI's, and kill sends a signal without the stop sequence", async () => {
     expect((await runShell(server, `echo 'exit 7' | node ${runjobPath} start -i -- /bin/sh`)).code).toBe(7);
     const started = await runjob(server, [

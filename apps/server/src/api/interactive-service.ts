@@ -183,7 +183,9 @@ class AttachActions {
       if (next.done) return;
       await this.apply(next.value).catch((error: unknown) => {
         // Typing into a job that has just ended is no failure of the attach: its end comes next.
-        if (isJobError(error) && error.code === "failed_precondition" && this.hasEnded()) return;
+        // Its launcher closes the attach socket as the job exits, a moment before the server
+        // records the end, so a job still marked running may already refuse input.
+        if (isJobError(error) && error.code === "failed_precondition" && !this.isStarting()) return;
         throw error;
       });
     }
@@ -220,8 +222,8 @@ class AttachActions {
     return this.input;
   }
 
-  private hasEnded(): boolean {
-    return this.manager.get(this.id, this.scope).state === "ended";
+  private isStarting(): boolean {
+    return this.manager.get(this.id, this.scope).state === "starting";
   }
 }
 
