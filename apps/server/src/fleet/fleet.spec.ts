@@ -1,0 +1,136 @@
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { writeDevPki } from "@jobworker/dev-pki";
+import { EndReason, type Job, JobState } from "@jobworker/proto";
+import { codeOf, type JobClient, RedisServer, ServerProcess, within } from "@jobworker/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** Three fleet servers on this machine, each with its own state dir, cgroup parent, uid range, port and host name. */
+const HOSTS = ["alpha", "bravo", "charlie"] as const;
+
+let redis: RedisServer;
+let pkiDir: string;
+const servers = new Map<string, ServerProcess>();
+
+/** Fleet flags: short locks so a dead server's job is found stalled in seconds. */
+const fleetArgs = (host: string) => [
+  ...["--queue-url", redis.url, "--host-name", host],
+  ...["--queue-lock-duration", "2s", "--queue-stalled-interval", "1s", "--max-jobs", "25"],
+];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  pkiDir = await mkdtemp("/var/tmp/jobworker-test-fleet-pki-");
+  await writeDevPki(pkiDir);
+  // One PKI for the fleet: each server's certificate is also its peer certificate.
+  const started = await Promise.all(
+    HOSTS.map((host) =>
+      ServerProcess.start({ writePki: (dir) => cp(pkiDir, dir, { recursive: true }), args: fleetArgs(host) }),
+    ),
+  );
+  HOSTS.forEach((host, index) => servers.set(host, started[index]!));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([...servers.values()].map((server) => server.dispose()));
+  await redis?.dispose();
+  if (pkiDir) await rm(pkiDir, { recursive: true, force: true });
+}, 120_000);
+
+const server = (host: string) => servers.get(host)!;
+const other = (host: string) => HOSTS.find((name) => name !== host)!;
+
+async function output(client: JobClient, id: string): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of client.streamOutput({ id })) parts.push(chunk.data);
+  return Buffer.concat(parts);
+}
+
+/** Resolves with the job once its first output byte is out, i.e. a server runs it (follow waits for that). */
+async function running(client: JobClient, id: string): Promise<Job> {
+  const abort = new AbortController();
+  for await (const _ of client.streamOutput({ id, follow: true }, { signal: abort.signal })) {
+    abort.abort();
+    break;
+  }
+  return (await client.getJob({ id })).job!;
+}
+
+describe("a fleet of three servers on one Redis", () => {
+  it("runs 60 jobs submitted through one server on all three, each with its exit code and exact output readable through another server", async () => {
+    const submitter = await server("alpha").client("alice");
+    const script = 'i=$1; seq 1 $((i * 40)); printf "\\001\\377 job %s\\n" "$i"; sleep 1; exit $((i % 7))';
+    const expected = (i: number) =>
+      Buffer.concat([
+        Buffer.from(Array.from({ length: i * 40 }, (_, n) => `${n + 1}\n`).join("")),
+        Buffer.from([1, 255]),
+        Buffer.from(` job ${i}\n`),
+      ]);
+    const submitted = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const { job } = await submitter.startJob({
+          command: "sh",
+          args: ["-c", script, "sh", String(i)],
+          queue: "default",
+        });
+        expect(job?.state).toBe(JobState.QUEUED);
+        expect(job?.owner).toBe("alice");
+        return { i, id: job!.id };
+      }),
+    );
+    const waiter = await server("bravo").client("alice");
+    const ended = await within(
+      90_000,
+      Promise.all(submitted.map(async ({ i, id }) => ({ i, job: (await waiter.waitJob({ id })).job! }))),
+      "60 fleet jobs",
+    );
+    const hosts = new Set<string>();
+    for (const { i, job } of ended) {
+      expect(job.state).toBe(JobState.ENDED);
+      expect(job.endReason).toBe(EndReason.EXITED);
+      expect(job.exitCode).toBe(i % 7);
+      expect(job.attempt).toBe(1);
+      expect(HOSTS).toContain(job.host);
+      hosts.add(job.host);
+      // Read back through a server that did not run it: the call is forwarded to the one that did.
+      const reader = await server(other(job.host)).client("alice");
+      expect((await output(reader, job.id)).equals(expected(i))).toBe(true);
+    }
+    expect([...hosts].sort()).toEqual([...HOSTS]);
+  }, 150_000);
+
+  it("hides a user's fleet job from another user (NOT_FOUND, as for a local job) and lets an admin see it", async () => {
+    const alice = await server("alpha").client("alice");
+    const { job } = await alice.startJob({ command: "sh", args: ["-c", "echo hidden"], queue: "default" });
+    const bob = await server("charlie").client("bob");
+    expect(await codeOf(bob.getJob({ id: job!.id }))).toBe(Code.NotFound);
+    expect(await codeOf(bob.stopJob({ id: job!.id }))).toBe(Code.NotFound);
+    expect(await codeOf(bob.waitJob({ id: job!.id }))).toBe(Code.NotFound);
+    expect(await codeOf(output(bob, job!.id))).toBe(Code.NotFound);
+    const { jobs } = await bob.listJobs({ queue: "default" });
+    expect(jobs.map((listed) => listed.id)).not.toContain(job!.id);
+    const admin = await server("charlie").client("admin");
+    expect((await admin.waitJob({ id: job!.id })).job?.owner).toBe("alice");
+    const listed = (await alice.listJobs({ queue: "default" })).jobs.find((each) => each.id === job!.id);
+    expect(HOSTS).toContain(listed?.host);
+  });
+
+  it("stops a running fleet job through a server that does not run it", async () => {
+    const alice = await server("alpha").client("alice");
+    const { job } = await alice.startJob({ command: "sh", args: ["-c", "echo up; sleep 60"], queue: "default" });
+    const runningJob = await within(30_000, running(alice, job!.id), "job running");
+    const stopper = await server(other(runningJob.host)).client("alice");
+    const stopped = (await stopper.stopJob({ id: job!.id })).job!;
+    expect(stopped.endReason).toBe(EndReason.STOPPED);
+    expect(stopped.id).toBe(job!.id);
+    expect((await stopper.waitJob({ id: job!.id })).job?.endReason).toBe(EndReason.STOPPED);
+  });
+
+  it("refuses a fleet submission FAILED_PRECONDITION on a queue the server does not serve", async () => {
+    const alice = await server("alpha").client("alice");
+    const error = await alice.startJob({ command: "true", queue: "elsewhere" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.FailedPrecondition);
+  });
+});

@@ -1,0 +1,444 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { create, fromJson } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { JobManager } from "@jobworker/core";
+import {
+  type Job,
+  JobSchema,
+  JobState,
+  type StartJobRequest,
+  StartJobRequestSchema,
+  type StreamOutputRequest,
+  type StreamOutputResponse,
+} from "@jobworker/proto";
+import { type Job as BullJob, Queue, QueueEvents, type RedisOptions, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { apiError } from "../api/errors.js";
+import { durationToMs, startRequestFromProto } from "../api/from-proto.js";
+import { jobToProto } from "../api/to-proto.js";
+import { ConfigError, type ServerConfig } from "../config.js";
+import type { RoleQuotas } from "../tls/authorization.js";
+import { type FleetJobData, type FleetRecord, fleetJobToProto, requestToData } from "./fleet-job.js";
+import { createFleetMetrics } from "./fleet-metrics.js";
+import { type FleetSelf, fleetProcessor } from "./fleet-worker.js";
+import { type Caller, PeerClients } from "./peer-client.js";
+
+/** BullMQ's job name for every fleet job (the queue is what matters). */
+const JOB_NAME = "job";
+/** A queue name: BullMQ keys use ':' as separator. */
+const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** Longest a submission waits for Redis before it is refused UNAVAILABLE. */
+const SUBMIT_TIMEOUT_MS = 5_000;
+/** Most attempts a fleet job may ask for. */
+const MAX_ATTEMPTS = 10;
+/** Highest priority BullMQ accepts. */
+const MAX_PRIORITY = 2_097_151;
+/** Every BullMQ state a fleet job can be in, for listings. */
+const ALL_STATES = ["active", "waiting", "prioritized", "delayed", "completed", "failed"] as const;
+
+/**
+ * This server's part in a fleet: the queues it submits to and takes jobs from
+ * (BullMQ on the Redis of --queue-url), the jobs' records there, and the
+ * forwarding of calls on a fleet job to the server that runs it.
+ */
+export class Fleet {
+  private constructor(
+    readonly self: FleetSelf,
+    private readonly redis: Redis,
+    private readonly redisAddress: string,
+    private readonly queues: Map<string, Queue<FleetJobData>>,
+    private readonly events: Map<string, QueueEvents>,
+    private readonly workers: Worker[],
+    private readonly manager: JobManager,
+    readonly peers: PeerClients,
+  ) {}
+
+  /** Joins the fleet once the API listens on `port`: a worker per queue starts taking jobs. */
+  static async start(options: {
+    config: ServerConfig;
+    manager: JobManager;
+    quotas: RoleQuotas;
+    port: number;
+    registry: Registry;
+    logger: Logger;
+    connection: RedisOptions;
+  }): Promise<Fleet> {
+    const { config, manager, logger, connection } = options;
+    for (const name of config.queues) {
+      if (!QUEUE_NAME.test(name)) {
+        throw new ConfigError(`--queue ${JSON.stringify(name)}: use 1-63 letters, digits, '.', '_' or '-'`);
+      }
+    }
+    const self: FleetSelf = {
+      host: config.hostName || hostname(),
+      address: config.advertise || `localhost:${options.port}`,
+    };
+    const peers = new PeerClients(config);
+    // Submissions fail at once while Redis is away (no offline queue): the caller gets UNAVAILABLE.
+    const redis = new Redis({ ...connection, enableOfflineQueue: false, lazyConnect: true });
+    redis.on("error", () => {}); // reconnects on its own; each refused call says why
+    await redis.connect().catch((error: Error) => {
+      throw new ConfigError(`--queue-url: cannot reach Redis (${error.message}); is it running, and is the URL right?`);
+    });
+    const queues = new Map<string, Queue<FleetJobData>>();
+    const events = new Map<string, QueueEvents>();
+    const workers: Worker[] = [];
+    const fleet = new Fleet(
+      self,
+      redis,
+      `${connection.host}:${connection.port}`,
+      queues,
+      events,
+      workers,
+      manager,
+      peers,
+    );
+    const metrics = createFleetMetrics(options.registry, () => fleet.depth());
+    const processor = fleetProcessor({ manager, quotas: options.quotas, self, peers, metrics, logger });
+    for (const name of config.queues) {
+      const queue = new Queue<FleetJobData>(name, { connection: redis });
+      queue.on("error", () => {});
+      queues.set(name, queue);
+      const queueEvents = new QueueEvents(name, { connection });
+      queueEvents.on("error", () => {});
+      events.set(name, queueEvents);
+      const worker = new Worker<FleetJobData>(name, processor, {
+        connection,
+        concurrency: Math.max(1, config.maxJobs),
+        lockDuration: config.queueLockDuration,
+        stalledInterval: config.queueStalledInterval,
+        // Attempts are counted by the processor, which knows a lost attempt from a slow Redis.
+        maxStalledCount: 1_000_000,
+      });
+      worker.on("error", (error) => logger.warn({ queue: name, reason: error.message }, "fleet queue error"));
+      workers.push(worker);
+    }
+    logger.info({ queues: config.queues, host: self.host, advertise: self.address }, "joined the fleet");
+    return fleet;
+  }
+
+  /** Queues a job for whichever fleet server has room; returns it QUEUED. */
+  async submit(caller: Caller, request: StartJobRequest): Promise<Job> {
+    const queue = this.queue(request.queue);
+    if (request.stdin || request.tty) {
+      throw apiError(
+        "JW_ERR_INVALID_ARGUMENT",
+        "a fleet job cannot have stdin or a terminal: start it without --queue",
+      );
+    }
+    if (request.name)
+      throw apiError("JW_ERR_INVALID_ARGUMENT", "a fleet job cannot have a name (names are per server)");
+    if (request.attempts > MAX_ATTEMPTS) {
+      throw apiError("JW_ERR_INVALID_ARGUMENT", `attempts must be at most ${MAX_ATTEMPTS}`);
+    }
+    if (request.priority > MAX_PRIORITY) {
+      throw apiError("JW_ERR_INVALID_ARGUMENT", `priority must be at most ${MAX_PRIORITY}`);
+    }
+    const delay = request.delay ? durationToMs(request.delay, "delay") : 0;
+    startRequestFromProto(request); // the same edge checks as a local start, before it is queued
+    this.checkReachable();
+    const id = randomUUID();
+    const data: FleetJobData = {
+      owner: caller.name,
+      role: caller.role,
+      request: requestToData(request),
+      attempts: request.attempts || 1,
+      runs: [],
+    };
+    const added = await withTimeout(
+      queue.add(JOB_NAME, data, {
+        jobId: id,
+        priority: request.priority || undefined,
+        delay: delay || undefined,
+        attempts: 1,
+      }),
+      SUBMIT_TIMEOUT_MS,
+    ).catch((error: Error) => {
+      throw this.unavailable(error);
+    });
+    return fleetJobToProto(this.recordOf(added, request.queue, "waiting"), request);
+  }
+
+  /** The fleet job `id` if the caller may see it (another user's answers NOT_FOUND, as a missing one); undefined if none. */
+  async find(id: string, caller: Caller): Promise<{ record: FleetRecord; bull: BullJob<FleetJobData> } | undefined> {
+    for (const [name, queue] of this.queues) {
+      const bull = await queue.getJob(id).catch((error: Error) => {
+        throw this.unavailable(error);
+      });
+      if (!bull?.data?.owner) continue;
+      if (caller.role !== "admin" && bull.data.owner !== caller.name) return undefined;
+      const state = await bull.getState().catch((error: Error) => {
+        throw this.unavailable(error);
+      });
+      return { record: this.recordOf(bull, name, state), bull };
+    }
+    return undefined;
+  }
+
+  /** The job as it is now: its current attempt's live state from its host when it runs. */
+  async view(record: FleetRecord, caller: Caller, signal?: AbortSignal): Promise<Job> {
+    const request = requestOf(record);
+    if (record.state === "completed" && record.result !== undefined) {
+      return fleetJobToProto(record, request, fromJson(JobSchema, record.result));
+    }
+    const run = record.data.runs.at(-1);
+    if (record.state !== "active" || !run || run.lost) return fleetJobToProto(record, request);
+    try {
+      return fleetJobToProto(record, request, await this.attemptJob(run, caller, signal));
+    } catch (error) {
+      if (!(error instanceof ConnectError) || error.code !== Code.Unavailable) throw error;
+      const job = fleetJobToProto(record, request);
+      job.endDetail = `its server ${run.host} (${run.address}) does not answer: ${error.rawMessage}`;
+      return job;
+    }
+  }
+
+  /** Resolves once the fleet job has ended (wherever it ran, after every attempt). */
+  async wait(id: string, caller: Caller, signal: AbortSignal): Promise<Job> {
+    for (;;) {
+      const found = await this.find(id, caller);
+      if (!found) throw notFound(id);
+      const { record, bull } = found;
+      if (record.state === "completed" || record.state === "failed") return this.view(record, caller, signal);
+      if (record.data.stopped && record.state !== "active") return this.view(record, caller, signal);
+      const events = this.events.get(record.queue);
+      if (!events) throw notFound(id);
+      // Resolves or rejects on the job's end event; QueueEvents reads a stream, so none is missed across a reconnect.
+      await abortable(
+        bull.waitUntilFinished(events).catch(() => undefined),
+        signal,
+      );
+    }
+  }
+
+  /** The output of the fleet job's current (or last) attempt, from the server that has it. */
+  async *stream(
+    id: string,
+    caller: Caller,
+    request: StreamOutputRequest,
+    signal: AbortSignal,
+  ): AsyncIterable<StreamOutputResponse> {
+    let found = await this.find(id, caller);
+    if (!found) throw notFound(id);
+    // A follower of a queued job waits until a server takes it.
+    while (request.follow && !found.record.data.runs.some((run) => !run.lost) && !isFinished(found.record)) {
+      await abortable(this.nextEvent(found.record.queue, id), signal);
+      found = await this.find(id, caller);
+      if (!found) throw notFound(id);
+    }
+    const run = found.record.data.runs.at(-1);
+    if (!run) return; // never ran: no output
+    if (run.address === this.self.address) {
+      for await (const chunk of this.manager.openOutput(run.jobId, scopeFor(caller), {
+        fromOffset: Number(request.fromOffset),
+        follow: request.follow,
+        signal,
+        tailLines: request.tailLines === undefined ? undefined : Number(request.tailLines),
+        timestamps: request.timestamps,
+      })) {
+        yield {
+          $typeName: "jobworker.v1.StreamOutputResponse",
+          offset: BigInt(chunk.offset),
+          data: chunk.data,
+          time: chunk.time === undefined ? undefined : timestampFromMs(chunk.time),
+        };
+      }
+      return;
+    }
+    yield* this.peers.of(run.address).streamOutput({ ...request, id: run.jobId }, PeerClients.as(caller, signal));
+  }
+
+  /** Stops the fleet job: a queued one never runs; a running one is stopped on its server. */
+  async stop(id: string, caller: Caller, graceMs: number | undefined, signal: AbortSignal): Promise<Job> {
+    const found = await this.find(id, caller);
+    if (!found) throw notFound(id);
+    const { record, bull } = found;
+    if (isFinished(record) || record.data.stopped) {
+      throw apiError("JW_ERR_FAILED_PRECONDITION", `job ${id} has already ended`);
+    }
+    const run = record.data.runs.at(-1);
+    if (record.state === "active" && run && !run.lost) {
+      const grace =
+        graceMs === undefined
+          ? undefined
+          : { seconds: BigInt(Math.floor(graceMs / 1000)), nanos: (graceMs % 1000) * 1e6 };
+      const stopped =
+        run.address === this.self.address
+          ? jobToProto(await this.manager.stop(run.jobId, scopeFor(caller), { graceMs }))
+          : (
+              await this.peers.of(run.address).stopJob(
+                {
+                  id: run.jobId,
+                  gracePeriod: grace ? { $typeName: "google.protobuf.Duration", ...grace } : undefined,
+                },
+                PeerClients.as(caller, signal),
+              )
+            ).job;
+      return fleetJobToProto(record, requestOf(record), stopped);
+    }
+    // Still queued: marked, so that whichever server takes it ends it unrun.
+    const data = { ...record.data, stopped: true };
+    await bull.updateData(data).catch((error: Error) => {
+      throw this.unavailable(error);
+    });
+    if (record.state === "delayed") await bull.promote().catch(() => {});
+    return fleetJobToProto({ ...record, data }, requestOf(record));
+  }
+
+  /** The fleet jobs of `queue` the caller may see, oldest first, from the queue's records alone. */
+  async list(queueName: string, caller: Caller, owner: string, state: JobState): Promise<Job[]> {
+    const queue = this.queue(queueName);
+    const jobs = await queue.getJobs([...ALL_STATES], 0, -1, true).catch((error: Error) => {
+      throw this.unavailable(error);
+    });
+    const visible = jobs.filter(
+      (bull) =>
+        bull.data?.owner &&
+        (caller.role === "admin" || bull.data.owner === caller.name) &&
+        (!owner || bull.data.owner === owner),
+    );
+    const views = await Promise.all(
+      visible.map(async (bull) => {
+        const record = this.recordOf(bull, queueName, await bull.getState());
+        const result =
+          record.state === "completed" && record.result !== undefined ? fromJson(JobSchema, record.result) : undefined;
+        return fleetJobToProto(record, requestOf(record), result);
+      }),
+    );
+    return views
+      .filter((job) => state === JobState.UNSPECIFIED || job.state === state)
+      .sort((a, b) => Number(a.createTime?.seconds ?? 0n) - Number(b.createTime?.seconds ?? 0n));
+  }
+
+  /** Queue depth by state, for /metrics. */
+  async depth(): Promise<Array<{ queue: string; state: string; count: number }>> {
+    const rows: Array<{ queue: string; state: string; count: number }> = [];
+    for (const [name, queue] of this.queues) {
+      const counts = await queue.getJobCounts("waiting", "prioritized", "delayed", "active");
+      for (const [state, count] of Object.entries(counts)) rows.push({ queue: name, state, count });
+    }
+    return rows;
+  }
+
+  /**
+   * Leaves the fleet: stops taking jobs and closes the connections. Jobs running
+   * here go on; their records are finished by whichever server takes them after
+   * their lock expires (this one again after a restart), by adopting them.
+   */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close(true)));
+    await Promise.all([...this.events.values()].map((events) => events.close()));
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.redis.disconnect();
+  }
+
+  private queue(name: string): Queue<FleetJobData> {
+    const queue = this.queues.get(name);
+    if (!queue) {
+      throw apiError(
+        "JW_ERR_FAILED_PRECONDITION",
+        `this server does not serve queue ${JSON.stringify(name)}; it serves ${[...this.queues.keys()].join(", ")} (--queue)`,
+      );
+    }
+    return queue;
+  }
+
+  private checkReachable(): void {
+    if (this.redis.status !== "ready") throw this.unavailable(new Error(`connection ${this.redis.status}`));
+  }
+
+  private unavailable(error: Error): ConnectError {
+    if (error instanceof ConnectError) return error;
+    return apiError(
+      "JW_ERR_UNAVAILABLE",
+      `the fleet queue (Redis at ${this.redisAddress}) cannot be reached (${error.message}): fleet calls fail until it is back, jobs already running go on; retry later, or start the job on one server without --queue`,
+    );
+  }
+
+  private recordOf(bull: BullJob<FleetJobData>, queue: string, state: string): FleetRecord {
+    return {
+      id: bull.id ?? "",
+      queue,
+      data: { ...bull.data, runs: bull.data.runs ?? [] },
+      state,
+      createdAt: bull.timestamp,
+      result: bull.returnvalue ?? undefined,
+      failedReason: bull.failedReason,
+    };
+  }
+
+  private async attemptJob(
+    run: { address: string; jobId: string },
+    caller: Caller,
+    signal?: AbortSignal,
+  ): Promise<Job> {
+    if (run.address === this.self.address) return jobToProto(this.manager.get(run.jobId, scopeFor(caller)));
+    const response = await this.peers.of(run.address).getJob({ id: run.jobId }, PeerClients.as(caller, signal, 10_000));
+    return response.job ?? create(JobSchema, {});
+  }
+
+  /** Resolves on the next progress or end event of job `id` in `queue`. */
+  private nextEvent(queue: string, id: string): Promise<void> {
+    const events = this.events.get(queue);
+    if (!events) return Promise.resolve();
+    return new Promise((resolve) => {
+      const listener = ({ jobId }: { jobId: string }) => {
+        if (jobId !== id) return;
+        events.off("progress", listener);
+        events.off("completed", listener);
+        events.off("failed", listener);
+        resolve();
+      };
+      events.on("progress", listener);
+      events.on("completed", listener);
+      events.on("failed", listener);
+    });
+  }
+}
+
+function requestOf(record: FleetRecord): StartJobRequest {
+  return fromJson(StartJobRequestSchema, record.data.request);
+}
+
+function isFinished(record: FleetRecord): boolean {
+  return record.state === "completed" || record.state === "failed";
+}
+
+function scopeFor(caller: Caller) {
+  return caller.role === "admin" ? { allOwners: true as const } : { owner: caller.name };
+}
+
+/** The NOT_FOUND a missing (or hidden) fleet job answers, worded as for a local one. */
+export function notFound(id: string): ConnectError {
+  return apiError("JW_ERR_NOT_FOUND", `job ${id} not found`);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
