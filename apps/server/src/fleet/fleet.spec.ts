@@ -5,6 +5,7 @@ import { writeDevPki } from "@jobworker/dev-pki";
 import { EndReason, type Job, JobState } from "@jobworker/proto";
 import { codeOf, type JobClient, RedisServer, ServerProcess, within } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ON_BEHALF_OF_HEADER } from "../tls/identity.js";
 
 /** Three fleet servers on this machine, each with its own state dir, cgroup parent, uid range, port and host name. */
 const HOSTS = ["alpha", "bravo", "charlie"] as const;
@@ -29,7 +30,7 @@ beforeAll(async () => {
       ServerProcess.start({ writePki: (dir) => cp(pkiDir, dir, { recursive: true }), args: fleetArgs(host) }),
     ),
   );
-  HOSTS.forEach((host, index) => servers.set(host, started[index]!));
+  for (const [index, host] of HOSTS.entries()) servers.set(host, started[index]!);
 }, 120_000);
 
 afterAll(async () => {
@@ -126,6 +127,101 @@ describe("a fleet of three servers on one Redis", () => {
     expect(stopped.id).toBe(job!.id);
     expect((await stopper.waitJob({ id: job!.id })).job?.endReason).toBe(EndReason.STOPPED);
   });
+
+  it("refuses a caller that names another identity unless it holds a fleet server's certificate", async () => {
+    const alice = await server("alpha").client("alice");
+    const { job } = await alice.startJob({ command: "sh", args: ["-c", "echo mine"], queue: "default" });
+    const bob = await server("bravo").client("bob");
+    for (const claimed of ["user:alice", "admin:admin"]) {
+      const headers = { [ON_BEHALF_OF_HEADER]: claimed };
+      expect(await codeOf(bob.getJob({ id: job!.id }, { headers }))).toBe(Code.PermissionDenied);
+      expect(await codeOf(bob.listJobs({}, { headers }))).toBe(Code.PermissionDenied);
+      expect(await codeOf(bob.startJob({ command: "true", queue: "default" }, { headers }))).toBe(
+        Code.PermissionDenied,
+      );
+    }
+    // The same header from a server's own certificate is how forwarding works.
+    const peer = await server("bravo").client("server");
+    const headers = { [ON_BEHALF_OF_HEADER]: "user:alice" };
+    expect((await peer.waitJob({ id: job!.id }, { headers })).job?.owner).toBe("alice");
+    // And a server's certificate that names no caller is refused: it is no identity of its own.
+    expect(await codeOf(peer.getJob({ id: job!.id }))).toBe(Code.PermissionDenied);
+  });
+
+  it("reports a job lost, naming its host, when its server is killed with SIGKILL; with 2 attempts it runs again elsewhere", async () => {
+    const submitter = await server("alpha").client("alice");
+    const script = "echo up; sleep 3; echo done";
+    const once = (await submitter.startJob({ command: "sh", args: ["-c", script], queue: "default", attempts: 1 }))
+      .job!;
+    const twice = (await submitter.startJob({ command: "sh", args: ["-c", script], queue: "default", attempts: 2 }))
+      .job!;
+    const [first, second] = await within(
+      30_000,
+      Promise.all([running(submitter, once.id), running(submitter, twice.id)]),
+      "both jobs running",
+    );
+    const killed = [...new Set([first!.host, second!.host])];
+    const survivor = HOSTS.find((host) => !killed.includes(host))!;
+    await Promise.all(killed.map((host) => server(host).kill("SIGKILL")));
+    const alice = await server(survivor).client("alice");
+    try {
+      const lost = (await within(60_000, alice.waitJob({ id: once.id }), "lost job")).job!;
+      expect(lost.state).toBe(JobState.ENDED);
+      expect(lost.endReason).toBe(EndReason.LOST);
+      expect(lost.host).toBe(first!.host);
+      expect(lost.endDetail).toContain(first!.host);
+      const retried = (await within(60_000, alice.waitJob({ id: twice.id }), "retried job")).job!;
+      expect(retried.endReason).toBe(EndReason.EXITED);
+      expect(retried.exitCode).toBe(0);
+      expect(retried.attempt).toBe(2);
+      expect(retried.host).not.toBe(second!.host);
+      expect(retried.previousAttempts).toHaveLength(1);
+      expect(retried.previousAttempts[0]).toMatchObject({ attempt: 1, host: second!.host, endReason: EndReason.LOST });
+      expect(retried.previousAttempts[0]?.endDetail).toContain(second!.host);
+      // Each attempt keeps its own output: this one ran whole.
+      expect((await output(alice, twice.id)).toString()).toBe("up\ndone\n");
+    } finally {
+      // Restarted on their state dirs, the killed servers re-adopt what their jobs left, and dispose cleans it.
+      await Promise.all(killed.map((host) => server(host).restart()));
+    }
+  }, 150_000);
+
+  it("loses no job when Redis stops while jobs run and starts again", async () => {
+    const alice = await server("alpha").client("alice");
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const args = ["-c", `echo up ${i}; sleep 3; echo end ${i}`];
+        return (await alice.startJob({ command: "sh", args, queue: "default" })).job!.id;
+      }),
+    );
+    const attempts = await within(30_000, Promise.all(ids.map((id) => running(alice, id))), "jobs running");
+    await redis.stop();
+    try {
+      const refused = await alice.startJob({ command: "true", queue: "default" }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect((refused as ConnectError).code).toBe(Code.Unavailable);
+      expect((refused as ConnectError).rawMessage).toMatch(/retry later/);
+      // The jobs go on without Redis: each one's local job ends on its host (asked there, by its local id).
+      for (const attempt of attempts) {
+        const host = await server(attempt.host).client("alice");
+        const local = (await within(30_000, host.waitJob({ id: attempt.attemptJobId }), "local job")).job!;
+        expect(local.exitCode).toBe(0);
+      }
+    } finally {
+      await redis.start();
+    }
+    // Back on Redis, every result is reported, from the attempt that ran: nothing lost, nothing run twice.
+    const bravo = await server("bravo").client("alice");
+    for (const [i, id] of ids.entries()) {
+      const job = (await within(60_000, bravo.waitJob({ id }), "fleet job after the outage")).job!;
+      expect(job.endReason).toBe(EndReason.EXITED);
+      expect(job.exitCode).toBe(0);
+      expect(job.attempt).toBe(1);
+      expect(job.host).toBe(attempts[i]!.host);
+      expect(job.previousAttempts).toEqual([]);
+      expect((await output(bravo, id)).toString()).toBe(`up ${i}\nend ${i}\n`);
+    }
+  }, 150_000);
 
   it("refuses a fleet submission FAILED_PRECONDITION on a queue the server does not serve", async () => {
     const alice = await server("alpha").client("alice");

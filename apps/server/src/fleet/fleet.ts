@@ -33,6 +33,10 @@ const JOB_NAME = "job";
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** Longest a submission waits for Redis before it is refused UNAVAILABLE. */
 const SUBMIT_TIMEOUT_MS = 5_000;
+/** Longest a call waits for a reconnect to Redis (it may be restarting) before it is refused UNAVAILABLE. */
+const REDIS_WAIT_MS = 3_000;
+/** Longest shutdown waits for each queue connection to close. */
+const CLOSE_TIMEOUT_MS = 3_000;
 /** Most attempts a fleet job may ask for. */
 const MAX_ATTEMPTS = 10;
 /** Highest priority BullMQ accepts. */
@@ -140,7 +144,7 @@ export class Fleet {
     }
     const delay = request.delay ? durationToMs(request.delay, "delay") : 0;
     startRequestFromProto(request); // the same edge checks as a local start, before it is queued
-    this.checkReachable();
+    await this.reachable();
     const id = randomUUID();
     const data: FleetJobData = {
       owner: caller.name,
@@ -165,6 +169,7 @@ export class Fleet {
 
   /** The fleet job `id` if the caller may see it (another user's answers NOT_FOUND, as a missing one); undefined if none. */
   async find(id: string, caller: Caller): Promise<{ record: FleetRecord; bull: BullJob<FleetJobData> } | undefined> {
+    await this.reachable();
     for (const [name, queue] of this.queues) {
       const bull = await queue.getJob(id).catch((error: Error) => {
         throw this.unavailable(error);
@@ -292,6 +297,7 @@ export class Fleet {
   /** The fleet jobs of `queue` the caller may see, oldest first, from the queue's records alone. */
   async list(queueName: string, caller: Caller, owner: string, state: JobState): Promise<Job[]> {
     const queue = this.queue(queueName);
+    await this.reachable();
     const jobs = await queue.getJobs([...ALL_STATES], 0, -1, true).catch((error: Error) => {
       throw this.unavailable(error);
     });
@@ -330,9 +336,13 @@ export class Fleet {
    * their lock expires (this one again after a restart), by adopting them.
    */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close(true)));
-    await Promise.all([...this.events.values()].map((events) => events.close()));
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    // Bounded: a connection stuck reconnecting to a Redis that is away must not hold up shutdown.
+    const closing = [...this.workers, ...this.events.values(), ...this.queues.values()].map((closable) =>
+      withTimeout(closable instanceof Worker ? closable.close(true) : closable.close(), CLOSE_TIMEOUT_MS).catch(
+        () => {},
+      ),
+    );
+    await Promise.all(closing);
     this.redis.disconnect();
   }
 
@@ -347,8 +357,25 @@ export class Fleet {
     return queue;
   }
 
-  private checkReachable(): void {
-    if (this.redis.status !== "ready") throw this.unavailable(new Error(`connection ${this.redis.status}`));
+  /**
+   * Resolves once the queue's connection is ready: at once when it is, after a
+   * reconnect that comes within REDIS_WAIT_MS, or else UNAVAILABLE.
+   */
+  private async reachable(): Promise<void> {
+    if (this.redis.status === "ready") return;
+    const redis = this.redis;
+    let onReady = () => {};
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+      redis.once("ready", onReady);
+    });
+    try {
+      await withTimeout(ready, REDIS_WAIT_MS);
+    } catch {
+      throw this.unavailable(new Error(`connection ${redis.status}`));
+    } finally {
+      redis.off("ready", onReady);
+    }
   }
 
   private unavailable(error: Error): ConnectError {
