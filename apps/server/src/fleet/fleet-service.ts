@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { isJobError, type JobManager } from "@jobworker/core";
-import type { JobService } from "@jobworker/proto";
+import { type JobService, JobState } from "@jobworker/proto";
 import { apiError } from "../api/errors.js";
 import { durationToMs, jobIdFromProto } from "../api/from-proto.js";
 import { interruption } from "../interruption.js";
@@ -99,7 +99,11 @@ export function withFleetRef(
 
     async listJobs(request, context) {
       const fleet = fleetRef.get();
-      if (!request.queue) return local.listJobs(request, context);
+      if (!request.queue) {
+        // Only fleet jobs are ever queued; a server's own jobs never are.
+        if (request.state === JobState.QUEUED) return { jobs: [], nextPageToken: "" };
+        return local.listJobs(request, context);
+      }
       if (!fleet) throw notInFleet();
       listScopeOf(context, request.owner); // only an admin may name another owner
       if (request.labelSelector || request.pageToken) {

@@ -48,6 +48,11 @@ async function output(client: JobClient, id: string): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** A metric's value for queue "default", 0 when absent. */
+function labelled(text: string, name: string): number {
+  return Number(new RegExp(`^${name}\\{queue="default"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+}
+
 /** Resolves with the job once its first output byte is out, i.e. a server runs it (follow waits for that). */
 async function running(client: JobClient, id: string): Promise<Job> {
   const abort = new AbortController();
@@ -99,6 +104,11 @@ describe("a fleet of three servers on one Redis", () => {
       expect((await output(reader, job.id)).equals(expected(i))).toBe(true);
     }
     expect([...hosts].sort()).toEqual([...HOSTS]);
+    // Each server counts the waits of the jobs it took, and shows the queue's depth.
+    const scraped = await Promise.all(HOSTS.map((host) => server(host).metrics()));
+    const waits = scraped.map((text) => labelled(text, "jobworker_queue_wait_seconds_count"));
+    expect(waits.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(60);
+    for (const text of scraped) expect(text).toMatch(/^jobworker_queue_jobs\{queue="default",state="waiting"\} \d+$/m);
   }, 150_000);
 
   it("hides a user's fleet job from another user (NOT_FOUND, as for a local job) and lets an admin see it", async () => {

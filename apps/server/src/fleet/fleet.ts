@@ -26,6 +26,7 @@ import { type FleetJobData, type FleetRecord, fleetJobToProto, requestToData } f
 import { createFleetMetrics } from "./fleet-metrics.js";
 import { type FleetSelf, fleetProcessor } from "./fleet-worker.js";
 import { type Caller, PeerClients } from "./peer-client.js";
+import { redisAddress } from "./redis-options.js";
 
 /** BullMQ's job name for every fleet job (the queue is what matters). */
 const JOB_NAME = "job";
@@ -91,16 +92,7 @@ export class Fleet {
     const queues = new Map<string, Queue<FleetJobData>>();
     const events = new Map<string, QueueEvents>();
     const workers: Worker[] = [];
-    const fleet = new Fleet(
-      self,
-      redis,
-      `${connection.host}:${connection.port}`,
-      queues,
-      events,
-      workers,
-      manager,
-      peers,
-    );
+    const fleet = new Fleet(self, redis, redisAddress(connection), queues, events, workers, manager, peers);
     const metrics = createFleetMetrics(options.registry, () => fleet.depth());
     const processor = fleetProcessor({ manager, quotas: options.quotas, self, peers, metrics, logger });
     for (const name of config.queues) {
@@ -171,14 +163,16 @@ export class Fleet {
   async find(id: string, caller: Caller): Promise<{ record: FleetRecord; bull: BullJob<FleetJobData> } | undefined> {
     await this.reachable();
     for (const [name, queue] of this.queues) {
-      const bull = await queue.getJob(id).catch((error: Error) => {
-        throw this.unavailable(error);
-      });
+      // The state first, then the job: a job that ends in between shows its result with an older
+      // state (still active: asked of its host), never a finished state without its result.
+      const [state, bull] = await queue
+        .getJobState(id)
+        .then(async (state) => [state, state === "unknown" ? undefined : await queue.getJob(id)] as const)
+        .catch((error: Error) => {
+          throw this.unavailable(error);
+        });
       if (!bull?.data?.owner) continue;
       if (caller.role !== "admin" && bull.data.owner !== caller.name) return undefined;
-      const state = await bull.getState().catch((error: Error) => {
-        throw this.unavailable(error);
-      });
       return { record: this.recordOf(bull, name, state), bull };
     }
     return undefined;
@@ -308,8 +302,11 @@ export class Fleet {
         (!owner || bull.data.owner === owner),
     );
     const views = await Promise.all(
-      visible.map(async (bull) => {
-        const record = this.recordOf(bull, queueName, await bull.getState());
+      visible.map(async (listed) => {
+        const state = await listed.getState();
+        // Ended after it was listed: read again for its result.
+        const bull = isFinished({ state } as FleetRecord) ? ((await queue.getJob(listed.id ?? "")) ?? listed) : listed;
+        const record = this.recordOf(bull, queueName, state);
         const result =
           record.state === "completed" && record.result !== undefined ? fromJson(JobSchema, record.result) : undefined;
         return fleetJobToProto(record, requestOf(record), result);
