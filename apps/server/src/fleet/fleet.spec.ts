@@ -1,5 +1,4 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { writeDevPki } from "@jobworker/dev-pki";
 import { EndReason, type Job, JobState } from "@jobworker/proto";
