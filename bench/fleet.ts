@@ -50,6 +50,7 @@ export async function fleet(): Promise<Row[]> {
     const [fleetRun, directRun] = [summarize(fleetLatency), summarize(directLatency)] as [Summary, Summary];
     const directPerSecond = await perSecond((i) => runDirect(direct(i)));
     const fleetPerSecond = await perSecond(() => runFleet(submitter));
+    const spreadPerSecond = await perSecond((i) => runFleet(direct(i)));
     const floor = (value: number) => `alone ${ms(value)}`;
     return [
       {
@@ -73,6 +74,14 @@ export async function fleet(): Promise<Row[]> {
         figure: `${fleetPerSecond.toFixed(0)} jobs/s`,
         floor: `alone ${directPerSecond.toFixed(0)}/s`,
         ratio: x(fleetPerSecond / directPerSecond),
+        target: "-",
+        met: undefined,
+      },
+      {
+        benchmark: `fleet: throughput, ${CONCURRENT_CLIENTS} submitters spread over the 3 servers`,
+        figure: `${spreadPerSecond.toFixed(0)} jobs/s`,
+        floor: `alone ${directPerSecond.toFixed(0)}/s`,
+        ratio: x(spreadPerSecond / directPerSecond),
         target: "-",
         met: undefined,
       },

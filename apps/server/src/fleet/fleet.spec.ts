@@ -239,3 +239,33 @@ describe("a fleet of three servers on one Redis", () => {
     expect((error as ConnectError).code).toBe(Code.FailedPrecondition);
   });
 });
+
+describe("a fleet server whose Redis is away when it starts", () => {
+  it("serves its own jobs, refuses fleet calls UNAVAILABLE, and takes fleet jobs once Redis is up", async () => {
+    const away = await RedisServer.start();
+    await away.stop();
+    let lone: ServerProcess | undefined;
+    try {
+      lone = await ServerProcess.start({
+        writePki: (dir) => cp(pkiDir, dir, { recursive: true }),
+        args: ["--queue-url", away.url, "--host-name", "lone"],
+      });
+      const alice = await lone.client("alice");
+      const local = (await alice.startJob({ command: "true" })).job!;
+      expect((await alice.waitJob({ id: local.id })).job?.exitCode).toBe(0);
+      expect(await codeOf(alice.startJob({ command: "true", queue: "default" }))).toBe(Code.Unavailable);
+      await away.start();
+      const { job } = await within(
+        30_000,
+        alice.startJob({ command: "sh", args: ["-c", "echo joined"], queue: "default" }),
+        "submission once Redis is up",
+      );
+      const ended = (await within(30_000, alice.waitJob({ id: job!.id }), "fleet job")).job!;
+      expect(ended.host).toBe("lone");
+      expect((await output(alice, job!.id)).toString()).toBe("joined\n");
+    } finally {
+      await lone?.dispose();
+      await away.dispose();
+    }
+  }, 90_000);
+});

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { hostname } from "node:os";
 import { create, fromJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -36,6 +37,8 @@ const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const SUBMIT_TIMEOUT_MS = 5_000;
 /** Longest a call waits for a reconnect to Redis (it may be restarting) before it is refused UNAVAILABLE. */
 const REDIS_WAIT_MS = 3_000;
+/** Longest start-up waits for Redis before it goes on without (and says so). */
+const START_WAIT_MS = 5_000;
 /** Longest shutdown waits for each queue connection to close. */
 const CLOSE_TIMEOUT_MS = 3_000;
 /** Most attempts a fleet job may ask for. */
@@ -60,6 +63,7 @@ export class Fleet {
     private readonly workers: Worker[],
     private readonly manager: JobManager,
     readonly peers: PeerClients,
+    private readonly retentionSeconds: number,
   ) {}
 
   /** Joins the fleet once the API listens on `port`: a worker per queue starts taking jobs. */
@@ -84,15 +88,33 @@ export class Fleet {
     };
     const peers = new PeerClients(config);
     // Submissions fail at once while Redis is away (no offline queue): the caller gets UNAVAILABLE.
-    const redis = new Redis({ ...connection, enableOfflineQueue: false, lazyConnect: true });
+    const redis = new Redis({ ...connection, enableOfflineQueue: false });
     redis.on("error", () => {}); // reconnects on its own; each refused call says why
-    await redis.connect().catch((error: Error) => {
-      throw new ConfigError(`--queue-url: cannot reach Redis (${error.message}); is it running, and is the URL right?`);
-    });
+    // A server that starts while Redis is away still serves its own jobs, and joins once Redis is back.
+    const reachable = await withTimeout(once(redis, "ready"), START_WAIT_MS).then(
+      () => true,
+      () => false,
+    );
+    if (!reachable) {
+      logger.warn(
+        { queueUrl: redisAddress(connection) },
+        "the fleet queue's Redis cannot be reached yet: fleet calls fail UNAVAILABLE until it can (check --queue-url if this lasts)",
+      );
+    }
     const queues = new Map<string, Queue<FleetJobData>>();
     const events = new Map<string, QueueEvents>();
     const workers: Worker[] = [];
-    const fleet = new Fleet(self, redis, redisAddress(connection), queues, events, workers, manager, peers);
+    const fleet = new Fleet(
+      self,
+      redis,
+      redisAddress(connection),
+      queues,
+      events,
+      workers,
+      manager,
+      peers,
+      Math.ceil(config.retention / 1000),
+    );
     const metrics = createFleetMetrics(options.registry, () => fleet.depth());
     const processor = fleetProcessor({ manager, quotas: options.quotas, self, peers, metrics, logger });
     for (const name of config.queues) {
@@ -151,6 +173,9 @@ export class Fleet {
         priority: request.priority || undefined,
         delay: delay || undefined,
         attempts: 1,
+        // Ended fleet jobs leave Redis after the server's --retention, as local ones leave the state dir.
+        removeOnComplete: { age: this.retentionSeconds },
+        removeOnFail: { age: this.retentionSeconds },
       }),
       SUBMIT_TIMEOUT_MS,
     ).catch((error: Error) => {
