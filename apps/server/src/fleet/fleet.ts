@@ -37,6 +37,8 @@ const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const SUBMIT_TIMEOUT_MS = 5_000;
 /** Longest a call waits for a reconnect to Redis (it may be restarting) before it is refused UNAVAILABLE. */
 const REDIS_WAIT_MS = 3_000;
+/** Longest one round of WaitJob listens for a fleet job's end before it reads the job again. */
+const WAIT_ROUND_MS = 60_000;
 /** Longest start-up waits for Redis before it goes on without (and says so). */
 const START_WAIT_MS = 5_000;
 /** Longest shutdown waits for each queue connection to close. */
@@ -232,8 +234,9 @@ export class Fleet {
       const events = this.events.get(record.queue);
       if (!events) throw notFound(id);
       // Resolves or rejects on the job's end event; QueueEvents reads a stream, so none is missed across a reconnect.
+      // Bounded, so that the listeners of a wait its client gave up on do not outlive it by long.
       await abortable(
-        bull.waitUntilFinished(events).catch(() => undefined),
+        bull.waitUntilFinished(events, WAIT_ROUND_MS).catch(() => undefined),
         signal,
       );
     }
@@ -248,9 +251,21 @@ export class Fleet {
   ): AsyncIterable<StreamOutputResponse> {
     let found = await this.find(id, caller);
     if (!found) throw notFound(id);
-    // A follower of a queued job waits until a server takes it.
-    while (request.follow && !found.record.data.runs.some((run) => !run.lost) && !isFinished(found.record)) {
-      await abortable(this.nextEvent(found.record.queue, id), signal);
+    // A follower of a queued job waits until a server takes it: listening before each look, so
+    // an event between the look and the wait cannot be missed.
+    const waiting = (record: FleetRecord) =>
+      request.follow && !record.data.runs.some((run) => !run.lost) && !isFinished(record);
+    while (waiting(found.record)) {
+      const stopListening = new AbortController();
+      const next = this.nextEvent(found.record.queue, id, AbortSignal.any([signal, stopListening.signal]));
+      next.catch(() => {}); // abandoned below when the look finds the job taken already
+      found = await this.find(id, caller);
+      if (!found) throw notFound(id);
+      if (!waiting(found.record)) {
+        stopListening.abort();
+        break;
+      }
+      await next;
       found = await this.find(id, caller);
       if (!found) throw notFound(id);
     }
@@ -330,7 +345,7 @@ export class Fleet {
       visible.map(async (listed) => {
         const state = await listed.getState();
         // Ended after it was listed: read again for its result.
-        const bull = isFinished({ state } as FleetRecord) ? ((await queue.getJob(listed.id ?? "")) ?? listed) : listed;
+        const bull = isFinishedState(state) ? ((await queue.getJob(listed.id ?? "")) ?? listed) : listed;
         const record = this.recordOf(bull, queueName, state);
         const result =
           record.state === "completed" && record.result !== undefined ? fromJson(JobSchema, record.result) : undefined;
@@ -430,21 +445,31 @@ export class Fleet {
     return response.job ?? create(JobSchema, {});
   }
 
-  /** Resolves on the next progress or end event of job `id` in `queue`. */
-  private nextEvent(queue: string, id: string): Promise<void> {
+  /** Resolves on the next progress or end event of job `id` in `queue`; rejects when `signal` aborts. */
+  private nextEvent(queue: string, id: string, signal: AbortSignal): Promise<void> {
     const events = this.events.get(queue);
     if (!events) return Promise.resolve();
-    return new Promise((resolve) => {
-      const listener = ({ jobId }: { jobId: string }) => {
-        if (jobId !== id) return;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const done = () => {
         events.off("progress", listener);
         events.off("completed", listener);
         events.off("failed", listener);
+        signal.removeEventListener("abort", aborted);
+      };
+      const listener = ({ jobId }: { jobId: string }) => {
+        if (jobId !== id) return;
+        done();
         resolve();
+      };
+      const aborted = () => {
+        done();
+        reject(signal.reason);
       };
       events.on("progress", listener);
       events.on("completed", listener);
       events.on("failed", listener);
+      signal.addEventListener("abort", aborted, { once: true });
     });
   }
 }
@@ -454,7 +479,11 @@ function requestOf(record: FleetRecord): StartJobRequest {
 }
 
 function isFinished(record: FleetRecord): boolean {
-  return record.state === "completed" || record.state === "failed";
+  return isFinishedState(record.state);
+}
+
+function isFinishedState(state: string): boolean {
+  return state === "completed" || state === "failed";
 }
 
 function scopeFor(caller: Caller) {

@@ -57,8 +57,11 @@ export function redisOptions(url: string): RedisOptions {
 
 /** Where the queue's Redis is, for messages (never the password). */
 export function redisAddress(options: RedisOptions): string {
-  const sentinels = options.sentinels as { host: string; port: number }[] | undefined;
-  if (sentinels) return `${options.name} via Sentinel ${sentinels.map((s) => `${s.host}:${s.port}`).join(",")}`;
+  const sentinels: unknown = options.sentinels;
+  if (Array.isArray(sentinels)) {
+    const hosts = sentinels.map((sentinel: { host?: string; port?: number }) => `${sentinel.host}:${sentinel.port}`);
+    return `${options.name} via Sentinel ${hosts.join(",")}`;
+  }
   return `${options.host}:${options.port}`;
 }
 
