@@ -11,8 +11,12 @@ import type { FleetJobData, FleetRun } from "./fleet-job.js";
 import type { FleetMetrics } from "./fleet-metrics.js";
 import { PeerClients } from "./peer-client.js";
 
-/** How long a job this server has no room for waits (delayed) before any server may take it again. */
+/**
+ * How long a job this server has no room for waits (delayed) before any server
+ * may take it again: doubling with each refusal, up to ADMIT_RETRY_MAX_MS.
+ */
 const ADMIT_RETRY_MS = 250;
+const ADMIT_RETRY_MAX_MS = 2_000;
 
 /** This server as its fleet knows it. */
 export interface FleetSelf {
@@ -62,7 +66,9 @@ export function fleetProcessor(context: FleetWorkerContext) {
     } catch (error) {
       if (isJobError(error) && error.code === "resource_exhausted") {
         // No room here (a limit or the owner's quota): back to the queue for whichever server has some.
-        await job.moveToDelayed(Date.now() + ADMIT_RETRY_MS, token);
+        // Backing off: a queue full of jobs no server has room for must not keep Redis busy re-taking them.
+        const backoff = Math.min(ADMIT_RETRY_MS * 2 ** Math.max(0, job.attemptsStarted - 1), ADMIT_RETRY_MAX_MS);
+        await job.moveToDelayed(Date.now() + backoff, token);
         throw new DelayedError();
       }
       throw new UnrecoverableError(`could not start on ${self.host}: ${(error as Error).message}`);

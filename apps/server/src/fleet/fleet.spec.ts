@@ -1,4 +1,5 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { writeDevPki } from "@jobworker/dev-pki";
 import { EndReason, type Job, JobState } from "@jobworker/proto";
@@ -266,6 +267,40 @@ describe("a fleet server whose Redis is away when it starts", () => {
     } finally {
       await lone?.dispose();
       await away.dispose();
+    }
+  }, 90_000);
+});
+
+describe("a fleet server at its owner's quota", () => {
+  it("takes a queued job only when the owner has room under its quota, and runs the rest in turn", async () => {
+    const redis = await RedisServer.start();
+    let lone: ServerProcess | undefined;
+    try {
+      lone = await ServerProcess.start({
+        writePki: (dir) => cp(pkiDir, dir, { recursive: true }),
+        args: ["--queue-url", redis.url, "--host-name", "lone", "--max-running-jobs-per-owner", "1"],
+      });
+      const alice = await lone.client("alice");
+      const ids = await Promise.all(
+        [0, 1, 2].map(async (i) => {
+          const args = ["-c", `echo ${i}; sleep 0.5`];
+          return (await alice.startJob({ command: "sh", args, queue: "default" })).job!.id;
+        }),
+      );
+      const ended = await within(
+        60_000,
+        Promise.all(ids.map(async (id) => (await alice.waitJob({ id })).job!)),
+        "jobs run in turn",
+      );
+      const spans = ended
+        .map((job) => [timestampMs(job.startTime!), timestampMs(job.endTime!)] as const)
+        .sort((a, b) => a[0] - b[0]);
+      for (const job of ended) expect(job.exitCode).toBe(0);
+      // One at a time: each started after the one before it ended.
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    } finally {
+      await lone?.dispose();
+      await redis.dispose();
     }
   }, 90_000);
 });
