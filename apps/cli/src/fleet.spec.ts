@@ -66,6 +66,24 @@ describe("runjob on a fleet", () => {
     expect(usage.stderr).toMatch(/add --queue NAME/);
   });
 
+  it("logs -f on a queued fleet job waits until a server takes it, then follows its output to the end", async () => {
+    const started = await runjob(east, [
+      "start",
+      "--queue",
+      "default",
+      "--delay",
+      "1s",
+      "--",
+      "sh",
+      "-c",
+      "echo a; sleep 0.3; echo b",
+    ]);
+    const id = started.stdout.toString().trim();
+    const followed = await runjob(west, ["logs", "-f", id]);
+    expect(followed.code).toBe(0);
+    expect(followed.stdout.toString()).toBe("a\nb\n");
+  });
+
   it("stop ends a queued fleet job before any server runs it", async () => {
     const started = await runjob(east, ["start", "--queue", "default", "--delay", "1h", "--", "true"]);
     const id = started.stdout.toString().trim();
