@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { hostname } from "node:os";
 import { create, fromJson } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { JobManager } from "@jobworker/core";
 import {
@@ -301,21 +301,16 @@ export class Fleet {
     }
     const run = record.data.runs.at(-1);
     if (record.state === "active" && run && !run.lost) {
-      const grace =
-        graceMs === undefined
-          ? undefined
-          : { seconds: BigInt(Math.floor(graceMs / 1000)), nanos: (graceMs % 1000) * 1e6 };
       const stopped =
         run.address === this.self.address
           ? jobToProto(await this.manager.stop(run.jobId, scopeFor(caller), { graceMs }))
           : (
-              await this.peers.of(run.address).stopJob(
-                {
-                  id: run.jobId,
-                  gracePeriod: grace ? { $typeName: "google.protobuf.Duration", ...grace } : undefined,
-                },
-                PeerClients.as(caller, signal),
-              )
+              await this.peers
+                .of(run.address)
+                .stopJob(
+                  { id: run.jobId, gracePeriod: graceMs === undefined ? undefined : durationFromMs(graceMs) },
+                  PeerClients.as(caller, signal),
+                )
             ).job;
       return fleetJobToProto(record, requestOf(record), stopped);
     }
