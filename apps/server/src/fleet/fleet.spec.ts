@@ -14,7 +14,10 @@ let redis: RedisServer;
 let pkiDir: string;
 const servers = new Map<string, ServerProcess>();
 
-/** Fleet flags: short locks so a dead server's job is found stalled in seconds. */
+/**
+ * Fleet flags: short locks so a dead server's job is found stalled in seconds,
+ * and at most 25 jobs a server, so that 60 jobs running at once need all three.
+ */
 const fleetArgs = (host: string) => [
   ...["--queue-url", redis.url, "--host-name", host],
   ...["--queue-lock-duration", "2s", "--queue-stalled-interval", "1s", "--max-jobs", "25"],
@@ -66,7 +69,7 @@ async function running(client: JobClient, id: string): Promise<Job> {
 describe("a fleet of three servers on one Redis", () => {
   it("runs 60 jobs submitted through one server on all three, each with its exit code and exact output readable through another server", async () => {
     const submitter = await server("alpha").client("alice");
-    const script = 'i=$1; seq 1 $((i * 40)); printf "\\001\\377 job %s\\n" "$i"; sleep 1; exit $((i % 7))';
+    const script = 'i=$1; seq 1 $((i * 40)); printf "\\001\\377 job %s\\n" "$i"; sleep 2; exit $((i % 7))';
     const expected = (i: number) =>
       Buffer.concat([
         Buffer.from(Array.from({ length: i * 40 }, (_, n) => `${n + 1}\n`).join("")),
