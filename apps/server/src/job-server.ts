@@ -150,6 +150,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
         registry: metrics.registry,
         logger,
         connection: queueConnection,
+        tls: () => tls.options,
       });
     } catch (error) {
       await Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);

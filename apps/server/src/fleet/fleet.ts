@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import type { SecureServerOptions } from "node:http2";
 import { hostname } from "node:os";
 import { create, fromJson } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -77,6 +78,8 @@ export class Fleet {
     registry: Registry;
     logger: Logger;
     connection: RedisOptions;
+    /** The server's TLS options as loaded now (its certificate is also its peer certificate). */
+    tls: () => SecureServerOptions;
   }): Promise<Fleet> {
     const { config, manager, logger, connection } = options;
     for (const name of config.queues) {
@@ -88,7 +91,7 @@ export class Fleet {
       host: config.hostName || hostname(),
       address: config.advertise || `localhost:${options.port}`,
     };
-    const peers = new PeerClients(config);
+    const peers = new PeerClients(options.tls);
     // Submissions fail at once while Redis is away (no offline queue): the caller gets UNAVAILABLE.
     const redis = new Redis({ ...connection, enableOfflineQueue: false });
     redis.on("error", () => {}); // reconnects on its own; each refused call says why

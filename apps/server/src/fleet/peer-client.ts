@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
+import type { SecureServerOptions } from "node:http2";
 import { type CallOptions, type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { JobService } from "@jobworker/proto";
-import type { ServerConfig } from "../config.js";
 import { ON_BEHALF_OF_HEADER, onBehalfOf, type Role } from "../tls/identity.js";
 
 /** The caller a forwarded call acts for. */
@@ -19,21 +18,23 @@ export interface Caller {
  */
 export class PeerClients {
   private readonly clients = new Map<string, Client<typeof JobService>>();
-  private readonly tls: { ca: Buffer; cert: Buffer; key: Buffer };
+  private tls: SecureServerOptions | undefined;
 
-  constructor(config: Pick<ServerConfig, "clientCa" | "tlsCert" | "tlsKey">) {
-    this.tls = {
-      ca: readFileSync(config.clientCa),
-      cert: readFileSync(config.tlsCert),
-      key: readFileSync(config.tlsKey),
-    };
-  }
+  /** `tls` gives the server's TLS files as loaded now: a reload (SIGHUP, rotation) gives peers the new ones. */
+  constructor(private readonly tlsNow: () => SecureServerOptions) {}
 
   /** A client of the server at `address` (host:port). */
   of(address: string): Client<typeof JobService> {
+    const tls = this.tlsNow();
+    if (tls !== this.tls) {
+      // Rotated: new connections present the new certificate; calls under way finish on theirs.
+      this.clients.clear();
+      this.tls = tls;
+    }
     let client = this.clients.get(address);
     if (!client) {
-      client = createClient(JobService, createGrpcTransport({ baseUrl: `https://${address}`, nodeOptions: this.tls }));
+      const nodeOptions = { ca: tls.ca, cert: tls.cert, key: tls.key };
+      client = createClient(JobService, createGrpcTransport({ baseUrl: `https://${address}`, nodeOptions }));
       this.clients.set(address, client);
     }
     return client;
