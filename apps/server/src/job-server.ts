@@ -148,6 +148,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
         quotas,
         port: address.port,
         registry: metrics.registry,
+        starts: metrics.starts,
         logger,
         connection: queueConnection,
         tls: () => tls.options,

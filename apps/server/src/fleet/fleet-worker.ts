@@ -4,6 +4,7 @@ import { isJobError, type JobManager } from "@jobworker/core";
 import { JobSchema, StartJobRequestSchema } from "@jobworker/proto";
 import { type Job as BullJob, DelayedError, UnrecoverableError } from "bullmq";
 import type { Logger } from "pino";
+import type { Counter } from "prom-client";
 import { startRequestFromProto } from "../api/from-proto.js";
 import { jobToProto } from "../api/to-proto.js";
 import type { RoleQuotas } from "../tls/authorization.js";
@@ -30,6 +31,8 @@ export interface FleetWorkerContext {
   self: FleetSelf;
   peers: PeerClients;
   metrics: FleetMetrics;
+  /** The server's jobworker_job_starts_total: an attempt started here is a start like any other. */
+  starts: Counter;
   logger: Logger;
 }
 
@@ -73,6 +76,7 @@ export function fleetProcessor(context: FleetWorkerContext) {
       }
       throw new UnrecoverableError(`could not start on ${self.host}: ${(error as Error).message}`);
     }
+    context.starts.inc();
     if (data.runs.length === 0) {
       context.metrics.waitTime.observe(
         { queue: job.queueName },

@@ -3,7 +3,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { writeDevPki } from "@jobworker/dev-pki";
 import { EndReason, type Job, JobState } from "@jobworker/proto";
-import { codeOf, type JobClient, RedisServer, ServerProcess, within } from "@jobworker/testkit";
+import { codeOf, type JobClient, metricValue, RedisServer, ServerProcess, within } from "@jobworker/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ON_BEHALF_OF_HEADER } from "../tls/identity.js";
 
@@ -111,6 +111,8 @@ describe("a fleet of three servers on one Redis", () => {
     const scraped = await Promise.all(HOSTS.map((host) => server(host).metrics()));
     const waits = scraped.map((text) => labelled(text, "jobworker_queue_wait_seconds_count"));
     expect(waits.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(60);
+    const starts = scraped.map((text) => metricValue(text, "jobworker_job_starts_total"));
+    expect(starts.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(60);
     for (const text of scraped) expect(text).toMatch(/^jobworker_queue_jobs\{queue="default",state="waiting"\} \d+$/m);
   }, 150_000);
 

@@ -18,15 +18,17 @@ import {
 import { type Job as BullJob, Queue, QueueEvents, type RedisOptions, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
+import type { Counter, Registry } from "prom-client";
 import { apiError } from "../api/errors.js";
 import { durationToMs, startRequestFromProto } from "../api/from-proto.js";
 import { jobToProto } from "../api/to-proto.js";
 import { ConfigError, type ServerConfig } from "../config.js";
 import type { RoleQuotas } from "../tls/authorization.js";
+import { abortable, withTimeout } from "./bounded-wait.js";
 import { type FleetJobData, type FleetRecord, fleetJobToProto, requestToData } from "./fleet-job.js";
 import { createFleetMetrics } from "./fleet-metrics.js";
 import { type FleetSelf, fleetProcessor } from "./fleet-worker.js";
+import { nextEvent } from "./next-event.js";
 import { type Caller, PeerClients } from "./peer-client.js";
 import { redisAddress } from "./redis-options.js";
 
@@ -76,6 +78,7 @@ export class Fleet {
     quotas: RoleQuotas;
     port: number;
     registry: Registry;
+    starts: Counter;
     logger: Logger;
     connection: RedisOptions;
     /** The server's TLS options as loaded now (its certificate is also its peer certificate). */
@@ -121,7 +124,15 @@ export class Fleet {
       Math.ceil(config.retention / 1000),
     );
     const metrics = createFleetMetrics(options.registry, () => fleet.depth());
-    const processor = fleetProcessor({ manager, quotas: options.quotas, self, peers, metrics, logger });
+    const processor = fleetProcessor({
+      manager,
+      quotas: options.quotas,
+      self,
+      peers,
+      metrics,
+      starts: options.starts,
+      logger,
+    });
     for (const name of config.queues) {
       const queue = new Queue<FleetJobData>(name, { connection: redis });
       queue.on("error", () => {});
@@ -260,7 +271,7 @@ export class Fleet {
       request.follow && !record.data.runs.some((run) => !run.lost) && !isFinished(record);
     while (waiting(found.record)) {
       const stopListening = new AbortController();
-      const next = this.nextEvent(found.record.queue, id, AbortSignal.any([signal, stopListening.signal]));
+      const next = nextEvent(this.events.get(found.record.queue), id, AbortSignal.any([signal, stopListening.signal]));
       next.catch(() => {}); // abandoned below when the look finds the job taken already
       found = await this.find(id, caller);
       if (!found) throw notFound(id);
@@ -442,34 +453,6 @@ export class Fleet {
     const response = await this.peers.of(run.address).getJob({ id: run.jobId }, PeerClients.as(caller, signal, 10_000));
     return response.job ?? create(JobSchema, {});
   }
-
-  /** Resolves on the next progress or end event of job `id` in `queue`; rejects when `signal` aborts. */
-  private nextEvent(queue: string, id: string, signal: AbortSignal): Promise<void> {
-    const events = this.events.get(queue);
-    if (!events) return Promise.resolve();
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        events.off("progress", listener);
-        events.off("completed", listener);
-        events.off("failed", listener);
-        signal.removeEventListener("abort", aborted);
-      };
-      const listener = ({ jobId }: { jobId: string }) => {
-        if (jobId !== id) return;
-        done();
-        resolve();
-      };
-      const aborted = () => {
-        done();
-        reject(signal.reason);
-      };
-      events.on("progress", listener);
-      events.on("completed", listener);
-      events.on("failed", listener);
-      signal.addEventListener("abort", aborted, { once: true });
-    });
-  }
 }
 
 function requestOf(record: FleetRecord): StartJobRequest {
@@ -491,30 +474,4 @@ function scopeFor(caller: Caller) {
 /** The NOT_FOUND a missing (or hidden) fleet job answers, worded as for a local one. */
 export function notFound(id: string): ConnectError {
   return apiError("JW_ERR_NOT_FOUND", `job ${id} not found`);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
