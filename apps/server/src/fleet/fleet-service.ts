@@ -97,6 +97,16 @@ export function withFleetRef(
       if (context.signal.aborted) throw interruption(context.signal.reason);
     },
 
+    async *watchJobs(request, context) {
+      if (request.state === JobState.QUEUED) {
+        throw apiError(
+          "JW_ERR_INVALID_ARGUMENT",
+          "WatchJobs watches this server's own jobs, which are never queued: list a queue's jobs with ListJobs (runjob list --queue)",
+        );
+      }
+      yield* local.watchJobs(request, context);
+    },
+
     async listJobs(request, context) {
       const fleet = fleetRef.get();
       if (!request.queue) {

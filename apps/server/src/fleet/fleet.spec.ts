@@ -238,6 +238,18 @@ describe("a fleet of three servers on one Redis", () => {
     }
   }, 150_000);
 
+  it("has no queued jobs of its own: ListJobs for QUEUED without a queue is empty, WatchJobs for it INVALID_ARGUMENT", async () => {
+    const alice = await server("alpha").client("alice");
+    const local = (await alice.startJob({ command: "true" })).job!;
+    await alice.waitJob({ id: local.id });
+    expect((await alice.listJobs({})).jobs.map((job) => job.id)).toContain(local.id);
+    expect((await alice.listJobs({ state: JobState.QUEUED })).jobs).toEqual([]);
+    const watch = async () => {
+      for await (const _ of alice.watchJobs({ state: JobState.QUEUED })) return;
+    };
+    expect(await codeOf(watch())).toBe(Code.InvalidArgument);
+  });
+
   it("refuses a fleet submission FAILED_PRECONDITION on a queue the server does not serve", async () => {
     const alice = await server("alpha").client("alice");
     const error = await alice.startJob({ command: "true", queue: "elsewhere" }).catch((e: unknown) => e);
