@@ -98,7 +98,7 @@ terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it r
       helpGroup: "FLEET",
     }),
     priority: Flags.integer({
-      summary: "Among queued jobs, higher runs first (0-2097151).",
+      summary: "Among queued jobs, higher runs first (0-2097150).",
       helpGroup: "FLEET",
       min: 0,
     }),

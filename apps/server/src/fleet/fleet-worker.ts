@@ -2,22 +2,16 @@ import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isJobError, type JobManager } from "@jobworker/core";
 import { JobSchema, StartJobRequestSchema } from "@jobworker/proto";
-import { type Job as BullJob, DelayedError, UnrecoverableError } from "bullmq";
+import { type Job as BullJob, UnrecoverableError, WaitingError } from "bullmq";
 import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import { startRequestFromProto } from "../api/from-proto.js";
 import { jobToProto } from "../api/to-proto.js";
 import type { RoleQuotas } from "../tls/authorization.js";
+import type { AdmissionGate } from "./admission-gate.js";
 import type { FleetJobData, FleetRun } from "./fleet-job.js";
 import type { FleetMetrics } from "./fleet-metrics.js";
 import { PeerClients } from "./peer-client.js";
-
-/**
- * How long a job this server has no room for waits (delayed) before any server
- * may take it again: doubling with each refusal, up to ADMIT_RETRY_MAX_MS.
- */
-const ADMIT_RETRY_MS = 250;
-const ADMIT_RETRY_MAX_MS = 2_000;
 
 /** This server as its fleet knows it. */
 export interface FleetSelf {
@@ -31,6 +25,8 @@ export interface FleetWorkerContext {
   self: FleetSelf;
   peers: PeerClients;
   metrics: FleetMetrics;
+  /** Closed after a refusal for lack of room, until there may be room again. */
+  gate: AdmissionGate;
   /** The server's jobworker_job_starts_total: an attempt started here is a start like any other. */
   starts: Counter;
   logger: Logger;
@@ -39,7 +35,7 @@ export interface FleetWorkerContext {
 /**
  * The BullMQ processor of a fleet server. A job taken from the queue runs as
  * one local job here, under the owner's quota and this server's limits; with
- * no room it goes back to the queue (delayed a moment) for any server.
+ * no room it goes back to the queue for any server (see AdmissionGate).
  *
  * A job taken again after its lock expired (its server died, or Redis was
  * away long enough) first looks for its earlier attempt: a result or a running
@@ -68,11 +64,11 @@ export function fleetProcessor(context: FleetWorkerContext) {
       started = await manager.start(data.owner, request, { quota });
     } catch (error) {
       if (isJobError(error) && error.code === "resource_exhausted") {
-        // No room here (a limit or the owner's quota): back to the queue for whichever server has some.
-        // Backing off: a queue full of jobs no server has room for must not keep Redis busy re-taking them.
-        const backoff = Math.min(ADMIT_RETRY_MS * 2 ** Math.max(0, job.attemptsStarted - 1), ADMIT_RETRY_MAX_MS);
-        await job.moveToDelayed(Date.now() + backoff, token);
-        throw new DelayedError();
+        // No room here (a limit or the owner's quota): back to the queue, its priority kept, for
+        // whichever server has room; this one takes nothing more until it may have some.
+        await job.moveToWait(token);
+        context.gate.close();
+        throw new WaitingError();
       }
       throw new UnrecoverableError(`could not start on ${self.host}: ${(error as Error).message}`);
     }

@@ -289,7 +289,7 @@ describe("a fleet server whose Redis is away when it starts", () => {
 });
 
 describe("a fleet server at its owner's quota", () => {
-  it("takes a queued job only when the owner has room under its quota, and runs the rest in turn", async () => {
+  it("takes a queued job only when the owner has room under its quota, and runs the rest in turn, higher priority first", async () => {
     const redis = await RedisServer.start();
     let lone: ServerProcess | undefined;
     try {
@@ -315,6 +315,18 @@ describe("a fleet server at its owner's quota", () => {
       for (const job of ended) expect(job.exitCode).toBe(0);
       // One at a time: each started after the one before it ended.
       for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+      // While one runs, a job of higher priority submitted later is taken before a lower one queued earlier.
+      const blocker = (await alice.startJob({ command: "sh", args: ["-c", "echo block; sleep 1"], queue: "default" }))
+        .job!;
+      await within(30_000, running(alice, blocker.id), "blocker running");
+      const low = (await alice.startJob({ command: "true", queue: "default", priority: 0 })).job!;
+      const high = (await alice.startJob({ command: "true", queue: "default", priority: 10 })).job!;
+      const [lowEnded, highEnded] = await within(
+        60_000,
+        Promise.all([low, high].map(async (job) => (await alice.waitJob({ id: job.id })).job!)),
+        "prioritized jobs",
+      );
+      expect(timestampMs(highEnded!.startTime!)).toBeLessThanOrEqual(timestampMs(lowEnded!.startTime!));
     } finally {
       await lone?.dispose();
       await redis.dispose();

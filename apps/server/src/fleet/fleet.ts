@@ -24,6 +24,7 @@ import { durationToMs, startRequestFromProto } from "../api/from-proto.js";
 import { jobToProto } from "../api/to-proto.js";
 import { ConfigError, type ServerConfig } from "../config.js";
 import type { RoleQuotas } from "../tls/authorization.js";
+import { AdmissionGate } from "./admission-gate.js";
 import { abortable, withTimeout } from "./bounded-wait.js";
 import { type FleetJobData, type FleetRecord, fleetJobToProto, requestToData } from "./fleet-job.js";
 import { createFleetMetrics } from "./fleet-metrics.js";
@@ -48,8 +49,14 @@ const START_WAIT_MS = 5_000;
 const CLOSE_TIMEOUT_MS = 3_000;
 /** Most attempts a fleet job may ask for. */
 const MAX_ATTEMPTS = 10;
-/** Highest priority BullMQ accepts. */
-const MAX_PRIORITY = 2_097_151;
+/**
+ * BullMQ's lowest priority: its 1 runs first, and 0 (none) would run before
+ * every prioritized job. The API's priority counts the other way (higher runs
+ * first, 0 lowest), so every fleet job gets BULL_LOWEST - priority.
+ */
+const BULL_LOWEST = 2_097_151;
+/** Highest priority the API accepts (BullMQ's 1). */
+const MAX_PRIORITY = BULL_LOWEST - 1;
 /** Every BullMQ state a fleet job can be in, for listings. */
 const ALL_STATES = ["active", "waiting", "prioritized", "delayed", "completed", "failed"] as const;
 
@@ -69,6 +76,7 @@ export class Fleet {
     private readonly manager: JobManager,
     readonly peers: PeerClients,
     private readonly retentionSeconds: number,
+    private readonly gate: AdmissionGate,
   ) {}
 
   /** Joins the fleet once the API listens on `port`: a worker per queue starts taking jobs. */
@@ -109,6 +117,7 @@ export class Fleet {
         "the fleet queue's Redis cannot be reached yet: fleet calls fail UNAVAILABLE until it can (check --queue-url if this lasts)",
       );
     }
+    const gate = new AdmissionGate(manager);
     const queues = new Map<string, Queue<FleetJobData>>();
     const events = new Map<string, QueueEvents>();
     const workers: Worker[] = [];
@@ -122,6 +131,7 @@ export class Fleet {
       manager,
       peers,
       Math.ceil(config.retention / 1000),
+      gate,
     );
     const metrics = createFleetMetrics(options.registry, () => fleet.depth());
     const processor = fleetProcessor({
@@ -131,6 +141,7 @@ export class Fleet {
       peers,
       metrics,
       starts: options.starts,
+      gate,
       logger,
     });
     for (const name of config.queues) {
@@ -150,6 +161,7 @@ export class Fleet {
       });
       worker.on("error", (error) => logger.warn({ queue: name, reason: error.message }, "fleet queue error"));
       workers.push(worker);
+      gate.attach(worker);
     }
     logger.info({ queues: config.queues, host: self.host, advertise: self.address }, "joined the fleet");
     return fleet;
@@ -186,7 +198,7 @@ export class Fleet {
     const added = await withTimeout(
       queue.add(JOB_NAME, data, {
         jobId: id,
-        priority: request.priority || undefined,
+        priority: BULL_LOWEST - request.priority,
         delay: delay || undefined,
         attempts: 1,
         // Ended fleet jobs leave Redis after the server's --retention, as local ones leave the state dir.
@@ -382,6 +394,7 @@ export class Fleet {
    * their lock expires (this one again after a restart), by adopting them.
    */
   async close(): Promise<void> {
+    this.gate.dispose();
     // Bounded: a connection stuck reconnecting to a Redis that is away must not hold up shutdown.
     const closing = [...this.workers, ...this.events.values(), ...this.queues.values()].map((closable) =>
       withTimeout(closable instanceof Worker ? closable.close(true) : closable.close(), CLOSE_TIMEOUT_MS).catch(

@@ -122,7 +122,7 @@ export type StartJobRequest = Message<"jobworker.v1.StartJobRequest"> & {
   queue: string;
 
   /**
-   * Fleet jobs: higher runs first among queued jobs (0 to 2097151; 0: lowest).
+   * Fleet jobs: higher runs first among queued jobs (0 to 2097150; 0: lowest).
    *
    * @generated from field: uint32 priority = 13;
    */
