@@ -30,6 +30,7 @@ import { type FleetJobData, type FleetRecord, fleetJobToProto, requestToData } f
 import { createFleetMetrics } from "./fleet-metrics.js";
 import { type FleetSelf, fleetProcessor } from "./fleet-worker.js";
 import { nextEvent } from "./next-event.js";
+import { checkPeerCertificate } from "./peer-certificate.js";
 import { type Caller, PeerClients } from "./peer-client.js";
 import { redisAddress } from "./redis-options.js";
 
@@ -102,6 +103,8 @@ export class Fleet {
       host: config.hostName || hostname(),
       address: config.advertise || `localhost:${options.port}`,
     };
+    const cert = [options.tls().cert ?? []].flat()[0];
+    checkPeerCertificate(cert ?? "");
     const peers = new PeerClients(options.tls);
     // Submissions fail at once while Redis is away (no offline queue): the caller gets UNAVAILABLE.
     const redis = new Redis({ ...connection, enableOfflineQueue: false });
