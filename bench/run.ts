@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
 import { cliTargets } from "./cli-targets.ts";
 import { outputCompression } from "./compression.ts";
+import { fleet } from "./fleet.ts";
 import { followLatency } from "./follow-latency.ts";
 import { interactive } from "./interactive.ts";
 import { waitForQuietMachine } from "./lib/machine.ts";
@@ -32,6 +33,7 @@ const benchmarks = {
   watchers: watchFanout,
   interactive,
   ui: uiForwarding,
+  fleet,
 };
 
 const server = await startServer();

@@ -1,5 +1,5 @@
 // Run after the test suite: fails if jobs, cgroups, mounts or temp dirs outlived the tests.
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 
 const problems: string[] = [];
@@ -7,6 +7,13 @@ const problems: string[] = [];
 for (const pid of (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry))) {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   if (cmdline.includes("jobworker-launcher")) problems.push(`process ${pid}: ${cmdline.replaceAll("\0", " ").trim()}`);
+  // The fleet tests' redis-server (testkit's RedisServer) runs in its /var/tmp/jobworker-test-redis-* data dir
+  // (redis rewrites its command line, so its working directory tells).
+  if (cmdline.includes("redis-server")) {
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => "");
+    if (cwd.startsWith("/var/tmp/jobworker-"))
+      problems.push(`process ${pid}: ${cmdline.replaceAll("\0", " ").trim()} in ${cwd}`);
+  }
 }
 
 for (const hierarchy of await readdir("/sys/fs/cgroup").catch(() => [])) {

@@ -4,7 +4,7 @@ import type { JobClient } from "./connection/client.js";
 /** Every job the caller may see that matches, page by page (the server sends at most 1000 at a time). */
 export async function listAllJobs(
   client: JobClient,
-  filter: { state?: JobState; owner?: string; labelSelector?: string } = {},
+  filter: { state?: JobState; owner?: string; labelSelector?: string; queue?: string } = {},
 ): Promise<Job[]> {
   const jobs: Job[] = [];
   let pageToken = "";

@@ -310,6 +310,48 @@ const SETTINGS = {
     default: "false",
     help: "write jobs' arguments into the audit log (they may hold secrets); without it, their count and SHA-256 digest",
   },
+  queueUrl: {
+    flag: "queue-url",
+    env: "JOBWORKER_QUEUE_URL",
+    kind: "string",
+    default: "",
+    help: "join a fleet: the Redis of its job queue, redis://[USER:PASSWORD@]HOST:PORT[/DB] or rediss:// for TLS (empty: no fleet; docs/fleet.md)",
+  },
+  queues: {
+    flag: "queue",
+    env: "JOBWORKER_QUEUE",
+    kind: "list",
+    default: "default",
+    help: "fleet queues this server takes jobs from (repeat the flag for several)",
+  },
+  advertise: {
+    flag: "advertise",
+    env: "JOBWORKER_ADVERTISE",
+    kind: "string",
+    default: "",
+    help: "host:port other fleet servers reach this one's API at; the name must be in this server's certificate (empty: localhost and the API's port)",
+  },
+  hostName: {
+    flag: "host-name",
+    env: "JOBWORKER_HOST_NAME",
+    kind: "string",
+    default: "",
+    help: "this server's name in a fleet (the HOST column; empty: the machine's hostname)",
+  },
+  queueLockDuration: {
+    flag: "queue-lock-duration",
+    env: "JOBWORKER_QUEUE_LOCK_DURATION",
+    kind: "duration",
+    default: "30s",
+    help: "a fleet job whose server has not renewed its lock for this long is stalled: its attempt is lost and it may run elsewhere",
+  },
+  queueStalledInterval: {
+    flag: "queue-stalled-interval",
+    env: "JOBWORKER_QUEUE_STALLED_INTERVAL",
+    kind: "duration",
+    default: "30s",
+    help: "how often this server looks for stalled fleet jobs",
+  },
 } as const satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;

@@ -14,6 +14,9 @@ import { resolveCgroupParent } from "./cgroup-delegation.js";
 import { ConfigError, parseExpose, type ServerConfig } from "./config.js";
 import { HealthStatus, healthService } from "./discovery/health.js";
 import { reflectionService, reflectionServiceV1alpha } from "./discovery/reflection.js";
+import { Fleet } from "./fleet/fleet.js";
+import { withFleetRef } from "./fleet/fleet-service.js";
+import { redisOptions } from "./fleet/redis-options.js";
 import { shutdownReason } from "./interruption.js";
 import { ConnectionLimiter } from "./limits/connection-limiter.js";
 import { StreamTracker } from "./limits/stream-tracker.js";
@@ -21,7 +24,7 @@ import { jobEndLogger } from "./logging/job-end-log.js";
 import { requestLogging } from "./logging/request-log.js";
 import { createMetrics } from "./metrics.js";
 import { authorize } from "./tls/authorization.js";
-import { identityKey, identityOf } from "./tls/identity.js";
+import { callerIdentity, identityKey, ON_BEHALF_OF_HEADER } from "./tls/identity.js";
 import { TlsReloader } from "./tls/tls-reload.js";
 
 /** How long shutdown waits for calls to end before it cuts the connections they are on. */
@@ -91,13 +94,16 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   // Health and reflection share the main port, so probes and grpcurl need nothing else open.
   const served = [JobService, grpcHealthV1.Health, grpcReflectionV1.ServerReflection];
   const health = new HealthStatus([JobService.typeName, grpcHealthV1.Health.typeName]);
+  const quotas = { user: userQuota(config), admin: adminQuota(config) };
+  // Checked before anything listens: a bad --queue-url is a configuration error.
+  const queueConnection = config.queueUrl ? redisOptions(config.queueUrl) : undefined;
+  // Set once the API listens (peers must be able to reach it before this server takes fleet jobs).
+  let fleet: Fleet | undefined;
+  const fleetRef = { get: () => fleet };
   const adapter = connectNodeAdapter({
     routes: (router) =>
       router
-        .service(
-          JobService,
-          jobService(manager, metrics, streams, { user: userQuota(config), admin: adminQuota(config) }),
-        )
+        .service(JobService, withFleetRef(jobService(manager, metrics, streams, quotas), manager, fleetRef))
         .service(grpcHealthV1.Health, healthService(health))
         .service(grpcReflectionV1.ServerReflection, reflectionService(served))
         .service(grpcReflectionV1alpha.ServerReflection, reflectionServiceV1alpha(served)),
@@ -106,7 +112,11 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     // Compressed requests are accepted; responses go uncompressed (compression.ts says why).
     acceptCompression: ACCEPTED_COMPRESSION,
     compressMinBytes: COMPRESS_MIN_BYTES,
-    contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
+    contextValues: (request) =>
+      createContextValues().set(
+        identityKey,
+        callerIdentity(request.socket as TLSSocket, request.headers[ON_BEHALF_OF_HEADER]),
+      ),
     shutdownSignal: shutdown.signal,
   });
   const apiServer = createSecureServer(
@@ -130,6 +140,25 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   apiServer.on("secureConnection", (socket) => socket.setNoDelay(true));
   apiServer.on("tlsClientError", (error) => logger.info({ reason: error.message }, "TLS handshake refused"));
   const address = await listen(apiServer, config.listen, "listen");
+  if (queueConnection) {
+    try {
+      fleet = await Fleet.start({
+        config,
+        manager,
+        quotas,
+        port: address.port,
+        registry: metrics.registry,
+        starts: metrics.starts,
+        logger,
+        connection: queueConnection,
+        tls: () => tls.options,
+      });
+    } catch (error) {
+      await Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
+      await manager.close();
+      throw error;
+    }
+  }
   // Watched once serving: a server that failed to listen leaves no watch behind.
   tls.attach(apiServer);
   logger.info({ listen: address, metrics: metricsAddress, stateDir: config.stateDir }, "jobworker-server ready");
@@ -143,6 +172,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     async close() {
       tls.close();
       health.stopServing();
+      await fleet?.close();
       shutdown.abort(shutdownReason()); // streams and long waits end UNAVAILABLE: clients retry
       const closed = Promise.all([closeServer(apiServer), metricsServer ? closeServer(metricsServer) : undefined]);
       for (const session of sessions) session.close();

@@ -7,14 +7,16 @@ export const DEV_CLIENTS = { alice: "user", bob: "user", admin: "admin" } as con
 
 /**
  * Writes the development PKI into `dir`: ca.crt, server.crt/.key (SANs
- * localhost, 127.0.0.1, ::1) and a client pair per DEV_CLIENTS entry.
+ * localhost, 127.0.0.1, ::1; also a fleet peer certificate) and a client pair per DEV_CLIENTS entry.
  * Private keys are mode 0600.
  */
 export async function writeDevPki(dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const ca = await createAuthority("jobworker dev CA");
   const written = [await writePem(dir, "ca.crt", ca.cert, 0o644)];
-  written.push(...(await writePair(dir, "server", await issue(ca, { commonName: "localhost", usage: "server" }))));
+  written.push(
+    ...(await writePair(dir, "server", await issue(ca, { commonName: "localhost", usage: "server", peer: true }))),
+  );
   for (const [name, unit] of Object.entries(DEV_CLIENTS)) {
     const pair = await issue(ca, { commonName: name, organizationalUnits: [unit], usage: "client" });
     written.push(...(await writePair(dir, name, pair)));

@@ -12,5 +12,6 @@ export {
   type IssueOptions,
   issue,
   loadAuthority,
+  PEER_UNIT,
   type Revocation,
 } from "./pki.js";

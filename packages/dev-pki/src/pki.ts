@@ -32,6 +32,11 @@ export interface IssueOptions {
   organizationalUnits?: string[];
   /** serverAuth certificates get the SANs below, or else the localhost ones. */
   usage: "server" | "client";
+  /**
+   * A server certificate that fleet servers accept from each other: also valid
+   * for clientAuth, with the OU PEER_UNIT (which no user certificate carries).
+   */
+  peer?: boolean;
   /** DNS names a server certificate is valid for (default, with no IP either: localhost). */
   dnsNames?: string[];
   /** IP addresses a server certificate is valid for (default, with no DNS name either: 127.0.0.1 and ::1). */
@@ -39,6 +44,9 @@ export interface IssueOptions {
   notBefore?: Date;
   notAfter?: Date;
 }
+
+/** The OU of a fleet server's own certificate: the role servers recognise each other by. */
+export const PEER_UNIT = "jobworker-server";
 
 /** The localhost SANs a server certificate gets when none are named. */
 const LOCALHOST_SANS = { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"] };
@@ -110,14 +118,18 @@ export async function createCrl(
 export async function issue(authority: Authority, options: IssueOptions): Promise<Issued> {
   const keys = await generateKeys();
   const name: Record<string, string[]> = { CN: [options.commonName] };
-  const units = options.organizationalUnits ?? [];
+  const units = options.peer ? [PEER_UNIT] : (options.organizationalUnits ?? []);
   const subject = new x509.Name([...units.map((unit) => ({ OU: [unit] })), name]);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([
-      options.usage === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
-    ]),
+    new x509.ExtendedKeyUsageExtension(
+      options.usage === "server"
+        ? options.peer
+          ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]
+          : [x509.ExtendedKeyUsage.serverAuth]
+        : [x509.ExtendedKeyUsage.clientAuth],
+    ),
     await x509.AuthorityKeyIdentifierExtension.create(authority.certificate),
   ];
   if (options.usage === "server") {

@@ -33,6 +33,7 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
     "<%= config.bin %> list -w --json",
     "<%= config.bin %> list --owner bob",
     "<%= config.bin %> list -q --state ended | xargs <%= config.bin %> delete",
+    "<%= config.bin %> list --queue default",
   ];
   static override flags = {
     state: Flags.string({ summary: "Only jobs in this state.", options: [...STATE_NAMES] }),
@@ -43,6 +44,10 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
     quiet: quietFlag,
     reconnect: reconnectFlag,
     "all-contexts": Flags.boolean({ summary: "List the jobs of every context (see -c), with a CONTEXT column." }),
+    queue: Flags.string({
+      summary: "List the fleet jobs of this queue (from any fleet server), with a HOST column.",
+      exclusive: ["watch", "all-contexts", "selector"],
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -63,6 +68,7 @@ change of a job, as 'kubectl get -w' does, until Ctrl-C. A restart of the server
     }
     const client = await this.client();
     const format = outputFormat(this.flags, this.jsonEnabled());
+    if (this.flags.queue) Object.assign(filter, { queue: this.flags.queue });
     if (this.flags.watch) {
       await this.watch(filter, format);
       return undefined;

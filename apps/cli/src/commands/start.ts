@@ -36,6 +36,7 @@ terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it r
     "<%= config.bin %> start --io-write-bps 10MB --pids 64 -- dd if=/dev/zero of=out bs=1M count=100 oflag=direct",
     "<%= config.bin %> start -it -- /bin/bash",
     "printf 'b\\na\\n' | <%= config.bin %> start -i -- sort",
+    "<%= config.bin %> start --queue default --attempts 2 --priority 10 -- ./nightly.sh",
   ];
 
   static override strict = false;
@@ -91,6 +92,23 @@ terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it r
       summary: `Keys that leave a -t job running (default ${DEFAULT_DETACH_KEYS}); see 'runjob attach'.`,
       helpGroup: "INTERACTIVE",
     }),
+    queue: Flags.string({
+      char: "q",
+      summary: "Submit to this fleet queue: whichever fleet server has room runs it (docs/fleet.md).",
+      helpGroup: "FLEET",
+    }),
+    priority: Flags.integer({
+      summary: "Among queued jobs, higher runs first (0-2097150).",
+      helpGroup: "FLEET",
+      min: 0,
+    }),
+    delay: Flags.string({ summary: "Stay queued at least this long (30s, 5m).", helpGroup: "FLEET" }),
+    attempts: Flags.integer({
+      summary: "Run it again on another server when its server is lost, up to this many times in all.",
+      helpGroup: "FLEET",
+      min: 1,
+      max: 10,
+    }),
     reconnect: reconnectFlag,
   };
 
@@ -101,6 +119,7 @@ terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it r
     // The request is built (and its flags checked) before connecting: a usage error needs no server.
     const detachKeys = parseDetachKeys(flags["detach-keys"] ?? DEFAULT_DETACH_KEYS);
     const interactive = flags.interactive || flags.tty;
+    const fleet = fleetFields(flags, interactive);
     const request = {
       stdin: interactive,
       tty: flags.tty,
@@ -126,6 +145,7 @@ terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it r
         flags["max-runtime"] === undefined
           ? undefined
           : durationFromMs(parseDuration(flags["max-runtime"], "max-runtime")),
+      ...fleet,
     };
     const client = await this.client();
     const job = jobOf(await client.startJob(request));
@@ -164,6 +184,26 @@ terminal: Ctrl-C goes to the job, and the detach keys (Ctrl-P Ctrl-Q) leave it r
     if (this.jsonEnabled()) this.printJson(jobToJson(ended));
     this.exit(exitCodeOf(ended));
   }
+}
+
+/** The fleet fields of the request; --priority, --delay and --attempts need --queue. */
+function fleetFields(
+  flags: { queue?: string; priority?: number; delay?: string; attempts?: number },
+  interactive: boolean,
+) {
+  if (!flags.queue) {
+    if (flags.priority !== undefined || flags.delay !== undefined || flags.attempts !== undefined) {
+      throw new CliError("JW_ERR_USAGE", "--priority, --delay and --attempts are for fleet jobs: add --queue NAME");
+    }
+    return {};
+  }
+  if (interactive) throw new CliError("JW_ERR_USAGE", "a fleet job (--queue) cannot be interactive: drop -i/-t");
+  return {
+    queue: flags.queue,
+    priority: flags.priority ?? 0,
+    delay: flags.delay === undefined ? undefined : durationFromMs(parseDuration(flags.delay, "delay")),
+    attempts: flags.attempts ?? 0,
+  };
 }
 
 function parseLabels(pairs: readonly string[]): Record<string, string> {

@@ -79,6 +79,20 @@ export function commandLine(job: Job): string {
     .join(" ");
 }
 
+/** A fleet job's queue, where its attempt runs (or ran), and its earlier attempts. */
+function fleetLines(job: Job): [string, string][] {
+  const lines: [string, string][] = [
+    ["Queue", terminalSafe(job.queue)],
+    ["Host", terminalSafe(job.host) || "-"],
+    ["Attempt", job.attempt ? `${job.attempt} of ${job.maxAttempts} (local job ${job.attemptJobId})` : "-"],
+  ];
+  for (const earlier of job.previousAttempts) {
+    const how = earlier.endReason === EndReason.LOST ? "lost" : "ended";
+    lines.push([`Attempt ${earlier.attempt}`, terminalSafe(`${how} on ${earlier.host}: ${earlier.endDetail}`)]);
+  }
+  return lines;
+}
+
 /** Characters of an id shown in tables, as docker's short ids. */
 export const SHORT_ID_LENGTH = 12;
 
@@ -90,13 +104,14 @@ export function labelText(job: Job): string {
     .join(",");
 }
 
-/** The header and cells of one row of `list`'s table; `wide` shows full ids and labels. */
-export function jobRow(job: Job, wide = false): string[] {
+/** The header and cells of one row of `list`'s table; `wide` shows full ids and labels, `host` a fleet job's server. */
+export function jobRow(job: Job, wide = false, host = false): string[] {
   return [
     wide ? job.id : job.id.slice(0, SHORT_ID_LENGTH),
     terminalSafe(job.name) || "-",
     terminalSafe(job.owner),
     stateName(job),
+    ...(host ? [terminalSafe(job.host) || "-"] : []),
     outcome(job),
     age(job),
     ...(wide ? [terminalSafe(labelText(job)) || "-"] : []),
@@ -105,13 +120,32 @@ export function jobRow(job: Job, wide = false): string[] {
 }
 
 /** The header of `list`'s table. */
-export function jobHeader(wide = false): string[] {
-  return ["ID", "NAME", "OWNER", "STATE", "RESULT", "AGE", ...(wide ? ["LABELS"] : []), "COMMAND"];
+export function jobHeader(wide = false, host = false): string[] {
+  return [
+    "ID",
+    "NAME",
+    "OWNER",
+    "STATE",
+    ...(host ? ["HOST"] : []),
+    "RESULT",
+    "AGE",
+    ...(wide ? ["LABELS"] : []),
+    "COMMAND",
+  ];
 }
 
-/** `list`'s aligned table, each line cut to `width` columns; `wide` shows full ids and labels. */
-export function jobTable(jobs: readonly Job[], width: number, wide = false): string {
-  return alignedTable([jobHeader(wide), ...jobs.map((job) => jobRow(job, wide))], width);
+/**
+ * `list`'s aligned table, each line cut to `width` columns; `wide` shows full
+ * ids and labels. Fleet jobs (a queue's listing) get a HOST column: the server
+ * that runs or ran them.
+ */
+export function jobTable(
+  jobs: readonly Job[],
+  width: number,
+  wide = false,
+  host = jobs.some((job) => job.queue !== ""),
+): string {
+  return alignedTable([jobHeader(wide, host), ...jobs.map((job) => jobRow(job, wide, host))], width);
 }
 
 /** Rows as aligned columns (the last one left ragged), each line cut to `width` columns. */
@@ -137,6 +171,7 @@ export function jobStatus(job: Job): string {
     ["Command", commandLine(job)],
     ["State", stateName(job)],
   ];
+  if (job.queue) lines.push(...fleetLines(job));
   if (job.state === JobState.ENDED) lines.push(["Result", outcome(job) || "-"]);
   if (job.oomKilled) lines.push(["OOM killed", "yes"]);
   if (job.endDetail) lines.push(["Detail", terminalSafe(job.endDetail)]);

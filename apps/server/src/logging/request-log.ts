@@ -11,7 +11,7 @@ export interface RequestLog {
   requestId: string;
   /** Writes an audit line: who did what to which job. */
   audit(
-    action: "start" | "stop" | "delete" | "clean" | "attach" | "write" | "resize" | "signal" | "exec",
+    action: "start" | "submit" | "stop" | "delete" | "clean" | "attach" | "write" | "resize" | "signal" | "exec",
     fields: Record<string, unknown>,
   ): void;
 }

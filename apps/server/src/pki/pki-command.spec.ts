@@ -57,7 +57,7 @@ describe("jobworker-server pki", () => {
     ).toBe(true);
   });
 
-  it("issue --server carries exactly the DNS names and IPs asked for", async () => {
+  it("issue --server carries exactly the DNS names and IPs asked for, and the fleet peer role (OU jobworker-server, clientAuth too)", async () => {
     const issued = await pki([
       "issue",
       "--dir",
@@ -72,7 +72,9 @@ describe("jobworker-server pki", () => {
     expect(issued.code).toBe(0);
     const cert = new X509Certificate(await readFile(JSON.parse(issued.stdout).cert));
     expect(cert.subjectAltName).toBe("DNS:jobs.example.net, IP Address:10.1.2.3");
-    expect(cert.subject).toBe("CN=jobs.example.net");
+    expect(cert.subject).toBe("OU=jobworker-server\nCN=jobs.example.net");
+    // TLS Web Server and Client Authentication: fleet servers present it to each other as clients.
+    expect(cert.toLegacyObject().ext_key_usage).toEqual(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
   });
 
   it("revoke --name lists the serial in a CRL a TLS server loads", async () => {
@@ -91,6 +93,7 @@ describe("jobworker-server pki", () => {
 
   it.each([
     [["issue", "--name", "bob", "--role", "root"], /--role must be user or admin/],
+    [["issue", "--name", "bob", "--role", "jobworker-server"], /--role must be user or admin/],
     [["issue", "--server"], /needs at least one --dns or --ip/],
     [["issue", "--name", "bob", "--role", "user", "--days", "0"], /days must be a whole number/],
     [["frobnicate"], /unknown command/],

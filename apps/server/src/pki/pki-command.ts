@@ -154,6 +154,8 @@ async function issueCertificate(values: Values, store: PkiStore): Promise<Result
     commonName: name,
     organizationalUnits: server ? [] : [role],
     usage: server ? "server" : "client",
+    // Every server certificate can also act as a fleet peer; a user certificate never can.
+    peer: server,
     dnsNames,
     ipAddresses,
     notAfter: new Date(Date.now() + validDays * DAY_MS),

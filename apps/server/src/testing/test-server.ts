@@ -28,7 +28,7 @@ export async function createTestPki(): Promise<TestPki> {
   const pki: TestPki = {
     dir,
     ca,
-    server: await issue(ca, { commonName: "localhost", usage: "server" }),
+    server: await issue(ca, { commonName: "localhost", usage: "server", peer: true }),
     clients: {
       alice: await client("alice", ["user"]),
       bob: await client("bob", ["user"]),

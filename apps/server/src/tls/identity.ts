@@ -46,3 +46,59 @@ function readIdentity(socket: Pick<TLSSocket, "authorized" | "getPeerCertificate
 function single(value: string | string[] | undefined): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
+
+/** The OU of a jobworker server's own certificate (dev-pki's PEER_UNIT): fleet servers forward calls with it. */
+export const PEER_ROLE = "jobworker-server";
+
+/**
+ * The header a fleet server sends when it forwards a call: `ROLE:NAME` of the
+ * caller it acts for. Accepted only over a connection authenticated with a
+ * PEER_ROLE certificate; from anyone else the call is refused.
+ */
+export const ON_BEHALF_OF_HEADER = "jobworker-on-behalf-of";
+
+/**
+ * The identity a call runs as: the certificate's, or, on a call a fleet
+ * server forwards, the caller it names in ON_BEHALF_OF_HEADER. A peer
+ * certificate without the header, and the header without a peer certificate,
+ * are refused: a user cannot borrow another identity.
+ */
+export function callerIdentity(
+  socket: Pick<TLSSocket, "authorized" | "getPeerCertificate">,
+  onBehalfOf: string | string[] | undefined,
+): Identity {
+  const peer = isPeer(socket);
+  if (onBehalfOf === undefined) {
+    return peer
+      ? { refused: `a jobworker server must name the caller it acts for (${ON_BEHALF_OF_HEADER})` }
+      : identityOf(socket);
+  }
+  if (!peer) {
+    return { refused: `only a jobworker server (certificate OU "${PEER_ROLE}") may send ${ON_BEHALF_OF_HEADER}` };
+  }
+  const value = typeof onBehalfOf === "string" ? onBehalfOf : "";
+  const colon = value.indexOf(":");
+  const role = value.slice(0, colon);
+  const name = value.slice(colon + 1);
+  if (colon < 0 || !ROLES.has(role) || name.length === 0) {
+    return { refused: `${ON_BEHALF_OF_HEADER} must be ROLE:NAME with ROLE admin or user` };
+  }
+  return { name, role: role === "admin" ? "admin" : "user" };
+}
+
+/** The value of ON_BEHALF_OF_HEADER for `caller`. */
+export function onBehalfOf(caller: { name: string; role: Role }): string {
+  return `${caller.role}:${caller.name}`;
+}
+
+const peers = new WeakMap<object, boolean>();
+
+function isPeer(socket: Pick<TLSSocket, "authorized" | "getPeerCertificate">): boolean {
+  let peer = peers.get(socket);
+  if (peer === undefined) {
+    const units = [socket.authorized ? (socket.getPeerCertificate().subject?.OU ?? []) : []].flat();
+    peer = units.length === 1 && units[0] === PEER_ROLE;
+    peers.set(socket, peer);
+  }
+  return peer;
+}

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file jobworker/v1/job.proto.
  */
 export const file_jobworker_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChZqb2J3b3JrZXIvdjEvam9iLnByb3RvEgxqb2J3b3JrZXIudjEiywUKA0pvYhIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIPCgdjb21tYW5kGAMgASgJEgwKBGFyZ3MYBCADKAkSGQoRd29ya2luZ19kaXJlY3RvcnkYBSABKAkSJAoGbGltaXRzGAYgASgLMhQuam9id29ya2VyLnYxLkxpbWl0cxIuCgttYXhfcnVudGltZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVzdGF0ZRgIIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRIrCgplbmRfcmVhc29uGAkgASgOMhcuam9id29ya2VyLnYxLkVuZFJlYXNvbhIWCglleGl0X2NvZGUYCiABKAVIAIgBARITCgZzaWduYWwYCyABKAVIAYgBARISCgpvb21fa2lsbGVkGAwgASgIEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoFdXNhZ2UYECABKAsyGy5qb2J3b3JrZXIudjEuUmVzb3VyY2VVc2FnZRIUCgxvdXRwdXRfYnl0ZXMYESABKAQSEgoKZW5kX2RldGFpbBgSIAEoCRIMCgRuYW1lGBUgASgJEi0KBmxhYmVscxgWIAMoCzIdLmpvYndvcmtlci52MS5Kb2IuTGFiZWxzRW50cnkSDQoFc3RkaW4YEyABKAgSCwoDdHR5GBQgASgIGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZUIJCgdfc2lnbmFsIuACCgZMaW1pdHMSGwoOY3B1X21pbGxpY29yZXMYASABKA1IAIgBARIZCgxtZW1vcnlfYnl0ZXMYAiABKARIAYgBARIYCgtpb19yZWFkX2JwcxgDIAEoBEgCiAEBEhkKDGlvX3dyaXRlX2JwcxgEIAEoBEgDiAEBEhkKDGlvX3JlYWRfaW9wcxgFIAEoBEgEiAEBEhoKDWlvX3dyaXRlX2lvcHMYBiABKARIBYgBARIVCghtYXhfcGlkcxgHIAEoDUgGiAEBEhcKCmRpc2tfYnl0ZXMYCCABKARIB4gBAUIRCg9fY3B1X21pbGxpY29yZXNCDwoNX21lbW9yeV9ieXRlc0IOCgxfaW9fcmVhZF9icHNCDwoNX2lvX3dyaXRlX2Jwc0IPCg1faW9fcmVhZF9pb3BzQhAKDl9pb193cml0ZV9pb3BzQgsKCV9tYXhfcGlkc0INCgtfZGlza19ieXRlcyKWAgoNUmVzb3VyY2VVc2FnZRIrCghjcHVfdGltZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIZChFtZW1vcnlfcGVha19ieXRlcxgCIAEoBBIVCg1pb19yZWFkX2J5dGVzGAMgASgEEhYKDmlvX3dyaXRlX2J5dGVzGAQgASgEEhwKFG1lbW9yeV9jdXJyZW50X2J5dGVzGAUgASgEEhQKDHBpZHNfY3VycmVudBgGIAEoDRITCgtjcHVfcGVyY2VudBgHIAEoARIUCgxvdXRwdXRfYnl0ZXMYCCABKAQSLwoLc2FtcGxlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKoEBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJKT0JfU1RBVEVfU1RBUlRJTkcQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhYKEkpPQl9TVEFURV9TVE9QUElORxADEhMKD0pPQl9TVEFURV9FTkRFRBAEKtYBCglFbmRSZWFzb24SGgoWRU5EX1JFQVNPTl9VTlNQRUNJRklFRBAAEhUKEUVORF9SRUFTT05fRVhJVEVEEAESFwoTRU5EX1JFQVNPTl9TSUdOQUxFRBACEhYKEkVORF9SRUFTT05fU1RPUFBFRBADEhkKFUVORF9SRUFTT05fT09NX0tJTExFRBAEEhgKFEVORF9SRUFTT05fVElNRURfT1VUEAUSGwoXRU5EX1JFQVNPTl9PVVRQVVRfTElNSVQQBhITCg9FTkRfUkVBU09OX0xPU1QQB2IGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChZqb2J3b3JrZXIvdjEvam9iLnByb3RvEgxqb2J3b3JrZXIudjEi3AYKA0pvYhIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIPCgdjb21tYW5kGAMgASgJEgwKBGFyZ3MYBCADKAkSGQoRd29ya2luZ19kaXJlY3RvcnkYBSABKAkSJAoGbGltaXRzGAYgASgLMhQuam9id29ya2VyLnYxLkxpbWl0cxIuCgttYXhfcnVudGltZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVzdGF0ZRgIIAEoDjIWLmpvYndvcmtlci52MS5Kb2JTdGF0ZRIrCgplbmRfcmVhc29uGAkgASgOMhcuam9id29ya2VyLnYxLkVuZFJlYXNvbhIWCglleGl0X2NvZGUYCiABKAVIAIgBARITCgZzaWduYWwYCyABKAVIAYgBARISCgpvb21fa2lsbGVkGAwgASgIEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoFdXNhZ2UYECABKAsyGy5qb2J3b3JrZXIudjEuUmVzb3VyY2VVc2FnZRIUCgxvdXRwdXRfYnl0ZXMYESABKAQSEgoKZW5kX2RldGFpbBgSIAEoCRIMCgRuYW1lGBUgASgJEi0KBmxhYmVscxgWIAMoCzIdLmpvYndvcmtlci52MS5Kb2IuTGFiZWxzRW50cnkSDQoFc3RkaW4YEyABKAgSCwoDdHR5GBQgASgIEg0KBXF1ZXVlGBcgASgJEgwKBGhvc3QYGCABKAkSDwoHYXR0ZW1wdBgZIAEoDRIUCgxtYXhfYXR0ZW1wdHMYGiABKA0SFgoOYXR0ZW1wdF9qb2JfaWQYGyABKAkSMwoRcHJldmlvdXNfYXR0ZW1wdHMYHCADKAsyGC5qb2J3b3JrZXIudjEuSm9iQXR0ZW1wdBotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9leGl0X2NvZGVCCQoHX3NpZ25hbCJ8CgpKb2JBdHRlbXB0Eg8KB2F0dGVtcHQYASABKA0SDAoEaG9zdBgCIAEoCRIOCgZqb2JfaWQYAyABKAkSKwoKZW5kX3JlYXNvbhgEIAEoDjIXLmpvYndvcmtlci52MS5FbmRSZWFzb24SEgoKZW5kX2RldGFpbBgFIAEoCSLgAgoGTGltaXRzEhsKDmNwdV9taWxsaWNvcmVzGAEgASgNSACIAQESGQoMbWVtb3J5X2J5dGVzGAIgASgESAGIAQESGAoLaW9fcmVhZF9icHMYAyABKARIAogBARIZCgxpb193cml0ZV9icHMYBCABKARIA4gBARIZCgxpb19yZWFkX2lvcHMYBSABKARIBIgBARIaCg1pb193cml0ZV9pb3BzGAYgASgESAWIAQESFQoIbWF4X3BpZHMYByABKA1IBogBARIXCgpkaXNrX2J5dGVzGAggASgESAeIAQFCEQoPX2NwdV9taWxsaWNvcmVzQg8KDV9tZW1vcnlfYnl0ZXNCDgoMX2lvX3JlYWRfYnBzQg8KDV9pb193cml0ZV9icHNCDwoNX2lvX3JlYWRfaW9wc0IQCg5faW9fd3JpdGVfaW9wc0ILCglfbWF4X3BpZHNCDQoLX2Rpc2tfYnl0ZXMilgIKDVJlc291cmNlVXNhZ2USKwoIY3B1X3RpbWUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGQoRbWVtb3J5X3BlYWtfYnl0ZXMYAiABKAQSFQoNaW9fcmVhZF9ieXRlcxgDIAEoBBIWCg5pb193cml0ZV9ieXRlcxgEIAEoBBIcChRtZW1vcnlfY3VycmVudF9ieXRlcxgFIAEoBBIUCgxwaWRzX2N1cnJlbnQYBiABKA0SEwoLY3B1X3BlcmNlbnQYByABKAESFAoMb3V0cHV0X2J5dGVzGAggASgEEi8KC3NhbXBsZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqXAQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSSk9CX1NUQVRFX1NUQVJUSU5HEAESFQoRSk9CX1NUQVRFX1JVTk5JTkcQAhIWChJKT0JfU1RBVEVfU1RPUFBJTkcQAxITCg9KT0JfU1RBVEVfRU5ERUQQBBIUChBKT0JfU1RBVEVfUVVFVUVEEAUq1gEKCUVuZFJlYXNvbhIaChZFTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASFQoRRU5EX1JFQVNPTl9FWElURUQQARIXChNFTkRfUkVBU09OX1NJR05BTEVEEAISFgoSRU5EX1JFQVNPTl9TVE9QUEVEEAMSGQoVRU5EX1JFQVNPTl9PT01fS0lMTEVEEAQSGAoURU5EX1JFQVNPTl9USU1FRF9PVVQQBRIbChdFTkRfUkVBU09OX09VVFBVVF9MSU1JVBAGEhMKD0VORF9SRUFTT05fTE9TVBAHYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Job is one process run by jobworker, with everything known about it.
@@ -176,6 +176,49 @@ export type Job = Message<"jobworker.v1.Job"> & {
    * @generated from field: bool tty = 20;
    */
   tty: boolean;
+
+  /**
+   * Fleet jobs only: the queue it was submitted to (StartJobRequest.queue). Empty: a local job.
+   *
+   * @generated from field: string queue = 23;
+   */
+  queue: string;
+
+  /**
+   * Fleet jobs only: the name of the server that runs (or ran) its current attempt. Empty while queued.
+   *
+   * @generated from field: string host = 24;
+   */
+  host: string;
+
+  /**
+   * Fleet jobs only: which attempt this is, from 1; each attempt is its own local job on its host.
+   *
+   * @generated from field: uint32 attempt = 25;
+   */
+  attempt: number;
+
+  /**
+   * Fleet jobs only: how many attempts the job may have (StartJobRequest.attempts).
+   *
+   * @generated from field: uint32 max_attempts = 26;
+   */
+  maxAttempts: number;
+
+  /**
+   * Fleet jobs only: the id of the current attempt's local job on its host.
+   *
+   * @generated from field: string attempt_job_id = 27;
+   */
+  attemptJobId: string;
+
+  /**
+   * Fleet jobs only: the earlier attempts, oldest first, each as its host reported it last
+   * (a lost one as END_REASON_LOST, naming its host in end_detail).
+   *
+   * @generated from field: repeated jobworker.v1.JobAttempt previous_attempts = 28;
+   */
+  previousAttempts: JobAttempt[];
 };
 
 /**
@@ -184,6 +227,55 @@ export type Job = Message<"jobworker.v1.Job"> & {
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
   messageDesc(file_jobworker_v1_job, 0);
+
+/**
+ * One earlier attempt of a fleet job.
+ *
+ * @generated from message jobworker.v1.JobAttempt
+ */
+export type JobAttempt = Message<"jobworker.v1.JobAttempt"> & {
+  /**
+   * Which attempt, from 1.
+   *
+   * @generated from field: uint32 attempt = 1;
+   */
+  attempt: number;
+
+  /**
+   * The server that ran it.
+   *
+   * @generated from field: string host = 2;
+   */
+  host: string;
+
+  /**
+   * Its local job's id on that server.
+   *
+   * @generated from field: string job_id = 3;
+   */
+  jobId: string;
+
+  /**
+   * How it ended (END_REASON_LOST when its server went away).
+   *
+   * @generated from field: jobworker.v1.EndReason end_reason = 4;
+   */
+  endReason: EndReason;
+
+  /**
+   * Why, in words.
+   *
+   * @generated from field: string end_detail = 5;
+   */
+  endDetail: string;
+};
+
+/**
+ * Describes the message jobworker.v1.JobAttempt.
+ * Use `create(JobAttemptSchema)` to create a new message.
+ */
+export const JobAttemptSchema: GenMessage<JobAttempt> = /*@__PURE__*/
+  messageDesc(file_jobworker_v1_job, 1);
 
 /**
  * Resource limits of a job. An absent field takes the server's default.
@@ -257,7 +349,7 @@ export type Limits = Message<"jobworker.v1.Limits"> & {
  * Use `create(LimitsSchema)` to create a new message.
  */
 export const LimitsSchema: GenMessage<Limits> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_job, 1);
+  messageDesc(file_jobworker_v1_job, 2);
 
 /**
  * Resources a job used.
@@ -335,10 +427,11 @@ export type ResourceUsage = Message<"jobworker.v1.ResourceUsage"> & {
  * Use `create(ResourceUsageSchema)` to create a new message.
  */
 export const ResourceUsageSchema: GenMessage<ResourceUsage> = /*@__PURE__*/
-  messageDesc(file_jobworker_v1_job, 2);
+  messageDesc(file_jobworker_v1_job, 3);
 
 /**
- * Lifecycle states of a job. Transitions: STARTING -> RUNNING -> (STOPPING ->) ENDED.
+ * Lifecycle states of a job. Transitions: STARTING -> RUNNING -> (STOPPING ->) ENDED;
+ * a fleet job starts QUEUED (QUEUED -> STARTING, or QUEUED -> ENDED when stopped before a server took it).
  *
  * @generated from enum jobworker.v1.JobState
  */
@@ -375,6 +468,13 @@ export enum JobState {
    * @generated from enum value: JOB_STATE_ENDED = 4;
    */
   ENDED = 4,
+
+  /**
+   * A fleet job waiting in its queue until a server with room takes it.
+   *
+   * @generated from enum value: JOB_STATE_QUEUED = 5;
+   */
+  QUEUED = 5,
 }
 
 /**
