@@ -8,6 +8,15 @@ export interface CgroupLayout {
     v1Roots: ReadonlyMap<V1ControllerName, string>;
 }
 
+export class ChunkBuffers {
+    readonly headroom: number;
+    constructor(headroom: number, keep?: number);
+    take(size: number): Buffer;
+    owns(data: Uint8Array): boolean;
+    give(data: Uint8Array): void;
+    get freeCount(): number;
+}
+
 export interface CurrentUsage {
     memoryCurrentBytes: number;
     pidsCurrent: number;
@@ -302,6 +311,7 @@ export interface ReadOutputOptions {
     fromOffset?: number;
     follow?: boolean;
     signal?: AbortSignal;
+    buffers?: ChunkBuffers;
 }
 
 export interface ResourceUsage {

@@ -10,6 +10,7 @@ import { grpcHealthV1, grpcReflectionV1, grpcReflectionV1alpha, JobService } fro
 import type { Logger } from "pino";
 import { ACCEPTED_COMPRESSION, advertiseCompression, COMPRESS_MIN_BYTES } from "./api/compression.js";
 import { jobService } from "./api/job-service.js";
+import { responseStreamKey, responseStreamOf } from "./api/response-stream.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
 import { ConfigError, parseExpose, type ServerConfig } from "./config.js";
 import { HealthStatus, healthService } from "./discovery/health.js";
@@ -106,7 +107,10 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     // Compressed requests are accepted; responses go uncompressed (compression.ts says why).
     acceptCompression: ACCEPTED_COMPRESSION,
     compressMinBytes: COMPRESS_MIN_BYTES,
-    contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
+    contextValues: (request) =>
+      createContextValues()
+        .set(identityKey, identityOf(request.socket as TLSSocket))
+        .set(responseStreamKey, responseStreamOf(request)),
     shutdownSignal: shutdown.signal,
   });
   const apiServer = createSecureServer(
