@@ -20,7 +20,9 @@ export class ChunkBuffers {
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
+    /** Free bytes in front of each chunk, for its consumer's framing. */
     readonly headroom: number,
+    /** Free buffers kept for reuse; 0 is no pool (a buffer of its own, of the chunk's size, for each chunk). */
     private readonly keep = 0,
   ) {}
 
