@@ -10,11 +10,11 @@ export interface CgroupLayout {
 
 export class ChunkBuffers {
     readonly headroom: number;
-    constructor(headroom: number, keep?: number);
+    constructor(headroom: number, slabSlots?: number);
     take(size: number): Buffer;
     owns(data: Uint8Array): boolean;
     give(data: Uint8Array): void;
-    get freeCount(): number;
+    get pooledCount(): number;
 }
 
 export interface CurrentUsage {

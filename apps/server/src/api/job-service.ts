@@ -5,6 +5,7 @@ import type { JobService } from "@jobworker/proto";
 import { interruption } from "../interruption.js";
 import type { StreamTracker } from "../limits/stream-tracker.js";
 import { requestLogKey } from "../logging/request-log.js";
+import { IdleCompaction } from "../memory/idle-compaction.js";
 import type { Metrics } from "../metrics.js";
 import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "../tls/authorization.js";
 import { apiError } from "./errors.js";
@@ -28,6 +29,7 @@ export function jobService(
   metrics: Metrics,
   streams: StreamTracker,
   quotas: RoleQuotas,
+  compaction = new IdleCompaction(),
 ): ServiceImpl<typeof JobService> {
   // StreamOutput's read buffers, shared by all its calls.
   const pooledBuffers = pooledOutputBuffers();
@@ -113,7 +115,7 @@ export function jobService(
         timestamps: request.timestamps,
         buffers,
       });
-      yield* outputResponses(streams.track(callerOf(context).name, chunks), buffers, stream);
+      yield* compaction.track(outputResponses(streams.track(callerOf(context).name, chunks), buffers, stream));
       // The reader stops early when the call is aborted: that is no end of the output.
       if (context.signal.aborted) throw interruption(context.signal.reason);
     },

@@ -34,19 +34,24 @@ describe("StreamOutput frames", () => {
     }
   });
 
-  it("a pool lends each buffer once and takes back only what it lent", () => {
+  it("a pool lends each slot once and takes back only what it lent", () => {
     const buffers = new ChunkBuffers(FRAME_HEADROOM, 2);
-    const a = buffers.take(10).subarray(FRAME_HEADROOM, FRAME_HEADROOM + 10);
-    expect(buffers.owns(a)).toBe(true);
+    const chunkOf = (buffer: Buffer) => buffer.subarray(FRAME_HEADROOM, FRAME_HEADROOM + 10);
+    const a = chunkOf(buffers.take(10));
+    const b = chunkOf(buffers.take(10));
+    expect(buffers.owns(a) && buffers.owns(b)).toBe(true);
+    expect(a.buffer).toBe(b.buffer); // one slab
+    expect(Math.abs(a.byteOffset - b.byteOffset)).toBeGreaterThanOrEqual(FRAME_HEADROOM + CHUNK_BYTES);
     expect(buffers.owns(Buffer.alloc(FRAME_HEADROOM + 10).subarray(FRAME_HEADROOM))).toBe(false);
+    expect(buffers.owns(a.subarray(1))).toBe(false); // not at a slot's headroom
     buffers.give(a);
-    buffers.give(a); // a second give of the same buffer is ignored
-    expect(buffers.freeCount).toBe(1);
+    buffers.give(a); // a second give of the same chunk is ignored
     expect(buffers.owns(a)).toBe(false);
-    const b = buffers.take(10);
-    const c = buffers.take(10);
-    expect(b.buffer).toBe(a.buffer);
-    expect(c.buffer).not.toBe(a.buffer);
+    const c = chunkOf(buffers.take(10));
+    expect(c.byteOffset).toBe(a.byteOffset); // a's slot, lent again
+    expect(buffers.pooledCount).toBe(2);
+    chunkOf(buffers.take(10)); // the slab is full: a second one
+    expect(buffers.pooledCount).toBe(4);
   });
 });
 

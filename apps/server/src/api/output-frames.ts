@@ -15,15 +15,15 @@ const ENVELOPED_BINARY = Symbol.for("@connectrpc/connect/enveloped-binary");
 /** The envelope (flags and length), then the offset field (tag, varint of up to 8 bytes for a safe integer), then data's tag and length (up to 3 bytes for a chunk): 5 + 9 + 4, rounded up. */
 export const FRAME_HEADROOM = 24;
 
-/** Free pool buffers kept between streams: enough for a few streams' chunks; the rest goes to the GC. */
-const POOL_KEEP = 16;
+/** Chunk buffers per slab of the pool (4 MiB): what five or so streams hold at once. */
+const SLAB_SLOTS = 16;
 
 /**
  * The chunk buffers StreamOutput reads into when the response goes out on an
  * HTTP/2 stream: pooled, with room for each frame's header in front.
  */
 export function pooledOutputBuffers(): ChunkBuffers {
-  return new ChunkBuffers(FRAME_HEADROOM, POOL_KEEP);
+  return new ChunkBuffers(FRAME_HEADROOM, SLAB_SLOTS);
 }
 
 /** Buffers of their own for each chunk (no pool), still with room for the frame's header. */
