@@ -20,6 +20,14 @@ export async function pssOf(pid: number): Promise<number> {
   return Number(kib) * 1024;
 }
 
+/** A process's PSS split into anonymous memory (what it allocated) and file pages (its binary and libraries, in the page cache). */
+export async function pssSplitOf(pid: number): Promise<{ pss: number; anon: number; file: number }> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? Number.NaN) * 1024;
+  return { pss: field("Pss"), anon: field("Pss_Anon"), file: field("Pss_File") };
+}
+
 /** A process's resident set size in bytes (VmRSS of /proc/PID/status): cheap enough to sample often. */
 export async function rssOf(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
