@@ -12,6 +12,7 @@ export class ChunkBuffers {
     readonly headroom: number;
     constructor(headroom: number, slabSlots?: number);
     take(size: number): Buffer;
+    compact(data: Buffer): Buffer;
     owns(data: Uint8Array): boolean;
     give(data: Uint8Array): void;
     get pooledCount(): number;

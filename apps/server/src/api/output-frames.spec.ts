@@ -52,6 +52,14 @@ describe("StreamOutput frames", () => {
     expect(buffers.pooledCount).toBe(2);
     chunkOf(buffers.take(10)); // the slab is full: a second one
     expect(buffers.pooledCount).toBe(4);
+    // A short chunk moves to a buffer of its own (still framed in place) and its slot goes back.
+    const short = buffers.take(10).subarray(FRAME_HEADROOM, FRAME_HEADROOM + 3);
+    short.set([1, 2, 3]);
+    const own = buffers.compact(short);
+    expect([...own]).toEqual([1, 2, 3]);
+    expect(own.buffer.byteLength).toBe(FRAME_HEADROOM + 3);
+    expect(buffers.owns(own) && !buffers.owns(short)).toBe(true);
+    expect(frameOf({ offset: 7, data: own }, buffers).buffer).toBe(own.buffer);
   });
 });
 
@@ -133,6 +141,35 @@ describe.skipIf(needsRoot)("StreamOutput framed in place (needs root: it runs re
     outputs.push(await slow);
     const hashes = new Set(outputs.map((o) => createHash("sha256").update(o).digest("hex")));
     expect(hashes).toEqual(new Set([createHash("sha256").update(expected).digest("hex")]));
+  }, 60_000);
+
+  it("ten followers of a job still writing, one of them pausing, all get every byte once", async () => {
+    // Bursts of lines with pauses: full chunks while catching up, short ones at the live end.
+    const script = "i=0; while [ $i -lt 40 ]; do seq $((i*3000)) $((i*3000+2999)); sleep 0.02; i=$((i+1)); done";
+    const live = (await alice.startJob({ command: "sh", args: ["-c", script] })).job?.id ?? "";
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const follow = async (client: JobClient, pause?: Promise<void>) => {
+      const parts: Uint8Array[] = [];
+      let at = 0n;
+      for await (const chunk of client.streamOutput({ id: live, follow: true })) {
+        expect(chunk.offset).toBe(at);
+        at += BigInt(chunk.data.length);
+        parts.push(Buffer.from(chunk.data));
+        if (pause && parts.length === 1) await pause;
+      }
+      return Buffer.concat(parts);
+    };
+    const slow = follow(clientFor(served.server, served.pki, served.pki.clients.alice), paused);
+    const outputs = await Promise.all(
+      Array.from({ length: 9 }, () => follow(clientFor(served.server, served.pki, served.pki.clients.alice))),
+    );
+    resume();
+    outputs.push(await slow);
+    const expectedLive = Buffer.from(Array.from({ length: 120_000 }, (_, i) => `${i}\n`).join(""));
+    for (const output of outputs) expect(output.equals(expectedLive)).toBe(true);
   }, 60_000);
 
   it("streams cancelled mid-way leave nothing behind that corrupts the next ones", async () => {

@@ -31,7 +31,7 @@ interface Slab {
  */
 export class ChunkBuffers {
   private readonly slabs = new Map<ArrayBuffer, Slab>();
-  /** Unpooled buffers handed out: only these may be framed in place. */
+  /** Buffers of their own handed out (unpooled, or compacted): framed in place too, freed when given back. */
   private readonly lentAlone = new WeakSet<ArrayBuffer>();
   private lastTaken = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -71,18 +71,30 @@ export class ChunkBuffers {
     return Buffer.from(slab.buffer, slot * this.slotBytes, this.slotBytes);
   }
 
+  /**
+   * `data`, a chunk in one of these buffers, in a buffer of its own of its size (headroom in front),
+   * its slot back in the pool. For a short chunk that may wait long to be sent (a follower's, at
+   * the live end of a quiet job): it would hold a whole slot all that time.
+   */
+  compact(data: Buffer): Buffer {
+    const own = Buffer.allocUnsafeSlow(this.headroom + data.byteLength);
+    data.copy(own, this.headroom);
+    this.lentAlone.add(own.buffer);
+    this.give(data);
+    return own.subarray(this.headroom);
+  }
+
   /** Whether `data` is a chunk read into one of these buffers, at its headroom (so the headroom is free). */
   owns(data: Uint8Array): boolean {
-    if (this.slabSlots === 0)
-      return data.byteOffset === this.headroom && this.lentAlone.has(data.buffer as ArrayBuffer);
+    if (data.byteOffset === this.headroom && this.lentAlone.has(data.buffer as ArrayBuffer)) return true;
     return this.slotOf(data) !== undefined;
   }
 
   /** Takes back the buffer under a chunk from {@link take}; nothing may refer to its bytes any more. */
   give(data: Uint8Array): void {
-    if (this.slabSlots === 0) {
-      const buffer = data.buffer as ArrayBuffer;
-      if (data.byteOffset === this.headroom && this.lentAlone.delete(buffer)) release(buffer);
+    const buffer = data.buffer as ArrayBuffer;
+    if (data.byteOffset === this.headroom && this.lentAlone.delete(buffer)) {
+      release(buffer);
       return;
     }
     const at = this.slotOf(data);

@@ -50,8 +50,8 @@ export async function* readOutput(
   // They never outgrow a quarter of what the consumer has taken: a chunk the
   // consumer cannot send (a client that never reads, held back by HTTP/2 flow
   // control) stays in memory, so a stalled reader holds small chunks only. With
-  // pooled `buffers`, every chunk sits in a pool buffer of the largest size
-  // instead, taken back once sent: two of them per reader at most.
+  // `buffers`, full chunks sit in pool slots, taken back once sent, and short
+  // ones are moved to buffers of their size.
   let size = LIVE_CHUNK_BYTES;
   let taken = 0;
   const readAt = async (at: number) => {
@@ -67,9 +67,11 @@ export async function* readOutput(
         : LIVE_CHUNK_BYTES;
     let data: Buffer;
     if (buffers) {
-      // The consumer gives the buffer back once the chunk is sent, short or not.
+      // The consumer gives the buffer back once the chunk is sent. A short read (the live end
+      // of the output) moves to a buffer of its size, as below: a follower may hold it long.
       data = buffer.subarray(headroom, headroom + bytesRead);
       if (bytesRead === 0) buffers.give(data);
+      else if (bytesRead < requested) data = buffers.compact(data);
     } else {
       // A short read keeps only its bytes: a view would pin the whole buffer for as long as
       // the chunk waits to be sent (or, at EOF, for as long as a follower waits for output).
