@@ -57,16 +57,22 @@ export class IdleCompaction {
   }
 }
 
-let gc: ((options: object) => void) | undefined;
+let gc: ((options: object) => void) | null | undefined;
 
 /**
  * V8's memory-reducing full collection (the one it runs on memory pressure),
- * through the gc() that --expose-gc gives a new context: Node has no other way in.
+ * through the gc() that --expose-gc gives a new context: Node has no other way
+ * in. Where the runtime refuses the flag, the memory stays as it was: no error.
  */
-function memoryReducingCollection(): void {
-  if (!gc) {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as (options: object) => void;
+export function memoryReducingCollection(): void {
+  if (gc === undefined) {
+    try {
+      setFlagsFromString("--expose-gc");
+      const exposed: unknown = runInNewContext("gc");
+      gc = typeof exposed === "function" ? (exposed as (options: object) => void) : null;
+    } catch {
+      gc = null;
+    }
   }
-  gc({ type: "major", execution: "sync", flavor: "last-resort" });
+  gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
 }
