@@ -15,6 +15,7 @@ export class ChunkBuffers {
     compact(data: Buffer): Buffer;
     owns(data: Uint8Array): boolean;
     give(data: Uint8Array): void;
+    get lentCount(): number;
     get pooledCount(): number;
 }
 

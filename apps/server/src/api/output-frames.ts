@@ -1,4 +1,5 @@
 import type { Http2Stream } from "node:http2";
+import { finished } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ChunkBuffers, type OutputChunk } from "@jobworker/core";
@@ -62,6 +63,7 @@ export async function* outputResponses(
     }
   } finally {
     sent.giveBackWritten();
+    sent.giveBackOnceFinished();
   }
 }
 
@@ -109,8 +111,9 @@ function writeVarint(into: Uint8Array, at: number, value: number): number {
  * written them. A Writable completes writes in order, and its writableLength
  * counts the bytes of the writes not yet completed; connect writes each frame
  * before it asks for the next, so those bytes are the newest frames' and every
- * older frame has left: its buffer can be reused. Without a stream to ask
- * (HTTP/1.1), nothing is given back: the buffers go to the GC.
+ * older frame has left: its buffer can be reused. Frames still queued when
+ * the call ends go back once the stream has finished or closed. Without a
+ * stream to ask (HTTP/1.1), nothing is pooled.
  */
 class SentFrames {
   private readonly frames: { data: Uint8Array; bytes: number }[] = [];
@@ -124,14 +127,25 @@ class SentFrames {
     if (this.stream && this.buffers?.owns(data)) this.frames.push({ data, bytes });
   }
 
+  /**
+   * The call is over: what is still queued goes back once the stream has
+   * written everything (or been closed, its queue dropped). Until then those
+   * slots stay lent, and their slab stays allocated.
+   */
+  giveBackOnceFinished(): void {
+    const { stream, buffers, frames } = this;
+    if (!stream || !buffers || frames.length === 0) return;
+    const left = frames.splice(0);
+    finished(stream, { readable: false }, () => {
+      for (const frame of left) buffers.give(frame.data);
+    });
+  }
+
   giveBackWritten(): void {
     const { stream, buffers, frames } = this;
     if (!stream || !buffers || frames.length === 0) return;
-    // A destroyed stream may still hold its queue in the session: leave those buffers to the GC.
-    if (stream.destroyed) {
-      frames.length = 0;
-      return;
-    }
+    // A destroyed stream's queue may still be on its way out: those wait for its close.
+    if (stream.destroyed) return;
     let pending = stream.writableLength;
     let keep = 0;
     for (let i = frames.length - 1; i >= 0 && pending > 0; i--) {

@@ -103,6 +103,13 @@ export class ChunkBuffers {
     at.slab.free.push(at.slot);
   }
 
+  /** Pool slots lent and not given back yet (for tests and metrics). */
+  get lentCount(): number {
+    let lent = 0;
+    for (const slab of this.slabs.values()) lent += slab.lent.size;
+    return lent;
+  }
+
   /** Chunk buffers the pool holds now, lent or not (for tests and metrics). */
   get pooledCount(): number {
     return this.slabs.size * this.slabSlots;
