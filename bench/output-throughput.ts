@@ -88,6 +88,7 @@ export async function outputThroughput(server: BenchServer): Promise<Row[]> {
   // A minute with nothing to do: what the server gives back once streaming is over.
   await sleep(IDLE_MS);
   const pssIdle = await pssSplitOf(server.pid);
+  const heapIdle = heapOf(await server.metrics());
   await rm(scratch, { recursive: true, force: true });
 
   const mbps = (bytesPerMs: number) => `${(bytesPerMs / 1000).toFixed(0)} MB/s`;
@@ -160,7 +161,7 @@ export async function outputThroughput(server: BenchServer): Promise<Row[]> {
       met: pssIdle.pss / pssStart.pss <= 1.25,
     },
     {
-      benchmark: `server PSS, anonymous memory only (what it allocated): before streaming; after it; after ${IDLE_MS / 1000} s idle`,
+      benchmark: `server PSS, anonymous memory only (what it allocated): before streaming; after it; after ${IDLE_MS / 1000} s idle (then: V8 young generation ${mib(heapIdle.newSpace)}, old ${mib(heapIdle.oldSpace)}, external ${mib(heapIdle.external)})`,
       figure: `${mib(pssBefore.anon)}; ${mib(pssAfter.anon)}; ${mib(pssIdle.anon)}`,
       floor: `before streaming ${mib(pssBefore.anon)}`,
       ratio: x(pssIdle.anon / pssBefore.anon),
@@ -168,6 +169,16 @@ export async function outputThroughput(server: BenchServer): Promise<Row[]> {
       met: pssIdle.anon / pssBefore.anon <= 1.25,
     },
   ];
+}
+
+/** The server's V8 heap spaces and external memory, from its Prometheus metrics. */
+function heapOf(metrics: string): { newSpace: number; oldSpace: number; external: number } {
+  const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
+  return {
+    newSpace: value(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m),
+    oldSpace: value(/^nodejs_heap_space_size_total_bytes\{space="old"\} (\d+)/m),
+    external: value(/^nodejs_external_memory_bytes (\d+)/m),
+  };
 }
 
 /** Wall time of the bare command writing 1 GiB into `file`, after a sync. */
