@@ -5,12 +5,17 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { WIDE_WINDOW_SETTINGS, WideWindowSessionManager } from "@jobworker/cli/transport";
 import { JobService } from "@jobworker/proto";
 import { ServerProcess } from "@jobworker/testkit";
+import { pssOf } from "./proc.ts";
 
 export type JobClient = Client<typeof JobService>;
 
 /** A jobworker-server process as users run it, and clients that connect the way runjob does. */
 export interface BenchServer {
   port: number;
+  /** The server process's pid, for its CPU time and memory in /proc. */
+  pid: number;
+  /** The server's PSS in bytes right after start-up, before any benchmark. */
+  startupPss: number;
   certs: string;
   /** A new client (as alice) with its own HTTP/2 connection and runjob's wide windows. */
   client(): JobClient;
@@ -31,6 +36,8 @@ export async function startServer(): Promise<BenchServer> {
   const nodeOptions = { ca, cert, key, settings: WIDE_WINDOW_SETTINGS };
   return {
     port: server.port,
+    pid: server.child.pid ?? 0,
+    startupPss: await pssOf(server.child.pid ?? 0),
     certs: server.certs,
     client: () =>
       createClient(

@@ -8,6 +8,17 @@ export interface CgroupLayout {
     v1Roots: ReadonlyMap<V1ControllerName, string>;
 }
 
+export class ChunkBuffers {
+    readonly headroom: number;
+    constructor(headroom: number, slabSlots?: number);
+    take(size: number): Buffer;
+    compact(data: Buffer): Buffer;
+    owns(data: Uint8Array): boolean;
+    give(data: Uint8Array): void;
+    get lentCount(): number;
+    get pooledCount(): number;
+}
+
 export interface CurrentUsage {
     memoryCurrentBytes: number;
     pidsCurrent: number;
@@ -302,6 +313,7 @@ export interface ReadOutputOptions {
     fromOffset?: number;
     follow?: boolean;
     signal?: AbortSignal;
+    buffers?: ChunkBuffers;
 }
 
 export interface ResourceUsage {

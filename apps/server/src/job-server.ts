@@ -10,6 +10,7 @@ import { grpcHealthV1, grpcReflectionV1, grpcReflectionV1alpha, JobService } fro
 import type { Logger } from "pino";
 import { ACCEPTED_COMPRESSION, advertiseCompression, COMPRESS_MIN_BYTES } from "./api/compression.js";
 import { jobService } from "./api/job-service.js";
+import { responseStreamKey, responseStreamOf } from "./api/response-stream.js";
 import { resolveCgroupParent } from "./cgroup-delegation.js";
 import { ConfigError, parseExpose, type ServerConfig } from "./config.js";
 import { HealthStatus, healthService } from "./discovery/health.js";
@@ -113,10 +114,9 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     acceptCompression: ACCEPTED_COMPRESSION,
     compressMinBytes: COMPRESS_MIN_BYTES,
     contextValues: (request) =>
-      createContextValues().set(
-        identityKey,
-        callerIdentity(request.socket as TLSSocket, request.headers[ON_BEHALF_OF_HEADER]),
-      ),
+      createContextValues()
+        .set(identityKey, callerIdentity(request.socket as TLSSocket, request.headers[ON_BEHALF_OF_HEADER]))
+        .set(responseStreamKey, responseStreamOf(request)),
     shutdownSignal: shutdown.signal,
   });
   const apiServer = createSecureServer(

@@ -27,6 +27,7 @@ export { LIMIT_NAMES, type LimitName, type Limits } from "./limits.js";
 export type { JobPage } from "./listing.js";
 export type { TransitionListener } from "./managed-job.js";
 export { DEFAULT_PATH, type JobManagerOptions } from "./options.js";
+export { ChunkBuffers } from "./output/chunk-buffers.js";
 export { CHUNK_BYTES, type OutputChunk, type ReadOutputOptions } from "./output/log-reader.js";
 export type { OutputQuery } from "./output/output-query.js";
 export { STRETCH_MS } from "./output/time-index.js";

@@ -1,16 +1,18 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { JobManager } from "@jobworker/core";
-import { type JobService, StreamOutputResponseSchema } from "@jobworker/proto";
+import type { JobService } from "@jobworker/proto";
 import { interruption } from "../interruption.js";
 import type { StreamTracker } from "../limits/stream-tracker.js";
 import { requestLogKey } from "../logging/request-log.js";
+import { IdleCompaction } from "../memory/idle-compaction.js";
 import type { Metrics } from "../metrics.js";
 import { callerOf, cleanScopeOf, listScopeOf, quotaOf, type RoleQuotas, scopeOf } from "../tls/authorization.js";
 import { apiError } from "./errors.js";
 import { durationToMs, jobIdFromProto, selectorFromProto, startRequestFromProto } from "./from-proto.js";
 import { interactiveService } from "./interactive-service.js";
+import { outputResponses, pooledOutputBuffers, unpooledOutputBuffers } from "./output-frames.js";
+import { responseStreamKey } from "./response-stream.js";
 import { jobToProto, stateFromProto } from "./to-proto.js";
 import { watchJobs } from "./watch-jobs.js";
 import { watchUsage } from "./watch-usage.js";
@@ -27,7 +29,10 @@ export function jobService(
   metrics: Metrics,
   streams: StreamTracker,
   quotas: RoleQuotas,
+  compaction = new IdleCompaction(),
 ): ServiceImpl<typeof JobService> {
+  // StreamOutput's read buffers, shared by all its calls.
+  const pooledBuffers = pooledOutputBuffers();
   return {
     ...interactiveService(manager, streams),
 
@@ -97,6 +102,10 @@ export function jobService(
       if (request.tailLines !== undefined && request.tailLines > BigInt(Number.MAX_SAFE_INTEGER)) {
         throw apiError("JW_ERR_INVALID_ARGUMENT", "tail_lines is out of range");
       }
+      // Over HTTP/2, chunks are read into pooled buffers and go back once written; a stamped
+      // output is cut into pieces that share a buffer, so it (and HTTP/1.1) reads into buffers of its own.
+      const stream = context.values.get(responseStreamKey);
+      const buffers = stream && !request.timestamps ? pooledBuffers : unpooledOutputBuffers();
       const chunks = manager.openOutput(id, scopeOf(context), {
         fromOffset: Number(request.fromOffset),
         follow: request.follow,
@@ -104,14 +113,9 @@ export function jobService(
         tailLines: request.tailLines === undefined ? undefined : Number(request.tailLines),
         since: request.since ? timestampMs(request.since) : undefined,
         timestamps: request.timestamps,
+        buffers,
       });
-      for await (const chunk of streams.track(callerOf(context).name, chunks)) {
-        yield create(StreamOutputResponseSchema, {
-          offset: BigInt(chunk.offset),
-          data: chunk.data,
-          time: chunk.time === undefined ? undefined : timestampFromMs(chunk.time),
-        });
-      }
+      yield* compaction.track(outputResponses(streams.track(callerOf(context).name, chunks), buffers, stream));
       // The reader stops early when the call is aborted: that is no end of the output.
       if (context.signal.aborted) throw interruption(context.signal.reason);
     },

@@ -89,7 +89,8 @@ export function clientFor(
   {
     protocol = "grpc",
     httpVersion = "2",
-  }: { protocol?: "grpc" | "connect" | "grpc-web"; httpVersion?: "1.1" | "2" } = {},
+    useBinaryFormat = true,
+  }: { protocol?: "grpc" | "connect" | "grpc-web"; httpVersion?: "1.1" | "2"; useBinaryFormat?: boolean } = {},
 ): JobClient {
   const options = {
     baseUrl: `https://localhost:${server.address.port}`,
@@ -97,10 +98,10 @@ export function clientFor(
   };
   const transport =
     protocol === "grpc"
-      ? createGrpcTransport(options)
+      ? createGrpcTransport({ ...options, useBinaryFormat })
       : protocol === "connect"
-        ? createConnectTransport({ ...options, httpVersion })
-        : createGrpcWebTransport({ ...options, httpVersion });
+        ? createConnectTransport({ ...options, httpVersion, useBinaryFormat })
+        : createGrpcWebTransport({ ...options, httpVersion, useBinaryFormat });
   return createClient(JobService, transport);
 }
 

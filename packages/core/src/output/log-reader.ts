@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import type { ChunkBuffers } from "./chunk-buffers.js";
 import type { OutputFeed } from "./output-feed.js";
 
 /** A piece of a job's output and where it starts in the job's output. */
@@ -17,6 +18,11 @@ export interface ReadOutputOptions {
   follow?: boolean;
   /** Aborting ends the iteration and releases the file at once. */
   signal?: AbortSignal;
+  /**
+   * Where chunks are read into: each chunk then sits at the buffers' headroom, for its consumer
+   * to frame in place and give back once sent. Default: a buffer of its own for each chunk.
+   */
+  buffers?: ChunkBuffers;
 }
 
 /** Largest chunk a reader holds; with the one read ahead, a reader never holds more than two. */
@@ -33,7 +39,7 @@ const LIVE_CHUNK_BYTES = 16 * 1024;
 export async function* readOutput(
   path: string,
   feed: OutputFeed,
-  { fromOffset = 0, follow = false, signal }: ReadOutputOptions,
+  { fromOffset = 0, follow = false, signal, buffers }: ReadOutputOptions,
 ): AsyncGenerator<OutputChunk, void, undefined> {
   const file = await open(path, "r");
   // One read is always in flight ahead of the consumer, so reading the file
@@ -43,22 +49,34 @@ export async function* readOutput(
   // short (following a live job, where a big buffer would mostly hold nothing).
   // They never outgrow a quarter of what the consumer has taken: a chunk the
   // consumer cannot send (a client that never reads, held back by HTTP/2 flow
-  // control) stays in memory, so a stalled reader holds small chunks only.
+  // control) stays in memory, so a stalled reader holds small chunks only. With
+  // `buffers`, full chunks sit in pool slots, taken back once sent, and short
+  // ones are moved to buffers of their size.
   let size = LIVE_CHUNK_BYTES;
   let taken = 0;
   const readAt = async (at: number) => {
     const seen = feed.generation;
     const ended = feed.ended;
     const requested = size;
-    const buffer = Buffer.allocUnsafe(requested);
-    const { bytesRead } = await file.read(buffer, 0, requested, at);
+    const headroom = buffers?.headroom ?? 0;
+    const buffer = buffers ? buffers.take(requested) : Buffer.allocUnsafe(requested);
+    const { bytesRead } = await file.read(buffer, headroom, requested, at);
     size =
       bytesRead === requested
         ? Math.min(size * 2, CHUNK_BYTES, Math.max(LIVE_CHUNK_BYTES, Math.floor(taken / 4)))
         : LIVE_CHUNK_BYTES;
-    // A short read keeps only its bytes: a view would pin the whole buffer for as long as
-    // the chunk waits to be sent (or, at EOF, for as long as a follower waits for output).
-    const data = bytesRead === buffer.length ? buffer : Buffer.from(buffer.subarray(0, bytesRead));
+    let data: Buffer;
+    if (buffers) {
+      // The consumer gives the buffer back once the chunk is sent. A short read (the live end
+      // of the output) moves to a buffer of its size, as below: a follower may hold it long.
+      data = buffer.subarray(headroom, headroom + bytesRead);
+      if (bytesRead === 0) buffers.give(data);
+      else if (bytesRead < requested) data = buffers.compact(data);
+    } else {
+      // A short read keeps only its bytes: a view would pin the whole buffer for as long as
+      // the chunk waits to be sent (or, at EOF, for as long as a follower waits for output).
+      data = bytesRead === buffer.length ? buffer : Buffer.from(buffer.subarray(0, bytesRead));
+    }
     return { seen, ended, short: bytesRead < requested, data };
   };
   // Ends a wait for new output when the consumer stops early (a break, not only an abort).
@@ -89,7 +107,10 @@ export async function* readOutput(
     }
   } finally {
     stop.abort();
-    await next.catch(() => undefined);
+    // The read ahead was never handed out: its buffer goes back at once.
+    // (An empty read gave its buffer back already, and it may be lent again since.)
+    const unread = await next.catch(() => undefined);
+    if (unread && unread.data.length > 0) buffers?.give(unread.data);
     await file.close();
   }
 }

@@ -1,0 +1,157 @@
+import type { Http2Stream } from "node:http2";
+import { finished } from "node:stream";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ChunkBuffers, type OutputChunk } from "@jobworker/core";
+import { type StreamOutputResponse, StreamOutputResponseSchema } from "@jobworker/proto";
+
+/**
+ * Where a message carries its own binary encoding for the patched connect-es
+ * (patches/@connectrpc__connect@2.3.0.patch, envelopedBinary): 5 free bytes for
+ * the envelope, then the message. Connect sends that buffer as it is; JSON
+ * ignores it and encodes the message's fields.
+ */
+const ENVELOPED_BINARY = Symbol.for("@connectrpc/connect/enveloped-binary");
+
+/** The envelope (flags and length), then the offset field (tag, varint of up to 8 bytes for a safe integer), then data's tag and length (up to 3 bytes for a chunk): 5 + 9 + 4, rounded up. */
+export const FRAME_HEADROOM = 24;
+
+/** Chunk buffers per slab of the pool (4 MiB): what five or so streams hold at once. */
+const SLAB_SLOTS = 16;
+
+/**
+ * The chunk buffers StreamOutput reads into when the response goes out on an
+ * HTTP/2 stream: pooled, with room for each frame's header in front.
+ */
+export function pooledOutputBuffers(): ChunkBuffers {
+  return new ChunkBuffers(FRAME_HEADROOM, SLAB_SLOTS);
+}
+
+/** Buffers of their own for each chunk (no pool), still with room for the frame's header. */
+export function unpooledOutputBuffers(): ChunkBuffers {
+  return new ChunkBuffers(FRAME_HEADROOM);
+}
+
+/**
+ * StreamOutput's responses for `chunks`, each carrying its gRPC/Connect frame
+ * so the chunk's bytes are never copied: chunks read into `buffers` are framed
+ * in their own headroom; any other chunk (a stamped piece, say) is copied once
+ * into a frame of its own. When the response goes out on an HTTP/2 stream
+ * (`stream`), each pooled chunk goes back to the pool once the stream has
+ * written it to the socket (its write callback ran; see {@link SentFrames}).
+ */
+export async function* outputResponses(
+  chunks: AsyncIterable<OutputChunk & { time?: number }>,
+  buffers: ChunkBuffers | undefined,
+  stream: Http2Stream | undefined,
+): AsyncGenerator<StreamOutputResponse> {
+  const sent = new SentFrames(buffers, stream);
+  try {
+    for await (const chunk of chunks) {
+      sent.giveBackWritten();
+      const message = create(StreamOutputResponseSchema, {
+        offset: BigInt(chunk.offset),
+        data: chunk.data,
+        time: chunk.time === undefined ? undefined : timestampFromMs(chunk.time),
+      });
+      if (chunk.time === undefined) {
+        const frame = frameOf(chunk, buffers);
+        Object.defineProperty(message, ENVELOPED_BINARY, { value: frame });
+        sent.add(chunk.data, frame.byteLength);
+      }
+      yield message;
+    }
+  } finally {
+    sent.giveBackWritten();
+    sent.giveBackOnceFinished();
+  }
+}
+
+/**
+ * The frame of a StreamOutputResponse with `offset` and `data` set: 5 bytes
+ * left for the envelope, then the protobuf encoding (field 1 varint, field 2
+ * length-delimited), exactly as protobuf-es would write it.
+ */
+export function frameOf(chunk: OutputChunk, buffers: ChunkBuffers | undefined): Uint8Array {
+  const header = new Uint8Array(FRAME_HEADROOM);
+  let length = 0;
+  // proto3 leaves a zero field out.
+  if (chunk.offset > 0) {
+    header[length++] = 0x08; // field 1, varint
+    length = writeVarint(header, length, chunk.offset);
+  }
+  header[length++] = 0x12; // field 2, length-delimited
+  length = writeVarint(header, length, chunk.data.byteLength);
+  const { data } = chunk;
+  if (buffers?.owns(data)) {
+    const start = data.byteOffset - length - 5;
+    const frame = new Uint8Array(data.buffer, start, 5 + length + data.byteLength);
+    frame.set(header.subarray(0, length), 5);
+    return frame;
+  }
+  const frame = new Uint8Array(5 + length + data.byteLength);
+  frame.set(header.subarray(0, length), 5);
+  frame.set(data, 5 + length);
+  return frame;
+}
+
+/** Writes `value` (a non-negative safe integer) as a protobuf varint at `at`; returns the position after it. */
+function writeVarint(into: Uint8Array, at: number, value: number): number {
+  let rest = value;
+  while (rest >= 0x80) {
+    into[at++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  into[at++] = rest;
+  return at;
+}
+
+/**
+ * The frames handed to connect, newest last, until the HTTP/2 stream has
+ * written them. A Writable completes writes in order, and its writableLength
+ * counts the bytes of the writes not yet completed; connect writes each frame
+ * before it asks for the next, so those bytes are the newest frames' and every
+ * older frame has left: its buffer can be reused. Frames still queued when
+ * the call ends go back once the stream has finished or closed. Without a
+ * stream to ask (HTTP/1.1), nothing is pooled.
+ */
+class SentFrames {
+  private readonly frames: { data: Uint8Array; bytes: number }[] = [];
+
+  constructor(
+    private readonly buffers: ChunkBuffers | undefined,
+    private readonly stream: Http2Stream | undefined,
+  ) {}
+
+  add(data: Uint8Array, bytes: number): void {
+    if (this.stream && this.buffers?.owns(data)) this.frames.push({ data, bytes });
+  }
+
+  /**
+   * The call is over: what is still queued goes back once the stream has
+   * written everything (or been closed, its queue dropped). Until then those
+   * slots stay lent, and their slab stays allocated.
+   */
+  giveBackOnceFinished(): void {
+    const { stream, buffers, frames } = this;
+    if (!stream || !buffers || frames.length === 0) return;
+    const left = frames.splice(0);
+    finished(stream, { readable: false }, () => {
+      for (const frame of left) buffers.give(frame.data);
+    });
+  }
+
+  giveBackWritten(): void {
+    const { stream, buffers, frames } = this;
+    if (!stream || !buffers || frames.length === 0) return;
+    // A destroyed stream's queue may still be on its way out: those wait for its close.
+    if (stream.destroyed) return;
+    let pending = stream.writableLength;
+    let keep = 0;
+    for (let i = frames.length - 1; i >= 0 && pending > 0; i--) {
+      pending -= frames[i]?.bytes ?? 0;
+      keep++;
+    }
+    for (const frame of frames.splice(0, frames.length - keep)) buffers.give(frame.data);
+  }
+}
