@@ -183,9 +183,7 @@ class AttachActions {
       if (next.done) return;
       await this.apply(next.value).catch((error: unknown) => {
         // Typing into a job that has just ended is no failure of the attach: its end comes next.
-        // Its launcher closes the attach socket as the job exits, a moment before the server
-        // records the end, so a job still marked running may already refuse input.
-        if (isJobError(error) && error.code === "failed_precondition" && !this.isStarting()) return;
+        if (isJobError(error) && error.code === "failed_precondition" && this.isEnding(next.value)) return;
         throw error;
       });
     }
@@ -222,8 +220,17 @@ class AttachActions {
     return this.input;
   }
 
-  private isStarting(): boolean {
-    return this.manager.get(this.id, this.scope).state === "starting";
+  /**
+   * Whether `request` failed because the job has ended or is ending. The
+   * launcher closes its attach socket as the job exits, a moment before the
+   * server records the end: input to a job that takes input, refused while it
+   * still reads as running, means its end is on the way.
+   */
+  private isEnding(request: AttachJobRequest): boolean {
+    const job = this.manager.get(this.id, this.scope);
+    if (job.state === "ended") return true;
+    const isInput = request.action.case === "input" || request.action.case === "closeInput";
+    return isInput && job.state !== "starting" && job.stdin === true;
   }
 }
 
