@@ -12,6 +12,8 @@ export type JobClient = Client<typeof JobService>;
 export interface BenchServer {
   port: number;
   certs: string;
+  /** The server process's pid (for its CPU time in /proc). */
+  pid: number;
   /** A new client (as alice) with its own HTTP/2 connection and runjob's wide windows. */
   client(): JobClient;
   metrics(): Promise<string>;
@@ -32,6 +34,7 @@ export async function startServer(): Promise<BenchServer> {
   return {
     port: server.port,
     certs: server.certs,
+    pid: server.child.pid ?? 0,
     client: () =>
       createClient(
         JobService,
