@@ -2,7 +2,6 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
-import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { defaultJobsCeiling, JobManager, type OwnerQuota } from "@jobworker/core";
@@ -21,7 +20,7 @@ import { jobEndLogger } from "./logging/job-end-log.js";
 import { requestLogging } from "./logging/request-log.js";
 import { createMetrics } from "./metrics.js";
 import { authorize } from "./tls/authorization.js";
-import { identityKey, identityOf } from "./tls/identity.js";
+import { connectionSocketOf, identityKey, identityOf } from "./tls/identity.js";
 import { TlsReloader } from "./tls/tls-reload.js";
 
 /** How long shutdown waits for calls to end before it cuts the connections they are on. */
@@ -106,7 +105,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     // Compressed requests are accepted; responses go uncompressed (compression.ts says why).
     acceptCompression: ACCEPTED_COMPRESSION,
     compressMinBytes: COMPRESS_MIN_BYTES,
-    contextValues: (request) => createContextValues().set(identityKey, identityOf(request.socket as TLSSocket)),
+    contextValues: (request) => createContextValues().set(identityKey, identityOf(connectionSocketOf(request))),
     shutdownSignal: shutdown.signal,
   });
   const apiServer = createSecureServer(
