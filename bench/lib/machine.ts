@@ -33,12 +33,12 @@ export async function cpuTimes(): Promise<{ idle: number; total: number }> {
 }
 
 /**
- * CPU time (user + system, in milliseconds) that process `pid` has used itself,
- * from /proc/PID/stat: not its children's, so the server's own work only.
+ * CPU time (user and system, in milliseconds) that process `pid` has used
+ * itself, from /proc/PID/stat: not its children's, so the server's own work only.
  */
-export async function processCpuMs(pid: number): Promise<number> {
+export async function processCpuMs(pid: number): Promise<{ user: number; system: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
   // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  return { user: (Number(fields[11]) * 1000) / USER_HZ, system: (Number(fields[12]) * 1000) / USER_HZ };
 }
