@@ -21,13 +21,17 @@ describe("job tally", () => {
     const a2 = job("a2", "alice");
     const b1 = job("b1", "bob");
     for (const held of [a1, a2, b1]) tally.add(held);
-    expect([tally.active, tally.activeOf("alice"), tally.activeOf("bob"), tally.endedOutputBytes]).toEqual([3, 2, 1, 0]);
+    expect([tally.active, tally.activeOf("alice"), tally.activeOf("bob"), tally.endedOutputBytes]).toEqual([
+      3, 2, 1, 0,
+    ]);
     a1.end(1000, 500);
     tally.ended(a1);
     expect([tally.active, tally.activeOf("alice"), tally.endedOutputBytes]).toEqual([2, 1, 500]);
     tally.remove(a1);
     tally.remove(b1); // a failed start: removed while active
-    expect([tally.active, tally.activeOf("alice"), tally.activeOf("bob"), tally.endedOutputBytes]).toEqual([1, 1, 0, 0]);
+    expect([tally.active, tally.activeOf("alice"), tally.activeOf("bob"), tally.endedOutputBytes]).toEqual([
+      1, 1, 0, 0,
+    ]);
     expect(tally.ownersWithEndedJobs()).toEqual([]);
   });
 

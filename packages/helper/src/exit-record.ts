@@ -31,6 +31,7 @@ export async function readExitRecord(jobDir: string): Promise<ExitRecord | undef
 
 /** What a launcher records of itself at start (kept next to the job's exit record once that is written). */
 export interface LaunchRecord {
+  /** The launcher's pid and start time (field 22 of /proc/<pid>/stat): together they name it, even after pid reuse. */
   launcher: { pid: number; startTime: string };
   /** Epoch milliseconds, just before the job's init was cloned. */
   startedAt: number;
