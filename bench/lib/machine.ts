@@ -31,3 +31,14 @@ export async function cpuTimes(): Promise<{ idle: number; total: number }> {
   const ms = (value: number) => (value * 1000) / USER_HZ;
   return { idle: ms((ticks[3] ?? 0) + (ticks[4] ?? 0)), total: ms(ticks.reduce((a, b) => a + b, 0)) };
 }
+
+/**
+ * CPU time (user and system, in milliseconds) that process `pid` has used
+ * itself, from /proc/PID/stat: not its children's, so the server's own work only.
+ */
+export async function processCpuMs(pid: number): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: (Number(fields[11]) * 1000) / USER_HZ, system: (Number(fields[12]) * 1000) / USER_HZ };
+}

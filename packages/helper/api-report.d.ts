@@ -59,6 +59,14 @@ export class LaunchError extends Error {
     get isWorkdirFailure(): boolean;
 }
 
+export interface LaunchRecord {
+    launcher: {
+        pid: number;
+        startTime: string;
+    };
+    startedAt: number;
+}
+
 export interface LaunchSpec {
     jobDir: string;
     logPath: string;
@@ -103,5 +111,7 @@ export interface TerminalSize {
 export const launcherPath: string;
 
 export function readExitRecord(jobDir: string): Promise<ExitRecord | undefined>;
+
+export function readLaunchRecord(jobDir: string): LaunchRecord | undefined;
 
 export function sendControl(jobDir: string, request: ControlRequest): Promise<boolean>;

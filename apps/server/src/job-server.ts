@@ -2,7 +2,6 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
-import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { defaultJobsCeiling, JobManager, type OwnerQuota } from "@jobworker/core";
@@ -25,7 +24,7 @@ import { jobEndLogger } from "./logging/job-end-log.js";
 import { requestLogging } from "./logging/request-log.js";
 import { createMetrics } from "./metrics.js";
 import { authorize } from "./tls/authorization.js";
-import { callerIdentity, identityKey, ON_BEHALF_OF_HEADER } from "./tls/identity.js";
+import { callerIdentity, connectionSocketOf, identityKey, ON_BEHALF_OF_HEADER } from "./tls/identity.js";
 import { TlsReloader } from "./tls/tls-reload.js";
 
 /** How long shutdown waits for calls to end before it cuts the connections they are on. */
@@ -115,7 +114,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
     compressMinBytes: COMPRESS_MIN_BYTES,
     contextValues: (request) =>
       createContextValues()
-        .set(identityKey, callerIdentity(request.socket as TLSSocket, request.headers[ON_BEHALF_OF_HEADER]))
+        .set(identityKey, callerIdentity(connectionSocketOf(request), request.headers[ON_BEHALF_OF_HEADER]))
         .set(responseStreamKey, responseStreamOf(request)),
     shutdownSignal: shutdown.signal,
   });

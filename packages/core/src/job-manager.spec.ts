@@ -227,7 +227,12 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
     });
     await waitForOutput(manager, job.id, "ready");
     manager = await temp.reopen();
-    expect(manager.get(job.id, alice).state).toBe("running");
+    // When it started and under which launcher come back too, though the start was recorded once, as starting.
+    expect(manager.get(job.id, alice)).toMatchObject({
+      state: "running",
+      startedAt: expect.closeTo(job.startedAt ?? 0, -3),
+      launcher: { pid: job.launcher?.pid },
+    });
     expect(await manager.stop(job.id, alice)).toMatchObject({ state: "ended", endReason: "stopped", exitCode: 42 });
   });
 
@@ -245,6 +250,8 @@ describe.skipIf(needsRoot)("JobManager lifecycle (needs root: namespaces, cgroup
     manager = await temp.reopen();
     const ended = await manager.wait(job.id, alice);
     expect(ended).toMatchObject({ state: "ended", endReason: "exited", exitCode: 7 });
+    expect(ended.endDetail).toBeUndefined();
+    expect(ended.startedAt).toBeCloseTo(job.startedAt ?? 0, -3);
     expect((await collect(manager.openOutput(job.id, alice))).toString()).toBe("ready\n");
   });
 });

@@ -21,6 +21,7 @@ import {
   type TerminalSize,
 } from "./job.js";
 import { isActive } from "./job-state.js";
+import { JobTally } from "./job-tally.js";
 import { launchJob } from "./lifecycle/launch.js";
 import { processStartTime } from "./lifecycle/process-identity.js";
 import { validateStartRequest, validateTerminalSize } from "./lifecycle/validate.js";
@@ -34,7 +35,6 @@ import { outputStream } from "./output/output-stream.js";
 import { DEFAULT_OWNER, OwnerJobs } from "./owner-jobs.js";
 import { assertRoom, type OwnerQuota, StartRateLimiter } from "./quota.js";
 import { recoverJobs } from "./recovery.js";
-import { expiredJobs } from "./retention.js";
 import { checkExposedPaths, checkWorkingDirectory, JOB_WORK_DIR } from "./sandbox/filesystem-view.js";
 import { checkUidRange } from "./sandbox/uid-range.js";
 import { INLINE_ARGS_BYTES, StateStore, type StoredJob } from "./state-store.js";
@@ -66,6 +66,8 @@ const SWEEP_INTERVAL_MS = 60_000;
  */
 export class JobManager {
   private readonly jobs = new Map<string, ManagedJob>();
+  /** Counts, names and retention order of `jobs`, kept up to date: no start or end scans every job. */
+  private readonly tally = new JobTally<ManagedJob>();
   private readonly listeners = new Set<TransitionListener>();
   private readonly startRate = new StartRateLimiter();
   /** Owners whose quota names its own count of ended jobs kept (admins, say). */
@@ -166,6 +168,7 @@ export class JobManager {
         cgroups,
         supervisor: manager.supervisor,
         register: (record) => manager.register(record),
+        jobDir: (id) => store.jobDir(id),
         onWarning,
       },
       records,
@@ -234,7 +237,9 @@ export class JobManager {
       const launched = await launchJob(this.launchContext, job, request);
       const startTime = (await processStartTime(launched.launcherPid)) ?? "";
       job.transition("running", { startedAt: Date.now(), launcher: { pid: launched.launcherPid, startTime } });
-      this.store.saveSync(job.record);
+      // Not saved again: the launcher's own launch record (exit.json.tmp) names it until the job's
+      // exit record replaces that, and recovery re-adopts a job recorded as starting through it (recovery.ts).
+      // A second record per start cost more of the server's CPU than anything else in a start.
       this.supervisor.superviseLaunched(job, launched);
     } catch (error) {
       await this.discardFailedStart(job);
@@ -516,12 +521,14 @@ export class JobManager {
 
   private register(record: StoredJob): ManagedJob {
     const job: ManagedJob = new ManagedJob(record, (current, from) => {
+      if (current.state === "ended" && this.jobs.get(job.id) === job) this.tally.ended(job);
       this.journal.append(eventTypeOf(current.state), this.eventRecord(job), from);
       if (this.listeners.size === 0) return;
       const snapshot = this.snapshot(job);
       for (const listener of this.listeners) listener(snapshot, from);
     });
     this.jobs.set(record.id, job);
+    this.tally.add(job);
     if (isActive(record.state)) this.uids.claim(record.uid);
     return job;
   }
@@ -529,7 +536,11 @@ export class JobManager {
   /** Refuses a start the server, the owner's quota or the output budget has no room for. */
   private assertRoom(owner: string, quota: OwnerQuota): void {
     assertRoom(
-      [...this.jobs.values()].map((job) => job.record),
+      {
+        active: this.tally.active,
+        ownerActive: this.tally.activeOf(owner),
+        endedOutputBytes: this.tally.endedOutputBytes,
+      },
       owner,
       quota,
       {
@@ -562,28 +573,23 @@ export class JobManager {
   /** Deletes ended jobs past the retention time, and each owner's oldest past its count. */
   private sweep(): void {
     this.startRate.prune();
-    const owners = new Set<string>();
-    for (const job of this.jobs.values()) owners.add(job.record.owner);
-    for (const owner of owners) this.pruneEnded(owner);
+    for (const owner of this.tally.ownersWithEndedJobs()) this.pruneEnded(owner);
   }
 
+  /** Deletes the owner's ended jobs past retention: the oldest ends first, without looking at the rest. */
   private pruneEnded(owner: string): void {
     if (this.closed) return;
-    const ended: Job[] = [];
-    for (const job of this.jobs.values())
-      if (job.state === "ended" && job.record.owner === owner) ended.push(job.record);
-    const expired = expiredJobs(
-      ended,
+    const expired = this.tally.expire(
+      owner,
       {
         retentionMs: this.options.retentionMs,
         maxEndedJobs: this.endedQuotas.get(owner) ?? this.options.maxEndedJobsPerOwner,
       },
       Date.now(),
     );
-    for (const id of expired) {
-      const job = this.jobs.get(id);
-      if (job) this.forget(job);
-      this.store.remove(id).catch((error) => this.onWarning(`deleting expired job ${id} failed: ${error}`));
+    for (const job of expired) {
+      this.forget(job);
+      this.store.remove(job.id).catch((error) => this.onWarning(`deleting expired job ${job.id} failed: ${error}`));
     }
   }
 
@@ -596,17 +602,16 @@ export class JobManager {
 
   /** Drops a job from the manager (its files are the caller's to remove) and tells watchers. */
   private forget(job: ManagedJob): void {
-    if (!this.jobs.delete(job.id)) return;
+    if (this.jobs.get(job.id) !== job) return;
+    this.jobs.delete(job.id);
+    this.tally.remove(job);
     this.journal.append("deleted", this.eventRecord(job), job.state);
   }
 
   /** A name is unique among its owner's jobs, ended ones included (until they are deleted). */
   private assertNameFree(owner: string, name: string): void {
-    for (const job of this.jobs.values()) {
-      if (job.record.owner === owner && job.record.name === name) {
-        throw alreadyExists(`you already have a job named ${name} (${job.id}); delete it or choose another name`);
-      }
-    }
+    const job = this.tally.named(owner, name);
+    if (job) throw alreadyExists(`you already have a job named ${name} (${job.id}); delete it or choose another name`);
   }
 
   private find(id: string, scope: JobScope): ManagedJob {
@@ -636,7 +641,8 @@ export class JobManager {
    * thousands of these, and a watch's snapshot may hold every job.
    */
   private eventRecord(job: ManagedJob): Job {
-    if (!isActive(job.state)) return job.record;
+    // A starting job has not run yet: it has written nothing.
+    if (!isActive(job.state) || job.state === "starting") return job.record;
     return { ...job.record, outputBytes: this.store.outputSize(job.id) ?? job.record.outputBytes };
   }
 

@@ -1,6 +1,4 @@
 import { JobError } from "./errors.js";
-import type { Job } from "./job.js";
-import { isActive } from "./job-state.js";
 
 /** What one owner may hold and do. The server picks one per caller (users and admins differ). */
 export interface OwnerQuota {
@@ -23,32 +21,32 @@ export interface OwnerQuota {
  */
 export const DEFAULT_QUOTA: OwnerQuota = {};
 
+/** What the manager holds now, as a start's checks need it (kept up to date, see job-tally.ts). */
+export interface HeldJobs {
+  /** Jobs starting, running or stopping, of every owner. */
+  active: number;
+  /** The starting owner's active jobs. */
+  ownerActive: number;
+  /** Output bytes of the ended jobs kept. */
+  endedOutputBytes: number;
+}
+
 /**
  * Refuses a start the server has no room for: past its most active jobs, past
  * the owner's quota, or with ended jobs' output already over the budget (a
  * running job's output is bounded by its own disk limit).
  */
 export function assertRoom(
-  jobs: readonly Job[],
+  held: HeldJobs,
   owner: string,
   quota: OwnerQuota,
   server: { maxActiveJobs: number; maxOutputBytes: number },
 ): void {
-  let active = 0;
-  let ownerActive = 0;
-  let output = 0;
-  for (const job of jobs) {
-    if (isActive(job.state)) {
-      active++;
-      if (job.owner === owner) ownerActive++;
-    } else {
-      output += job.outputBytes;
-    }
-  }
-  if (active >= server.maxActiveJobs) {
+  if (held.active >= server.maxActiveJobs) {
     throw new JobError("resource_exhausted", `the server already runs its maximum of ${server.maxActiveJobs} jobs`);
   }
-  assertActiveQuota(owner, ownerActive, quota);
+  assertActiveQuota(owner, held.ownerActive, quota);
+  const output = held.endedOutputBytes;
   if (output >= server.maxOutputBytes) {
     throw new JobError(
       "resource_exhausted",

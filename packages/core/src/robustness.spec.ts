@@ -101,14 +101,28 @@ describe.skipIf(needsRoot)("the job manager under abuse and failure (needs root:
     await rm(join(temp?.stateDir ?? "", "jobs", job.id), { recursive: true });
   });
 
-  it("a job still recorded as starting when the server stopped is settled as lost, its processes killed", async () => {
+  it("a job recorded once, as starting, is re-adopted after a restart through its launcher's launch record", async () => {
     const manager = await open();
     const job = await stubborn(manager);
     const dir = join(temp?.stateDir ?? "", "jobs", job.id);
-    // What a crash between the launch and the record of it leaves: a running job, recorded as starting.
-    const record: Job = JSON.parse(await readFile(join(dir, "record.json"), "utf8"));
-    const { launcher: _launcher, startedAt: _startedAt, ...starting } = record;
-    await writeFile(join(dir, "record.json"), JSON.stringify({ ...starting, state: "starting" }));
+    // A start is saved once, before the launch: what a crash at any moment after it leaves on disk.
+    expect(JSON.parse(await readFile(join(dir, "record.json"), "utf8"))).toMatchObject({ state: "starting" });
+    const reopened = (await temp?.reopen()) as JobManager;
+    expect(reopened.get(job.id, alice)).toMatchObject({ state: "running", launcher: job.launcher });
+    expect(await reopened.stop(job.id, alice, { graceMs: 0 })).toMatchObject({
+      state: "ended",
+      endReason: "stopped",
+      signal: 9,
+    });
+    expect(await processesOfUid(job.uid)).toEqual([]);
+  });
+
+  it("a job still recorded as starting whose launcher left no launch record is settled as lost, its processes killed", async () => {
+    const manager = await open();
+    const job = await stubborn(manager);
+    const dir = join(temp?.stateDir ?? "", "jobs", job.id);
+    // What a crash in the middle of the launch would leave, with the processes of a job that got further.
+    await rm(join(dir, "exit.json.tmp"));
     const reopened = (await temp?.reopen()) as JobManager;
     expect(reopened.get(job.id, alice)).toMatchObject({
       state: "ended",

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -9,6 +8,8 @@ import type { Job } from "./job.js";
 import { JOB_STATES } from "./job-state.js";
 
 const RECORD_FILE = "record.json";
+/** Record saves by this process so far: names each save's temporary file. */
+let saves = 0;
 const ARGS_FILE = "args.json";
 
 /** A job's arguments longer than this live in their own file, not in the record held in memory. */
@@ -105,7 +106,8 @@ export class StateStore {
 
   /** `save`, for callers that must not wait: a few hundred bytes, written inline. */
   saveSync(job: StoredJob): void {
-    const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${randomBytes(4).toString("hex")}.tmp`);
+    // Unique without randomness: one manager per state dir (host-claim.ts), and its saves are sequential.
+    const tmp = join(this.jobDir(job.id), `${RECORD_FILE}.${process.pid}.${++saves}.tmp`);
     try {
       writeFileSync(tmp, `${JSON.stringify(job)}\n`, { mode: 0o600 });
       renameSync(tmp, join(this.jobDir(job.id), RECORD_FILE));

@@ -19,10 +19,46 @@ export async function readExitRecord(jobDir: string): Promise<ExitRecord | undef
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
-  const parsed: { exitCode?: unknown; signal?: unknown; statusKnown?: unknown } = JSON.parse(text);
+  // The record is the first line; until the launcher trims the file, the launch record's line follows it.
+  const firstLine = text.slice(0, text.indexOf("\n") + 1 || undefined);
+  const parsed: { exitCode?: unknown; signal?: unknown; statusKnown?: unknown } = JSON.parse(firstLine);
   if (typeof parsed.exitCode === "number") return { kind: "exited", exitCode: parsed.exitCode };
   if (typeof parsed.signal === "number") {
     return { kind: "signaled", signal: parsed.signal, statusKnown: parsed.statusKnown !== false };
   }
   throw new Error(`malformed exit record in ${jobDir}: ${text}`);
+}
+
+/** What a launcher records of itself at start (kept next to the job's exit record once that is written). */
+export interface LaunchRecord {
+  /** The launcher's pid and start time (field 22 of /proc/<pid>/stat): together they name it, even after pid reuse. */
+  launcher: { pid: number; startTime: string };
+  /** Epoch milliseconds, just before the job's init was cloned. */
+  startedAt: number;
+}
+
+/**
+ * The launcher's own record of a job it started, or undefined when there is
+ * none (the launch never got that far): a line of exit.json.tmp from the
+ * start (see launcher.c), kept in exit.json once the exit record is written.
+ */
+export function readLaunchRecord(jobDir: string): LaunchRecord | undefined {
+  for (const file of [`${EXIT_RECORD_FILE}.tmp`, EXIT_RECORD_FILE]) {
+    let text: string;
+    try {
+      text = readFileSync(join(jobDir, file), "utf8");
+    } catch {
+      continue; // not there (yet, or any more: it was renamed meanwhile)
+    }
+    const line = text.split("\n").find((candidate) => candidate.startsWith('{"launcherPid"'));
+    try {
+      const { launcherPid, launcherStartTime, startedAt } = JSON.parse(line ?? "");
+      if (typeof launcherPid !== "number" || typeof launcherStartTime !== "string" || !launcherStartTime) continue;
+      if (typeof startedAt !== "number") continue;
+      return { launcher: { pid: launcherPid, startTime: launcherStartTime }, startedAt };
+    } catch {
+      // not a launch record: a launcher from before launch records, or a damaged file
+    }
+  }
+  return undefined;
 }

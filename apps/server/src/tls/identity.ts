@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { TLSSocket } from "node:tls";
 import { createContextKey } from "@connectrpc/connect";
 
@@ -14,6 +16,17 @@ const ROLES: ReadonlySet<string> = new Set(["admin", "user"]);
 
 /** Identities by connection: a TLS 1.3 peer cannot change its certificate, and parsing it costs on every call. */
 const identities = new WeakMap<object, Identity>();
+
+/**
+ * The TLS socket of the connection a request came on, the same object for
+ * every request of that connection. An HTTP/2 request's own `socket` is a new
+ * proxy per stream: keyed on it, the identity cache would miss on every call
+ * and each call would parse the peer certificate again.
+ */
+export function connectionSocketOf(request: IncomingMessage | Http2ServerRequest): TLSSocket {
+  const session = "stream" in request ? request.stream.session : undefined;
+  return (session?.socket ?? request.socket) as TLSSocket;
+}
 
 /**
  * Reads the caller from the TLS socket: CN is the name, OU the role. The TLS

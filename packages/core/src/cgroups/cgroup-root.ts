@@ -7,7 +7,7 @@ import type { LimitController } from "./controller.js";
 import type { JobsCeiling } from "./host-headroom.js";
 import { JobCgroup } from "./job-cgroup.js";
 import { type CgroupLayout, detectLayout, type V1ControllerName } from "./layout.js";
-import { V1Controller } from "./v1-controller.js";
+import { settleV1Parent, V1Controller, type V1ParentFacts } from "./v1-controller.js";
 import { V2Controller } from "./v2-controller.js";
 
 /** Controllers a v2 parent enables for its job cgroups. */
@@ -23,6 +23,7 @@ export class CgroupRoot {
     readonly layout: CgroupLayout,
     private readonly unifiedParent: string | undefined,
     private readonly v1Parents: ReadonlyMap<V1ControllerName, string>,
+    private readonly v1Facts: V1ParentFacts,
   ) {}
 
   /**
@@ -42,7 +43,8 @@ export class CgroupRoot {
     // Controllers co-mounted in one hierarchy (cpu,cpuacct) share one directory.
     const v1Parents = new Map([...detected.v1Roots].map(([controller, root]) => [controller, join(root, parent)]));
     for (const dir of new Set(v1Parents.values())) await mkdir(dir, { recursive: true });
-    const root = new CgroupRoot(detected, unifiedParent, v1Parents);
+    const v1Facts = await settleV1Parent(detected.kind === "v2" ? undefined : v1Parents.get("memory"));
+    const root = new CgroupRoot(detected, unifiedParent, v1Parents, v1Facts);
     if (ceiling) await root.parentController().apply(ceiling, undefined);
     return root;
   }
@@ -72,7 +74,7 @@ export class CgroupRoot {
     const unifiedPath = this.unifiedParent ? join(this.unifiedParent, jobId) : undefined;
     const v1Dirs = new Map([...this.v1Parents].map(([controller, dir]) => [controller, join(dir, jobId)]));
     const controller =
-      this.layout.kind === "v2" && unifiedPath ? new V2Controller(unifiedPath) : new V1Controller(v1Dirs);
+      this.layout.kind === "v2" && unifiedPath ? new V2Controller(unifiedPath) : new V1Controller(v1Dirs, this.v1Facts);
     return new JobCgroup(jobId, unifiedPath, [...new Set(v1Dirs.values())], controller);
   }
 

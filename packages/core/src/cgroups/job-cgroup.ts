@@ -43,8 +43,14 @@ export class JobCgroup {
    * which follows its PID namespace's teardown, is what proves the job gone.
    */
   waitEmpty(): Promise<void> {
-    if (!this.unifiedPath) return Promise.resolve();
-    this.emptied ??= watchUntilEmpty(this.unifiedPath, () => this.populated());
+    const path = this.unifiedPath;
+    if (!path) return Promise.resolve();
+    // Most often asked once the job has ended and its cgroup is empty already: one read, no watch.
+    // Nothing can join a job's cgroup once it is empty (its launcher clones into it once), so empty stays empty.
+    this.emptied ??= this.populated().then(
+      (populated) => (populated ? watchUntilEmpty(path, () => this.populated()) : undefined),
+      () => watchUntilEmpty(path, () => this.populated()),
+    );
     return this.emptied;
   }
 

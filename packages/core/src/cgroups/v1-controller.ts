@@ -11,7 +11,11 @@ const CFS_PERIOD_US = 100_000;
  * attributed to the job's cgroup, so buffered writes are not throttled.
  */
 export class V1Controller implements LimitController {
-  constructor(private readonly dirs: ReadonlyMap<V1ControllerName, string>) {}
+  constructor(
+    private readonly dirs: ReadonlyMap<V1ControllerName, string>,
+    /** Set for a job's new cgroup: what its parent settled once, so that each start does not repeat it. */
+    private readonly parent?: V1ParentFacts,
+  ) {}
 
   async apply(limits: Limits, disk: string | undefined): Promise<void> {
     // Each controller is its own hierarchy: their files are written concurrently.
@@ -26,7 +30,8 @@ export class V1Controller implements LimitController {
   private async applyCpu({ cpuMillicores }: Limits): Promise<void> {
     const cpu = this.dirs.get("cpu");
     if (!cpu || cpuMillicores === undefined) return;
-    await writeControl(cpu, "cpu.cfs_period_us", String(CFS_PERIOD_US));
+    // A new cgroup has the kernel's default period (default_cfs_period(): 100 ms), which is ours.
+    if (!this.parent) await writeControl(cpu, "cpu.cfs_period_us", String(CFS_PERIOD_US));
     await writeControl(cpu, "cpu.cfs_quota_us", String((cpuMillicores * CFS_PERIOD_US) / 1000));
   }
 
@@ -35,10 +40,10 @@ export class V1Controller implements LimitController {
     if (!memory || memoryBytes === undefined) return;
     await writeControl(memory, "memory.limit_in_bytes", String(memoryBytes));
     // memsw (memory + swap) exists only with swap accounting; equal to the limit means no swap.
-    if ((await readControl(memory, "memory.memsw.limit_in_bytes")) !== undefined) {
-      await writeControl(memory, "memory.memsw.limit_in_bytes", String(memoryBytes));
-    }
-    await writeControl(memory, "memory.swappiness", "0");
+    const hasMemsw = this.parent?.hasMemsw ?? (await readControl(memory, "memory.memsw.limit_in_bytes")) !== undefined;
+    if (hasMemsw) await writeControl(memory, "memory.memsw.limit_in_bytes", String(memoryBytes));
+    // A new cgroup takes its parent's swappiness.
+    if (!this.parent?.swappinessZero) await writeControl(memory, "memory.swappiness", "0");
   }
 
   private async applyBlkio(limits: Limits, disk: string | undefined): Promise<void> {
@@ -96,4 +101,23 @@ export class V1Controller implements LimitController {
     const dir = this.dirs.get(controller);
     return dir ? readControl(dir, file) : undefined;
   }
+}
+
+/** What every job cgroup under one parent shares, found (or set) once when the parent is opened. */
+export interface V1ParentFacts {
+  /** The kernel has swap accounting (memory.memsw.*). */
+  hasMemsw: boolean;
+  /** The parent's swappiness is 0, so each new job cgroup's is too. */
+  swappinessZero: boolean;
+}
+
+/** Reads (and sets: swappiness 0) what job cgroups under `memoryParent` would otherwise each read and set. */
+export async function settleV1Parent(memoryParent: string | undefined): Promise<V1ParentFacts> {
+  if (!memoryParent) return { hasMemsw: false, swappinessZero: true };
+  const hasMemsw = (await readControl(memoryParent, "memory.memsw.limit_in_bytes")) !== undefined;
+  const swappinessZero = await writeControl(memoryParent, "memory.swappiness", "0").then(
+    () => true,
+    () => false, // each job's cgroup then sets its own
+  );
+  return { hasMemsw, swappinessZero };
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -104,18 +105,56 @@ static int set_append_only(int fd, int on) {
   return ioctl(fd, SET_INODE_FLAGS, &flags);
 }
 
-#define EXIT_RECORD_BYTES 128
+/* The exit record's reserved size: its own line first, the launcher's line (see below) from LAUNCH_LINE_AT. */
+#define EXIT_RECORD_BYTES 256
+#define LAUNCH_LINE_AT 128
+
+/* This process's start time: field 22 of /proc/self/stat, in clock ticks since boot ("" if unreadable). */
+static void own_start_time(char *out, size_t size) {
+  char stat[1024];
+  out[0] = '\0';
+  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, stat, sizeof stat - 1);
+  close(fd);
+  if (n <= 0) return;
+  stat[n] = '\0';
+  /* The command name (field 2) may hold spaces and parentheses: count fields after its last ')'. */
+  char *field = strrchr(stat, ')');
+  for (int i = 2; field && i < 22; i++) field = strchr(field + 1, ' ');
+  if (!field) return;
+  size_t length = strcspn(field + 1, " ");
+  if (length >= size) return;
+  memcpy(out, field + 1, length);
+  out[length] = '\0';
+}
 
 /*
  * Creates <job-dir>/exit.json.tmp at start, already EXIT_RECORD_BYTES long, so
  * the record can still be written when the job has filled the disk since. The
  * write itself reserves the space (delayed allocation counts it at once); an
  * fsync here would only make every job start wait for a journal commit.
+ *
+ * Its second line names this launcher (pid, start time) and when the job
+ * started: a server that restarts after a crash finds the launcher of a job it
+ * had recorded only as starting, and re-adopts the job, so the server need not
+ * write a second record for each start. The exit record is written over the
+ * first line only, so the launcher stays known until the record is complete.
  */
 static int reserve_exit_record(const char *job_dir) {
-  char tmp[4096], padding[EXIT_RECORD_BYTES];
+  char tmp[4096], padding[EXIT_RECORD_BYTES], start_time[32];
   snprintf(tmp, sizeof tmp, "%s/exit.json.tmp", job_dir);
   memset(padding, ' ', sizeof padding);
+  own_start_time(start_time, sizeof start_time);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  char *line = padding + LAUNCH_LINE_AT;
+  int length = snprintf(line, EXIT_RECORD_BYTES - LAUNCH_LINE_AT,
+                        "{\"launcherPid\":%d,\"launcherStartTime\":\"%s\",\"startedAt\":%lld}", (int)getpid(),
+                        start_time, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+  if (length > 0 && length < EXIT_RECORD_BYTES - LAUNCH_LINE_AT) line[length] = ' '; /* the rest stays padding */
+  padding[LAUNCH_LINE_AT - 1] = '\n';
+  padding[sizeof padding - 1] = '\n';
   int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   if (write(fd, padding, sizeof padding) != (ssize_t)sizeof padding) {
@@ -125,7 +164,12 @@ static int reserve_exit_record(const char *job_dir) {
   return fd;
 }
 
-/* Fills the reserved file in place, then renames it to exit.json: readers never see half of it. */
+/*
+ * Writes the record over the reserved file's first line, then renames it to
+ * exit.json: readers never see half of it. The launcher's line stays (readers
+ * of the record take its first line), so the record also says when the job
+ * started, and under which launcher.
+ */
 static int write_exit_record(int fd, const char *job_dir, int have_status, int status) {
   char tmp[4096], final[4096], body[EXIT_RECORD_BYTES];
   snprintf(tmp, sizeof tmp, "%s/exit.json.tmp", job_dir);
@@ -134,7 +178,7 @@ static int write_exit_record(int fd, const char *job_dir, int have_status, int s
   else if (WIFEXITED(status)) snprintf(body, sizeof body, "{\"exitCode\":%d}\n", WEXITSTATUS(status));
   else snprintf(body, sizeof body, "{\"signal\":%d}\n", WTERMSIG(status));
   ssize_t len = (ssize_t)strlen(body);
-  int ok = pwrite(fd, body, len, 0) == len && ftruncate(fd, len) == 0 && fsync(fd) == 0;
+  int ok = pwrite(fd, body, len, 0) == len && fsync(fd) == 0;
   close(fd);
   return ok ? rename(tmp, final) : -1;
 }
