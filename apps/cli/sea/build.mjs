@@ -10,6 +10,7 @@ import { dirname } from "node:path";
 import { build } from "esbuild";
 import { lazyBuiltins } from "../lazy-builtins.mjs";
 import { uiAssetsDefine } from "../ui-assets.mjs";
+import { lazyRequires } from "./lazy-requires.mjs";
 
 const here = (path) => new URL(path, import.meta.url).pathname;
 const work = here("../dist/sea/");
@@ -31,7 +32,8 @@ await build({
   external: ["typescript"],
   // The page 'runjob ui' serves, embedded.
   define: uiAssetsDefine(),
-  plugins: [lazyBuiltins],
+  // Only what the warm-up and the modules' top levels touch of oclif is evaluated into the snapshot.
+  plugins: [lazyBuiltins, lazyRequires()],
   // Connect's `Headers` without undici (src/connection/minimal-headers.ts).
   inject: [here("../src/connection/headers-inject.ts")],
 });
