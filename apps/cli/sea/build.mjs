@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:
 import { dirname } from "node:path";
 import { build } from "esbuild";
 import { lazyBuiltins } from "../lazy-builtins.mjs";
-import { uiAssetsDefine } from "../ui-assets.mjs";
+import { uiSeaAssets } from "../ui-assets.mjs";
 import { lazyRequires } from "./lazy-requires.mjs";
 
 const here = (path) => new URL(path, import.meta.url).pathname;
@@ -30,8 +30,8 @@ await build({
   logLevel: "warning",
   // oclif reads tsconfig.json with TypeScript only when running a command from .ts source, never here.
   external: ["typescript"],
-  // The page 'runjob ui' serves, embedded.
-  define: uiAssetsDefine(),
+  // The page 'runjob ui' serves: SEA assets, outside the startup snapshot.
+  define: uiSeaAssets().define,
   // Only what the warm-up and the modules' top levels touch of oclif is evaluated into the snapshot.
   plugins: [lazyBuiltins, lazyRequires()],
   // Connect's `Headers` without undici (src/connection/minimal-headers.ts).
@@ -46,6 +46,7 @@ writeFileSync(
     disableExperimentalSEAWarning: true,
     useSnapshot: true,
     useCodeCache: true,
+    assets: uiSeaAssets().assets,
     // V8's young generation grows to 16 MiB per semi-space by default: for 'runjob logs' of 1 GiB, whose
     // chunks die young, that was 20 of its 105 MiB peak RSS; with 1 MiB the same read took the same CPU.
     execArgv: ["--max-semi-space-size=1"],
