@@ -47,9 +47,10 @@ writeFileSync(
     useSnapshot: true,
     useCodeCache: true,
     assets: uiSeaAssets().assets,
-    // V8's young generation grows to 16 MiB per semi-space by default: for 'runjob logs' of 1 GiB, whose
-    // chunks die young, that was 20 of its 105 MiB peak RSS; with 1 MiB the same read took the same CPU.
-    execArgv: ["--max-semi-space-size=1"],
+    // No V8 flags: any flag that differs from Node's defaults changes V8's flag hash, and Node's own code cache
+    // for its builtins no longer matches, so http2, tls and the rest were compiled from source on each call
+    // (--max-semi-space-size=1 made loading http2 cost 33 instead of 13 ms). The young generation is bounded
+    // once a connection is made instead (sea/main.mjs).
   }),
 );
 execFileSync(process.execPath, ["--experimental-sea-config", `${work}sea-config.json`], { stdio: "inherit" });
