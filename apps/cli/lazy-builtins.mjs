@@ -11,6 +11,12 @@
 // Only the names connect-node uses are exported: esbuild warns about any
 // other ("Import ... will always be undefined"), and the build fails on it.
 
+/**
+ * Where the single executable learns that a connection is made (sea/main.mjs): http2's `connect` hands each
+ * session it returns to the function registered here, if any.
+ */
+export const HTTP2_SESSION_HOOK = "runjob.http2-session";
+
 /** What connect-node 2.x uses of each module. `constants` is an object: its properties are read through. */
 const USED = {
   http: { functions: ["request"], objects: [] },
@@ -21,10 +27,14 @@ const USED = {
 
 function lazyModule(name) {
   const { functions, objects } = USED[name];
+  const announce = (fn) =>
+    name === "http2" && fn === "connect" ? `globalThis[Symbol.for("${HTTP2_SESSION_HOOK}")]?.(result); ` : "";
   return [
     `let loaded;`,
     `const load = () => (loaded ??= require("node:${name}"));`,
-    ...functions.map((fn) => `export function ${fn}(...args) { return load().${fn}(...args); }`),
+    ...functions.map(
+      (fn) => `export function ${fn}(...args) { const result = load().${fn}(...args); ${announce(fn)}return result; }`,
+    ),
     ...objects.map(
       (object) =>
         `export const ${object} = new Proxy({}, { get: (_, key) => load().${object}[key], has: (_, key) => key in load().${object}, ownKeys: () => Reflect.ownKeys(load().${object}), getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(load().${object}, key) });`,

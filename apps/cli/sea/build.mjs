@@ -9,7 +9,8 @@ import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:
 import { dirname } from "node:path";
 import { build } from "esbuild";
 import { lazyBuiltins } from "../lazy-builtins.mjs";
-import { uiAssetsDefine } from "../ui-assets.mjs";
+import { uiSeaAssets } from "../ui-assets.mjs";
+import { lazyRequires } from "./lazy-requires.mjs";
 
 const here = (path) => new URL(path, import.meta.url).pathname;
 const work = here("../dist/sea/");
@@ -29,9 +30,10 @@ await build({
   logLevel: "warning",
   // oclif reads tsconfig.json with TypeScript only when running a command from .ts source, never here.
   external: ["typescript"],
-  // The page 'runjob ui' serves, embedded.
-  define: uiAssetsDefine(),
-  plugins: [lazyBuiltins],
+  // The page 'runjob ui' serves: SEA assets, outside the startup snapshot.
+  define: uiSeaAssets().define,
+  // Only what the warm-up and the modules' top levels touch of oclif is evaluated into the snapshot.
+  plugins: [lazyBuiltins, lazyRequires()],
   // Connect's `Headers` without undici (src/connection/minimal-headers.ts).
   inject: [here("../src/connection/headers-inject.ts")],
 });
@@ -44,9 +46,11 @@ writeFileSync(
     disableExperimentalSEAWarning: true,
     useSnapshot: true,
     useCodeCache: true,
-    // V8's young generation grows to 16 MiB per semi-space by default: for 'runjob logs' of 1 GiB, whose
-    // chunks die young, that was 20 of its 105 MiB peak RSS; with 1 MiB the same read took the same CPU.
-    execArgv: ["--max-semi-space-size=1"],
+    assets: uiSeaAssets().assets,
+    // No V8 flags: any flag that differs from Node's defaults changes V8's flag hash, and Node's own code cache
+    // for its builtins no longer matches, so http2, tls and the rest were compiled from source on each call
+    // (--max-semi-space-size=1 made loading http2 cost 33 instead of 13 ms). The young generation is bounded
+    // once a connection is made instead (sea/main.mjs).
   }),
 );
 execFileSync(process.execPath, ["--experimental-sea-config", `${work}sea-config.json`], { stdio: "inherit" });

@@ -9,8 +9,9 @@ const FILES: Record<string, string> = {
   "app.css": "text/css; charset=utf-8",
 };
 
-// Set by bundle.mjs to apps/web/dist's files, so the bundle and the single executable carry the page.
-declare const __RUNJOB_UI_ASSETS__: Record<string, string> | undefined;
+// Set by bundle.mjs to apps/web/dist's files, so the bundle carries the page; "sea" in the single executable,
+// which carries them as SEA assets (ui-assets.mjs).
+declare const __RUNJOB_UI_ASSETS__: Record<string, string> | "sea" | undefined;
 
 /**
  * The built page (apps/web): embedded in dist/runjob.js at bundle time, or,
@@ -20,7 +21,10 @@ export function uiAssets(): UiAssets {
   const embedded = typeof __RUNJOB_UI_ASSETS__ === "undefined" ? undefined : __RUNJOB_UI_ASSETS__;
   const assets = new Map<string, { body: string; type: string }>();
   for (const [file, type] of Object.entries(FILES)) {
-    const body = embedded?.[file] ?? readFileSync(new URL(`../../../web/dist/${file}`, import.meta.url), "utf8");
+    const body =
+      embedded === "sea"
+        ? process.getBuiltinModule("node:sea").getAsset(`ui/${file}`, "utf8")
+        : (embedded?.[file] ?? readFileSync(new URL(`../../../web/dist/${file}`, import.meta.url), "utf8"));
     assets.set(`/${file}`, { body, type });
   }
   assets.set("/", assets.get("/index.html")!);
