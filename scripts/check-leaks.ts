@@ -7,6 +7,9 @@ const problems: string[] = [];
 for (const pid of (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry))) {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   if (cmdline.includes("jobworker-launcher")) problems.push(`process ${pid}: ${cmdline.replaceAll("\0", " ").trim()}`);
+  // The terminal tests' tmux servers (apps/cli/src/testing/tmux.ts), each on a socket of its own.
+  if (cmdline.startsWith("tmux\0-L\0jobworker-test-"))
+    problems.push(`process ${pid}: ${cmdline.replaceAll("\0", " ").trim()}`);
   // The fleet tests' redis-server (testkit's RedisServer) runs in its /var/tmp/jobworker-test-redis-* data dir
   // (redis rewrites its command line, so its working directory tells).
   if (cmdline.includes("redis-server")) {

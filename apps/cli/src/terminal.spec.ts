@@ -1,5 +1,5 @@
 import { ServerProcess } from "@jobworker/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runjob, runjobPath, shellEnv } from "./testing/cli-harness.js";
 import { ensureTmux, TmuxSession } from "./testing/tmux.js";
 
@@ -16,8 +16,11 @@ describe.skipIf(needsRoot)("runjob -it in a real terminal (tmux) against a real 
     if (noTmux) throw new Error(noTmux);
     server = await ServerProcess.start();
   });
-  afterAll(async () => {
+  // Each test starts its own tmux server: a test that fails half-way must not leave its server behind.
+  afterEach(async () => {
     await tmux?.dispose();
+  });
+  afterAll(async () => {
     if (!server) return; // tmux could not be installed: nothing was started
     try {
       await runjob(server, ["clean", "--all-owners"], { identity: "admin" });
