@@ -39,7 +39,10 @@ describe("MinimalHeaders", () => {
       new MinimalHeaders({ Accept: "x" }),
     ] as const;
     for (const init of inits) {
-      const reference = init instanceof MinimalHeaders ? new Headers([...init]) : new Headers(init as ConstructorParameters<typeof Headers>[0]);
+      const reference =
+        init instanceof MinimalHeaders
+          ? new Headers([...init])
+          : new Headers(init as ConstructorParameters<typeof Headers>[0]);
       expect([...new MinimalHeaders(init)]).toEqual([...reference]);
     }
     expect([...new MinimalHeaders(undefined)]).toEqual([]);
