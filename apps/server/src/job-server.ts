@@ -103,7 +103,7 @@ export async function startJobServer(config: ServerConfig, logger: Logger): Prom
   const adapter = connectNodeAdapter({
     routes: (router) =>
       router
-        .service(JobService, withFleetRef(jobService(manager, metrics, streams, quotas), manager, fleetRef))
+        .service(JobService, withFleetRef(jobService(manager, metrics, streams, quotas), manager, streams, fleetRef))
         .service(grpcHealthV1.Health, healthService(health))
         .service(grpcReflectionV1.ServerReflection, reflectionService(served))
         .service(grpcReflectionV1alpha.ServerReflection, reflectionServiceV1alpha(served)),

@@ -4,6 +4,7 @@ import { type JobService, JobState } from "@jobworker/proto";
 import { apiError } from "../api/errors.js";
 import { durationToMs, jobIdFromProto } from "../api/from-proto.js";
 import { interruption } from "../interruption.js";
+import type { StreamTracker } from "../limits/stream-tracker.js";
 import { requestLogKey } from "../logging/request-log.js";
 import { callerOf, listScopeOf, scopeOf } from "../tls/authorization.js";
 import { type Fleet, notFound } from "./fleet.js";
@@ -18,6 +19,7 @@ import { type Fleet, notFound } from "./fleet.js";
 export function withFleetRef(
   local: ServiceImpl<typeof JobService>,
   manager: JobManager,
+  streams: StreamTracker,
   fleetRef: { get(): Fleet | undefined },
 ): ServiceImpl<typeof JobService> {
   const notInFleet = () =>
@@ -93,7 +95,9 @@ export function withFleetRef(
         yield* local.streamOutput(request, context);
         return;
       }
-      yield* fleet.stream(id, callerOf(context), request, context.signal);
+      // Counted with the caller's local streams: a fleet id is no way around the follower quota.
+      const caller = callerOf(context);
+      yield* streams.track(caller.name, fleet.stream(id, caller, request, context.signal));
       if (context.signal.aborted) throw interruption(context.signal.reason);
     },
 

@@ -288,6 +288,32 @@ describe("a fleet server whose Redis is away when it starts", () => {
   }, 90_000);
 });
 
+describe("a fleet server's follower quota", () => {
+  it("counts followers of fleet jobs with the caller's other streams: one more is RESOURCE_EXHAUSTED", async () => {
+    const redis = await RedisServer.start();
+    let lone: ServerProcess | undefined;
+    try {
+      lone = await ServerProcess.start({
+        writePki: (dir) => cp(pkiDir, dir, { recursive: true }),
+        args: ["--queue-url", redis.url, "--host-name", "lone", "--max-followers-per-owner", "1"],
+      });
+      const alice = await lone.client("alice");
+      const id = (await alice.startJob({ command: "sh", args: ["-c", "echo up; exec sleep 1000"], queue: "default" }))
+        .job!.id;
+      const abort = new AbortController();
+      const follower = alice.streamOutput({ id, follow: true }, { signal: abort.signal })[Symbol.asyncIterator]();
+      await within(30_000, follower.next(), "the first follower's first output");
+      expect(await codeOf(output(alice, id))).toBe(Code.ResourceExhausted);
+      abort.abort();
+      await follower.return?.();
+      await alice.stopJob({ id });
+    } finally {
+      await lone?.dispose();
+      await redis.dispose();
+    }
+  }, 90_000);
+});
+
 describe("a fleet server at its owner's quota", () => {
   it("takes a queued job only when the owner has room under its quota, and runs the rest in turn, higher priority first", async () => {
     const redis = await RedisServer.start();
