@@ -54,16 +54,29 @@ export class JobCgroup {
     return this.emptied;
   }
 
-  /** Removes the cgroup's directories, waiting for it to be empty first. */
+  /**
+   * Removes the cgroup's directories once it is empty. Most often it is empty
+   * already (the job has ended): the directories go at once, and only a busy
+   * one (EBUSY) makes it wait for the cgroup to empty and try again.
+   */
   async remove(): Promise<void> {
+    if (this.removeDirs()) return;
     await this.waitEmpty();
+    if (!this.removeDirs()) throw new Error(`cgroup ${this.jobId} still has processes: EBUSY`);
+  }
+
+  /** Removes the directories still there; false when one is busy (still has processes). */
+  private removeDirs(): boolean {
     for (const dir of [...this.v1Paths, ...(this.unifiedPath ? [this.unifiedPath] : [])]) {
       try {
         rmdirSync(dir); // cgroupfs: synchronous, see cgroup-files.ts
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EBUSY") return false;
+        if (code !== "ENOENT") throw error;
       }
     }
+    return true;
   }
 }
 
