@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
+import { linesPerTurn } from "./lines-per-turn.js";
 
 const LEVEL_NAMES: Record<number, string> = {
   10: "TRACE",
@@ -32,8 +33,9 @@ export function createServerLogger(
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (format === "pretty") return pino(options, prettyDestination(out ?? process.stdout));
-  // JSON to stdout goes through pino's own destination.
-  return out ? pino(options, { write: (line: string) => out.write(line) }) : pino(options);
+  if (out) return pino(options, { write: (line: string) => out.write(line) });
+  // JSON to stdout goes through pino's own destination, a turn's lines at a time.
+  return pino(options, linesPerTurn(pino.destination({ dest: 1, sync: false })));
 }
 
 /** A pino destination that writes each JSON line as `time LEVEL message key=value …`. */
