@@ -37,6 +37,12 @@ export interface LaunchSpec {
   /** cgroup v1 controller directories the job joins before it execs. */
   cgroup1Paths: readonly string[];
   /**
+   * When set, the launcher creates the cgroup directories above (they must not
+   * exist yet) and writes these values into these files of them, in order,
+   * before the job joins: its limits. It removes them again if that fails.
+   */
+  cgroupWrites?: readonly (readonly [file: string, value: string])[];
+  /**
    * The job's stdin: "null" (`/dev/null`, the default), "pipe" (fed through the
    * job's attach socket, see job-channel.ts) or "tty" (a terminal from the
    * job's own devpts, which is also its stdout and stderr).
@@ -91,6 +97,10 @@ export function toLauncherArgs(spec: LaunchSpec): string[] {
   for (const { path, writable } of spec.exposed) args.push(writable ? "--expose-rw" : "--expose-ro", path);
   if (spec.cgroup2Path) args.push("--cgroup2", spec.cgroup2Path);
   for (const path of spec.cgroup1Paths) args.push("--cgroup1", path);
+  if (spec.cgroupWrites) {
+    args.push("--create-cgroups", "yes");
+    for (const [file, value] of spec.cgroupWrites) args.push("--cgroup-write", `${file}\n${value}`);
+  }
   if (spec.stdin === "pipe" || spec.stdin === "tty") args.push("--stdin", spec.stdin);
   if (spec.stdin === "tty" && spec.terminalSize) {
     args.push("--rows", String(spec.terminalSize.rows), "--columns", String(spec.terminalSize.columns));

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileAppears } from "@jobworker/testkit/host";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -201,3 +201,76 @@ async function cmdline(pid: number): Promise<string[]> {
   const text = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   return text.split("\0").filter(Boolean);
 }
+
+/** Where this host's pids controller lives: a v1 hierarchy of its own, or the unified one. */
+async function pidsHierarchy(): Promise<{ root: string; unified: boolean } | undefined> {
+  if ((await readdir("/sys/fs/cgroup/pids").catch(() => undefined)) !== undefined) {
+    return { root: "/sys/fs/cgroup/pids", unified: false };
+  }
+  const controllers = await readFile("/sys/fs/cgroup/cgroup.controllers", "utf8").catch(() => "");
+  return controllers
+    .split(" ")
+    .map((c) => c.trim())
+    .includes("pids")
+    ? { root: "/sys/fs/cgroup", unified: true }
+    : undefined;
+}
+
+describe.skipIf(needsRoot)("the launcher creating the job's cgroup (needs root and the pids controller)", () => {
+  let stateDir: string;
+  let parent: string;
+  let hierarchy: { root: string; unified: boolean };
+  let service: LauncherService;
+
+  beforeAll(async () => {
+    const found = await pidsHierarchy();
+    if (!found) throw new Error("this host has no pids cgroup controller, v1 or v2");
+    hierarchy = found;
+    parent = join(hierarchy.root, `jobworker-test-launcher-${process.pid}`);
+    await mkdir(parent);
+    if (hierarchy.unified) {
+      await writeFile(join(hierarchy.root, "cgroup.subtree_control"), "+pids");
+      await writeFile(join(parent, "cgroup.subtree_control"), "+pids");
+    }
+    service = new LauncherService();
+  });
+  afterAll(async () => {
+    await service.close();
+    await rmdir(parent);
+  });
+  beforeEach(async () => {
+    stateDir = await mkdtemp("/var/tmp/jobworker-test-launcher-");
+    await mkdir(join(stateDir, "jobs", "j1"), { recursive: true });
+  });
+  afterEach(() => rm(stateDir, { recursive: true, force: true }));
+
+  const launch = (spec: LaunchSpec) => service.launch(spec);
+  const specIn = (dir: string, writes: [string, string][], argv: string[]): LaunchSpec => ({
+    ...testLaunchSpec(
+      { stateDir, jobDir: join(stateDir, "jobs", "j1"), uid: UID, hostname: "job-test", limitBytes: 2 ** 20 },
+      argv,
+    ),
+    ...(hierarchy.unified ? { cgroup2Path: dir, cgroup1Paths: [] } : { cgroup1Paths: [dir] }),
+    cgroupWrites: writes,
+  });
+
+  it("creates it, writes the limits, and runs the job in it", async () => {
+    const dir = join(parent, "limited");
+    const spec = specIn(dir, [[join(dir, "pids.max"), "7"]], ["/bin/sh", "-c", "echo ready; sleep 1000 & wait"]);
+    const launched = await launch(spec);
+    await waitForLog(spec.logPath, "ready");
+    expect((await readFile(join(dir, "pids.max"), "utf8")).trim()).toBe("7");
+    expect((await readFile(join(dir, "cgroup.procs"), "utf8")).split("\n")).toContain(String(launched.initPid));
+    expect(await sendControl(spec.jobDir, "kill")).toBe(true);
+    expect(await launched.launcherExited).toBe(true);
+    await rmdir(dir);
+  });
+
+  it("refuses a limit the kernel refuses, naming the file, and leaves no cgroup behind", async () => {
+    const dir = join(parent, "refused");
+    const error = await launch(specIn(dir, [[join(dir, "pids.max"), "many"]], ["/bin/true"])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LaunchError);
+    expect(error).toMatchObject({ call: "cgroup", path: join(dir, "pids.max"), errno: "EINVAL" });
+    expect(await readdir(dir).catch((e: NodeJS.ErrnoException) => e.code)).toBe("ENOENT");
+  });
+});

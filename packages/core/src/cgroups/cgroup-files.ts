@@ -8,11 +8,16 @@ import { join } from "node:path";
 
 /** Writes one cgroup control file, naming the file in the error the kernel gives. */
 export async function writeControl(dir: string, file: string, value: string): Promise<void> {
+  await writeControlFile(join(dir, file), value);
+}
+
+/** `writeControl`, for a path already joined. */
+export async function writeControlFile(path: string, value: string): Promise<void> {
   try {
-    writeFileSync(join(dir, file), value);
+    writeFileSync(path, value);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`writing ${JSON.stringify(value)} to ${join(dir, file)} failed: ${code}`, { cause: error });
+    throw new Error(`writing ${JSON.stringify(value)} to ${path} failed: ${code}`, { cause: error });
   }
 }
 

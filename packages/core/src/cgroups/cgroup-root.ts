@@ -1,14 +1,13 @@
-import { mkdirSync } from "node:fs";
 import { mkdir, readdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Limits } from "../limits.js";
 import { readControl, writeControl } from "./cgroup-files.js";
-import type { LimitController } from "./controller.js";
+import type { CgroupWrite, LimitController } from "./controller.js";
 import type { JobsCeiling } from "./host-headroom.js";
 import { JobCgroup } from "./job-cgroup.js";
 import { type CgroupLayout, detectLayout, type V1ControllerName } from "./layout.js";
 import { settleV1Parent, V1Controller, type V1ParentFacts } from "./v1-controller.js";
-import { V2Controller } from "./v2-controller.js";
+import { V2Controller, type V2ParentFacts } from "./v2-controller.js";
 
 /** Controllers a v2 parent enables for its job cgroups. */
 const V2_CONTROLLERS = ["cpu", "memory", "io", "pids"];
@@ -24,6 +23,7 @@ export class CgroupRoot {
     private readonly unifiedParent: string | undefined,
     private readonly v1Parents: ReadonlyMap<V1ControllerName, string>,
     private readonly v1Facts: V1ParentFacts,
+    private readonly v2Facts: V2ParentFacts | undefined,
   ) {}
 
   /**
@@ -44,7 +44,11 @@ export class CgroupRoot {
     const v1Parents = new Map([...detected.v1Roots].map(([controller, root]) => [controller, join(root, parent)]));
     for (const dir of new Set(v1Parents.values())) await mkdir(dir, { recursive: true });
     const v1Facts = await settleV1Parent(detected.kind === "v2" ? undefined : v1Parents.get("memory"));
-    const root = new CgroupRoot(detected, unifiedParent, v1Parents, v1Facts);
+    const v2Facts =
+      detected.kind === "v2" && unifiedParent
+        ? { hasSwapMax: (await readControl(unifiedParent, "memory.swap.max")) !== undefined }
+        : undefined;
+    const root = new CgroupRoot(detected, unifiedParent, v1Parents, v1Facts, v2Facts);
     if (ceiling) await root.parentController().apply(ceiling, undefined);
     return root;
   }
@@ -56,17 +60,17 @@ export class CgroupRoot {
       : new V1Controller(this.v1Parents);
   }
 
-  /** Creates a job's cgroup with its limits applied. */
-  async create(jobId: string, limits: Limits, disk: string | undefined): Promise<JobCgroup> {
+  /**
+   * A new job's cgroup, not created yet, and the writes that set its limits:
+   * the job's launcher creates its directories and makes the writes (launch.ts).
+   */
+  async planned(
+    jobId: string,
+    limits: Limits,
+    disk: string | undefined,
+  ): Promise<{ cgroup: JobCgroup; writes: CgroupWrite[] }> {
     const cgroup = this.attach(jobId);
-    for (const dir of [...cgroup.v1Paths, ...(cgroup.unifiedPath ? [cgroup.unifiedPath] : [])]) mkdirSync(dir);
-    try {
-      await cgroup.limits.apply(limits, disk);
-    } catch (error) {
-      await cgroup.remove();
-      throw error;
-    }
-    return cgroup;
+    return { cgroup, writes: await cgroup.limits.writes(limits, disk) };
   }
 
   /** The cgroup of a job, whether or not its directories exist. */
@@ -74,7 +78,9 @@ export class CgroupRoot {
     const unifiedPath = this.unifiedParent ? join(this.unifiedParent, jobId) : undefined;
     const v1Dirs = new Map([...this.v1Parents].map(([controller, dir]) => [controller, join(dir, jobId)]));
     const controller =
-      this.layout.kind === "v2" && unifiedPath ? new V2Controller(unifiedPath) : new V1Controller(v1Dirs, this.v1Facts);
+      this.layout.kind === "v2" && unifiedPath
+        ? new V2Controller(unifiedPath, this.v2Facts)
+        : new V1Controller(v1Dirs, this.v1Facts);
     return new JobCgroup(jobId, unifiedPath, [...new Set(v1Dirs.values())], controller);
   }
 

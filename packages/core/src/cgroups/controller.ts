@@ -20,6 +20,9 @@ export interface CurrentUsage {
   pidsCurrent: number;
 }
 
+/** A cgroup control file's path, and the value written into it. */
+export type CgroupWrite = readonly [file: string, value: string];
+
 /**
  * The limit and accounting side of a job's cgroup, one implementation per
  * cgroup version (v1-controller.ts, v2-controller.ts).
@@ -27,6 +30,12 @@ export interface CurrentUsage {
 export interface LimitController {
   /** Writes the limits. `disk` is the "major:minor" IO limits apply to. */
   apply(limits: Limits, disk: string | undefined): Promise<void>;
+  /**
+   * The writes that set the limits, in order, for whoever creates the cgroup
+   * (a job's launcher). For a job's cgroup nothing is read: what varies by host
+   * was settled once for its parent.
+   */
+  writes(limits: Limits, disk: string | undefined): Promise<CgroupWrite[]>;
   usage(): Promise<ResourceUsage>;
   /** What the job holds now: memory and pids (meaningful only while it runs). */
   current(): Promise<CurrentUsage>;

@@ -1,6 +1,7 @@
+import { join } from "node:path";
 import type { Limits } from "../limits.js";
-import { parseKeyValues, readControl, writeControl } from "./cgroup-files.js";
-import type { CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
+import { parseKeyValues, readControl, writeControl, writeControlFile } from "./cgroup-files.js";
+import type { CgroupWrite, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 import type { V1ControllerName } from "./layout.js";
 
 const CFS_PERIOD_US = 100_000;
@@ -18,51 +19,41 @@ export class V1Controller implements LimitController {
   ) {}
 
   async apply(limits: Limits, disk: string | undefined): Promise<void> {
-    // Each controller is its own hierarchy: their files are written concurrently.
-    await Promise.all([
-      this.applyCpu(limits),
-      this.applyMemory(limits),
-      this.applyBlkio(limits, disk),
-      this.applyPids(limits),
-    ]);
+    for (const [file, value] of await this.writes(limits, disk)) await writeControlFile(file, value);
   }
 
-  private async applyCpu({ cpuMillicores }: Limits): Promise<void> {
-    const cpu = this.dirs.get("cpu");
-    if (!cpu || cpuMillicores === undefined) return;
-    // A new cgroup has the kernel's default period (default_cfs_period(): 100 ms), which is ours.
-    if (!this.parent) await writeControl(cpu, "cpu.cfs_period_us", String(CFS_PERIOD_US));
-    await writeControl(cpu, "cpu.cfs_quota_us", String((cpuMillicores * CFS_PERIOD_US) / 1000));
-  }
-
-  private async applyMemory({ memoryBytes }: Limits): Promise<void> {
-    const memory = this.dirs.get("memory");
-    if (!memory || memoryBytes === undefined) return;
-    await writeControl(memory, "memory.limit_in_bytes", String(memoryBytes));
-    // memsw (memory + swap) exists only with swap accounting; equal to the limit means no swap.
-    const hasMemsw = this.parent?.hasMemsw ?? (await readControl(memory, "memory.memsw.limit_in_bytes")) !== undefined;
-    if (hasMemsw) await writeControl(memory, "memory.memsw.limit_in_bytes", String(memoryBytes));
-    // A new cgroup takes its parent's swappiness.
-    if (!this.parent?.swappinessZero) await writeControl(memory, "memory.swappiness", "0");
-  }
-
-  private async applyBlkio(limits: Limits, disk: string | undefined): Promise<void> {
-    const blkio = this.dirs.get("blkio");
-    if (!blkio || !disk) return;
-    const throttles: [string, number | undefined][] = [
-      ["blkio.throttle.read_bps_device", limits.ioReadBps],
-      ["blkio.throttle.write_bps_device", limits.ioWriteBps],
-      ["blkio.throttle.read_iops_device", limits.ioReadIops],
-      ["blkio.throttle.write_iops_device", limits.ioWriteIops],
-    ];
-    for (const [file, value] of throttles) {
-      if (value !== undefined) await writeControl(blkio, file, `${disk} ${value}`);
+  async writes(limits: Limits, disk: string | undefined): Promise<CgroupWrite[]> {
+    const writes: CgroupWrite[] = [];
+    const set = (controller: V1ControllerName, file: string, value: string) => {
+      const dir = this.dirs.get(controller);
+      if (dir) writes.push([join(dir, file), value]);
+    };
+    if (limits.cpuMillicores !== undefined) {
+      // A new cgroup has the kernel's default period (default_cfs_period(): 100 ms), which is ours.
+      if (!this.parent) set("cpu", "cpu.cfs_period_us", String(CFS_PERIOD_US));
+      set("cpu", "cpu.cfs_quota_us", String((limits.cpuMillicores * CFS_PERIOD_US) / 1000));
     }
-  }
-
-  private async applyPids({ maxPids }: Limits): Promise<void> {
-    const pids = this.dirs.get("pids");
-    if (pids && maxPids !== undefined) await writeControl(pids, "pids.max", String(maxPids));
+    const memory = this.dirs.get("memory");
+    if (memory && limits.memoryBytes !== undefined) {
+      set("memory", "memory.limit_in_bytes", String(limits.memoryBytes));
+      // memsw (memory + swap) exists only with swap accounting; equal to the limit means no swap.
+      const hasMemsw =
+        this.parent?.hasMemsw ?? (await readControl(memory, "memory.memsw.limit_in_bytes")) !== undefined;
+      if (hasMemsw) set("memory", "memory.memsw.limit_in_bytes", String(limits.memoryBytes));
+      // A new cgroup takes its parent's swappiness.
+      if (!this.parent?.swappinessZero) set("memory", "memory.swappiness", "0");
+    }
+    if (disk) {
+      const throttles: [string, number | undefined][] = [
+        ["blkio.throttle.read_bps_device", limits.ioReadBps],
+        ["blkio.throttle.write_bps_device", limits.ioWriteBps],
+        ["blkio.throttle.read_iops_device", limits.ioReadIops],
+        ["blkio.throttle.write_iops_device", limits.ioWriteIops],
+      ];
+      for (const [file, value] of throttles) if (value !== undefined) set("blkio", file, `${disk} ${value}`);
+    }
+    if (limits.maxPids !== undefined) set("pids", "pids.max", String(limits.maxPids));
+    return writes;
   }
 
   async usage(): Promise<ResourceUsage> {

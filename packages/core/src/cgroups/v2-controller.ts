@@ -1,22 +1,38 @@
+import { join } from "node:path";
 import type { Limits } from "../limits.js";
-import { parseKeyValues, readControl, writeControl } from "./cgroup-files.js";
-import type { CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
+import { parseKeyValues, readControl, writeControlFile } from "./cgroup-files.js";
+import type { CgroupWrite, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 
 const CPU_PERIOD_US = 100_000;
 
+/** What every job cgroup under one parent shares, found once when the parent is opened. */
+export interface V2ParentFacts {
+  /** The kernel accounts swap (memory.swap.max exists). */
+  hasSwapMax: boolean;
+}
+
 /** Limits and accounting through the unified (cgroup v2) hierarchy. io.max throttles buffered writes too. */
 export class V2Controller implements LimitController {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Set for a job's cgroup: what its parent settled once. */
+    private readonly parent?: V2ParentFacts,
+  ) {}
 
   async apply(limits: Limits, disk: string | undefined): Promise<void> {
+    for (const [file, value] of await this.writes(limits, disk)) await writeControlFile(file, value);
+  }
+
+  async writes(limits: Limits, disk: string | undefined): Promise<CgroupWrite[]> {
+    const writes: CgroupWrite[] = [];
+    const set = (file: string, value: string) => writes.push([join(this.dir, file), value]);
     if (limits.cpuMillicores !== undefined) {
-      await writeControl(this.dir, "cpu.max", `${(limits.cpuMillicores * CPU_PERIOD_US) / 1000} ${CPU_PERIOD_US}`);
+      set("cpu.max", `${(limits.cpuMillicores * CPU_PERIOD_US) / 1000} ${CPU_PERIOD_US}`);
     }
     if (limits.memoryBytes !== undefined) {
-      await writeControl(this.dir, "memory.max", String(limits.memoryBytes));
-      if ((await readControl(this.dir, "memory.swap.max")) !== undefined) {
-        await writeControl(this.dir, "memory.swap.max", "0");
-      }
+      set("memory.max", String(limits.memoryBytes));
+      const hasSwapMax = this.parent?.hasSwapMax ?? (await readControl(this.dir, "memory.swap.max")) !== undefined;
+      if (hasSwapMax) set("memory.swap.max", "0");
     }
     const io = [
       ["rbps", limits.ioReadBps],
@@ -24,10 +40,9 @@ export class V2Controller implements LimitController {
       ["riops", limits.ioReadIops],
       ["wiops", limits.ioWriteIops],
     ].filter(([, value]) => value !== undefined);
-    if (disk && io.length > 0) {
-      await writeControl(this.dir, "io.max", `${disk} ${io.map(([key, value]) => `${key}=${value}`).join(" ")}`);
-    }
-    if (limits.maxPids !== undefined) await writeControl(this.dir, "pids.max", String(limits.maxPids));
+    if (disk && io.length > 0) set("io.max", `${disk} ${io.map(([key, value]) => `${key}=${value}`).join(" ")}`);
+    if (limits.maxPids !== undefined) set("pids.max", String(limits.maxPids));
+    return writes;
   }
 
   async usage(): Promise<ResourceUsage> {

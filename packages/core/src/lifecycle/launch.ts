@@ -46,7 +46,9 @@ export async function launchJob(context: LaunchContext, job: ManagedJob, request
     );
   }
   job.update({ executable });
-  job.useCgroup(await cgroups.create(id, limits, disk));
+  // The launcher creates the cgroup: from here on a failed start removes it (discardFailedStart).
+  const { cgroup, writes } = await cgroups.planned(id, limits, disk);
+  job.useCgroup(cgroup);
   const diskBytes = limits.diskBytes ?? options.defaultLimits.diskBytes ?? 2 ** 30;
   return launcher
     .launch({
@@ -67,8 +69,9 @@ export async function launchJob(context: LaunchContext, job: ManagedJob, request
       diskInodes: inodesFor(diskBytes),
       // One byte past the limit is allowed, so that output of exactly the limit is not mistaken for too much.
       outputLimitBytes: outputLimitFor(limits.diskBytes, options.outputCapBytes) + 1,
-      cgroup2Path: job.cgroup?.unifiedPath,
-      cgroup1Paths: job.cgroup?.v1Paths ?? [],
+      cgroup2Path: cgroup.unifiedPath,
+      cgroup1Paths: cgroup.v1Paths,
+      cgroupWrites: writes,
       stdin: request.tty ? "tty" : request.stdin ? "pipe" : "null",
       terminalSize: request.terminalSize,
     })
@@ -81,6 +84,11 @@ export async function launchJob(context: LaunchContext, job: ManagedJob, request
 function launchFailure(error: unknown, executable: string, workdir: string): Error {
   if (!(error instanceof LaunchError)) return error instanceof Error ? error : new Error(String(error));
   if (error.isWorkdirFailure) return workingDirectoryRefused(workdir);
+  if (error.call === "cgroup") {
+    return new JobError("internal", `creating the job's cgroup failed at ${error.path}: ${error.errno}`, {
+      cause: error,
+    });
+  }
   if (error.errno === "ENOSPC" || error.errno === "EDQUOT") {
     return new JobError("resource_exhausted", "the state directory is full: delete jobs or free space", {
       cause: error,

@@ -64,6 +64,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(flag, "--cgroup2") == 0) o->cgroup2 = value;
     else if (strcmp(flag, "--cgroup1") == 0 && o->cgroup1_count < MAX_V1_CGROUPS)
       o->cgroup1[o->cgroup1_count++] = value;
+    else if (strcmp(flag, "--create-cgroups") == 0 && strcmp(value, "yes") == 0) o->create_cgroups = 1;
+    else if (strcmp(flag, "--cgroup-write") == 0 && o->cgroup_write_count < MAX_CGROUP_WRITES &&
+             value[0] == '/' && strchr(value, '\n'))
+      o->cgroup_writes[o->cgroup_write_count++] = value;
     else if (strcmp(flag, "--system") == 0 && o->system_dir_count < MAX_SYSTEM_DIRS && value[0] == '/')
       o->system_dirs[o->system_dir_count++] = value;
     else if ((strcmp(flag, "--expose-ro") == 0 || strcmp(flag, "--expose-rw") == 0) &&
@@ -245,6 +249,48 @@ static int refuse(const char *call, const char *path) {
   return 1;
 }
 
+/*
+ * Creates the job's cgroup directories and writes its limits into them,
+ * before its init is cloned in. The job's launcher does this rather than the
+ * server: it is the job's own set-up, a mkdir in cgroupfs (one per v1
+ * hierarchy) costs the kernel more than most of a start, and here it runs
+ * beside the server instead of on its one event loop. On failure, what was
+ * created is removed again and *failed names the path.
+ */
+static int create_cgroups(const struct options *o, const char **failed) {
+  static char path[4096];
+  const char *dirs[MAX_V1_CGROUPS + 1];
+  int count = 0, made = 0;
+  for (int i = 0; i < o->cgroup1_count; i++) dirs[count++] = o->cgroup1[i];
+  if (o->cgroup2) dirs[count++] = o->cgroup2;
+  for (; made < count; made++) {
+    if (mkdir(dirs[made], 0755) < 0) {
+      *failed = dirs[made];
+      goto undo;
+    }
+  }
+  for (int i = 0; i < o->cgroup_write_count; i++) {
+    const char *file = o->cgroup_writes[i], *value = strchr(file, '\n') + 1;
+    snprintf(path, sizeof path, "%.*s", (int)(value - 1 - file), file);
+    *failed = path;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) goto undo;
+    ssize_t length = (ssize_t)strlen(value), written = write(fd, value, (size_t)length);
+    int err = errno;
+    close(fd);
+    if (written != length) {
+      errno = written < 0 ? err : EIO;
+      goto undo;
+    }
+  }
+  return 0;
+undo:;
+  int err = errno;
+  while (made-- > 0) rmdir(dirs[made]);
+  errno = err;
+  return -1;
+}
+
 /* One job, in a process forked by the service: set up, clone the init, report, supervise. */
 int launch_job(int argc, char **argv) {
   struct options o;
@@ -275,6 +321,8 @@ int launch_job(int argc, char **argv) {
   if ((control_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) return refuse("open", path);
   if ((listen_fd = open_attach_socket(o.job_dir)) < 0) return refuse("bind", "attach.sock");
   if ((record_fd = reserve_exit_record(o.job_dir)) < 0) return refuse("reserve", "exit.json.tmp");
+  const char *failed_cgroup = "-";
+  if (o.create_cgroups && create_cgroups(&o, &failed_cgroup) < 0) return refuse("cgroup", failed_cgroup);
   if (o.cgroup2 && (cgroup_fd = open(o.cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
     return refuse("open", o.cgroup2);
   if ((log_fd = open(o.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)

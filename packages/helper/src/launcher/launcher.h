@@ -14,6 +14,7 @@
 
 #define MAX_V1_CGROUPS 16
 #define MAX_EXPOSED 64
+#define MAX_CGROUP_WRITES 32
 #define MAX_SYSTEM_DIRS 16
 
 /* A host path the operator made visible to jobs, at the same path. */
@@ -27,6 +28,10 @@ struct options {
   const char *job_dir, *log_path, *hostname, *workdir, *private_dir, *hide_dir;
   const char *cgroup2, *cgroup1[MAX_V1_CGROUPS];
   int cgroup1_count;
+  /* Create the cgroup directories above (they are the job's own), then write each "<file>\n<value>". */
+  int create_cgroups;
+  const char *cgroup_writes[MAX_CGROUP_WRITES];
+  int cgroup_write_count;
   const char *system_dirs[MAX_SYSTEM_DIRS]; /* the host's, read-only, where it has them */
   int system_dir_count;
   struct exposed_path exposed[MAX_EXPOSED];
