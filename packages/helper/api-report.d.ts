@@ -86,6 +86,10 @@ export interface LaunchSpec {
     outputLimitBytes: number;
     cgroup2Path?: string;
     cgroup1Paths: readonly string[];
+    cgroupWrites?: readonly (readonly [
+        file: string,
+        value: string
+    ])[];
     stdin?: "null" | "pipe" | "tty";
     terminalSize?: TerminalSize;
 }
