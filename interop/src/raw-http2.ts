@@ -43,7 +43,13 @@ export async function rawCall(
   port: number,
   certs: string,
   identity: string,
-  request: { method: string; headers: Record<string, string>; body: Buffer },
+  request: {
+    method: string;
+    headers: Record<string, string>;
+    body: Buffer;
+    /** Sent before the body, each in a DATA frame of its own: a message split as the network may split it. */
+    pieces?: Buffer[];
+  },
 ): Promise<RawResponse> {
   const [ca, cert, key] = await Promise.all(
     ["ca.crt", `${identity}.crt`, `${identity}.key`].map((file) => readFile(join(certs, file))),
@@ -56,6 +62,11 @@ export async function rawCall(
       ":path": `/jobworker.v1.JobService/${request.method}`,
       ...request.headers,
     });
+    for (const piece of request.pieces ?? []) {
+      stream.write(piece);
+      // A turn between writes, so that each goes out before the next is queued.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     stream.end(request.body);
     let headers: Record<string, unknown> = {};
     let trailers: Record<string, unknown> = {};
