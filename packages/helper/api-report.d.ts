@@ -24,13 +24,15 @@ export interface ExecSpec {
     terminalSize?: TerminalSize;
 }
 
-export type ExitRecord = {
+export type ExitRecord = ({
     kind: "exited";
     exitCode: number;
 } | {
     kind: "signaled";
     signal: number;
     statusKnown: boolean;
+}) & {
+    cgroup?: RecordedCgroup;
 };
 
 export interface ExposedPath {
@@ -90,6 +92,7 @@ export interface LaunchSpec {
         file: string,
         value: string
     ])[];
+    cgroupReads?: readonly string[];
     stdin?: "null" | "pipe" | "tty";
     terminalSize?: TerminalSize;
 }
@@ -105,6 +108,11 @@ export class LauncherService {
     get pid(): number | undefined;
     launch(spec: LaunchSpec): Promise<LaunchedJob>;
     close(): Promise<void>;
+}
+
+export interface RecordedCgroup {
+    files: Record<string, string>;
+    v1Removed: boolean;
 }
 
 export interface TerminalSize {

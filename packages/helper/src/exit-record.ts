@@ -2,10 +2,26 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** How the job's main process ended, as the launcher recorded it. */
-export type ExitRecord =
+export type ExitRecord = (
   | { kind: "exited"; exitCode: number }
   /** `statusKnown` is false when the init was killed before it could report (a forced stop). */
-  | { kind: "signaled"; signal: number; statusKnown: boolean };
+  | { kind: "signaled"; signal: number; statusKnown: boolean }
+) & {
+  /** The job's cgroup as the launcher left it, when it created it (LaunchSpec.cgroupReads). */
+  cgroup?: RecordedCgroup;
+};
+
+/** What a launcher read of the cgroup it created once the job was gone, and what it removed then. */
+export interface RecordedCgroup {
+  /** The contents of the files it was asked to read, by path. */
+  files: Record<string, string>;
+  /**
+   * True when its v1 directories are gone. The unified one is left to the
+   * server, which may be watching its cgroup.events: a removal can beat the
+   * kernel's deferred notice of the cgroup emptying, which then never comes.
+   */
+  v1Removed: boolean;
+}
 
 /** File name of the record the launcher writes atomically into the job dir. */
 export const EXIT_RECORD_FILE = "exit.json";
@@ -22,11 +38,32 @@ export async function readExitRecord(jobDir: string): Promise<ExitRecord | undef
   // The record is the first line; until the launcher trims the file, the launch record's line follows it.
   const firstLine = text.slice(0, text.indexOf("\n") + 1 || undefined);
   const parsed: { exitCode?: unknown; signal?: unknown; statusKnown?: unknown } = JSON.parse(firstLine);
-  if (typeof parsed.exitCode === "number") return { kind: "exited", exitCode: parsed.exitCode };
+  const cgroup = recordedCgroup(text);
+  if (typeof parsed.exitCode === "number")
+    return { kind: "exited", exitCode: parsed.exitCode, ...(cgroup && { cgroup }) };
   if (typeof parsed.signal === "number") {
-    return { kind: "signaled", signal: parsed.signal, statusKnown: parsed.statusKnown !== false };
+    return {
+      kind: "signaled",
+      signal: parsed.signal,
+      statusKnown: parsed.statusKnown !== false,
+      ...(cgroup && { cgroup }),
+    };
   }
   throw new Error(`malformed exit record in ${jobDir}: ${text}`);
+}
+
+/** The launcher's cgroup line of an exit record, when it wrote one whole. */
+function recordedCgroup(text: string): RecordedCgroup | undefined {
+  const line = text.split("\n").find((candidate) => candidate.startsWith('{"cgroupFiles"'));
+  if (!line) return undefined;
+  try {
+    const { cgroupFiles, v1Removed } = JSON.parse(line);
+    if (typeof cgroupFiles !== "object" || cgroupFiles === null) return undefined;
+    if (!Object.values(cgroupFiles).every((content) => typeof content === "string")) return undefined;
+    return { files: cgroupFiles, v1Removed: v1Removed === true };
+  } catch {
+    return undefined; // damaged: the server reads the cgroup itself
+  }
 }
 
 /** What a launcher records of itself at start (kept next to the job's exit record once that is written). */

@@ -7,6 +7,7 @@ export {
   EXIT_RECORD_FILE,
   type ExitRecord,
   type LaunchRecord,
+  type RecordedCgroup,
   readExitRecord,
   readLaunchRecord,
 } from "./exit-record.js";

@@ -43,6 +43,12 @@ export interface LaunchSpec {
    */
   cgroupWrites?: readonly (readonly [file: string, value: string])[];
   /**
+   * With `cgroupWrites`: files of the cgroup the launcher reads into the exit
+   * record once the job is gone (its usage), before it removes the cgroup
+   * (readExitRecord's `cgroup`).
+   */
+  cgroupReads?: readonly string[];
+  /**
    * The job's stdin: "null" (`/dev/null`, the default), "pipe" (fed through the
    * job's attach socket, see job-channel.ts) or "tty" (a terminal from the
    * job's own devpts, which is also its stdout and stderr).
@@ -100,6 +106,7 @@ export function toLauncherArgs(spec: LaunchSpec): string[] {
   if (spec.cgroupWrites) {
     args.push("--create-cgroups", "yes");
     for (const [file, value] of spec.cgroupWrites) args.push("--cgroup-write", `${file}\n${value}`);
+    for (const file of spec.cgroupReads ?? []) args.push("--cgroup-read", file);
   }
   if (spec.stdin === "pipe" || spec.stdin === "tty") args.push("--stdin", spec.stdin);
   if (spec.stdin === "tty" && spec.terminalSize) {

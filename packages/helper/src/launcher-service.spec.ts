@@ -254,16 +254,24 @@ describe.skipIf(needsRoot)("the launcher creating the job's cgroup (needs root a
     cgroupWrites: writes,
   });
 
-  it("creates it, writes the limits, and runs the job in it", async () => {
+  it("creates it, writes the limits, runs the job in it, and records what it was asked to read once the job is gone", async () => {
     const dir = join(parent, "limited");
-    const spec = specIn(dir, [[join(dir, "pids.max"), "7"]], ["/bin/sh", "-c", "echo ready; sleep 1000 & wait"]);
+    const spec = {
+      ...specIn(dir, [[join(dir, "pids.max"), "7"]], ["/bin/sh", "-c", "echo ready; sleep 1000 & wait"]),
+      cgroupReads: [join(dir, "pids.max"), join(dir, "pids.current")],
+    };
     const launched = await launch(spec);
     await waitForLog(spec.logPath, "ready");
     expect((await readFile(join(dir, "pids.max"), "utf8")).trim()).toBe("7");
     expect((await readFile(join(dir, "cgroup.procs"), "utf8")).split("\n")).toContain(String(launched.initPid));
     expect(await sendControl(spec.jobDir, "kill")).toBe(true);
     expect(await launched.launcherExited).toBe(true);
-    await rmdir(dir);
+    const record = await readExitRecord(spec.jobDir);
+    expect(record?.cgroup?.files).toEqual({ [join(dir, "pids.max")]: "7\n", [join(dir, "pids.current")]: "0\n" });
+    expect(record?.cgroup?.v1Removed).toBe(true);
+    // A v1 directory goes with the job; the unified one is the server's to remove.
+    if (hierarchy.unified) await rmdir(dir);
+    expect(await readdir(dir).catch((e: NodeJS.ErrnoException) => e.code)).toBe("ENOENT");
   });
 
   it("refuses a limit the kernel refuses, naming the file, and leaves no cgroup behind", async () => {

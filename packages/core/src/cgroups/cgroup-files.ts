@@ -23,8 +23,13 @@ export async function writeControlFile(path: string, value: string): Promise<voi
 
 /** Reads a control file, or undefined when the kernel does not offer it. */
 export async function readControl(dir: string, file: string): Promise<string | undefined> {
+  return readControlFile(join(dir, file));
+}
+
+/** `readControl`, for a path already joined, and synchronous: what a ControlReader is. */
+export function readControlFile(path: string): string | undefined {
   try {
-    return readFileSync(join(dir, file), "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;

@@ -41,4 +41,13 @@ export interface LimitController {
   current(): Promise<CurrentUsage>;
   /** How many processes the kernel's OOM killer killed in the job's cgroup. */
   oomKills(): Promise<number>;
+  /** The files `usageIn` and `oomKillsIn` read: what a job's launcher reads into its exit record. */
+  endFiles(): string[];
+  /** `usage`, from files read already (by the job's launcher). */
+  usageIn(read: ControlReader): ResourceUsage;
+  /** `oomKills`, from files read already. */
+  oomKillsIn(read: ControlReader): number;
 }
+
+/** A control file's contents by its path; undefined when it is not there. */
+export type ControlReader = (file: string) => string | undefined;

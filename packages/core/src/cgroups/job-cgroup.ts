@@ -58,16 +58,20 @@ export class JobCgroup {
    * Removes the cgroup's directories once it is empty. Most often it is empty
    * already (the job has ended): the directories go at once, and only a busy
    * one (EBUSY) makes it wait for the cgroup to empty and try again.
+   * `v1Removed`: the job's launcher removed the v1 directories (see launcher.c).
    */
-  async remove(): Promise<void> {
-    if (this.removeDirs()) return;
+  async remove({ v1Removed = false } = {}): Promise<void> {
+    if (this.removeDirs(v1Removed)) return;
     await this.waitEmpty();
-    if (!this.removeDirs()) throw new Error(`cgroup ${this.jobId} still has processes: EBUSY`);
+    if (!this.removeDirs(v1Removed)) throw new Error(`cgroup ${this.jobId} still has processes: EBUSY`);
   }
 
-  /** Removes the directories still there; false when one is busy (still has processes). */
-  private removeDirs(): boolean {
-    for (const dir of [...this.v1Paths, ...(this.unifiedPath ? [this.unifiedPath] : [])]) {
+  /**
+   * Removes the directories still there; false when one is busy (still has
+   * processes). With `v1Removed` the job's launcher has removed the v1 ones.
+   */
+  private removeDirs(v1Removed: boolean): boolean {
+    for (const dir of [...(v1Removed ? [] : this.v1Paths), ...(this.unifiedPath ? [this.unifiedPath] : [])]) {
       try {
         rmdirSync(dir); // cgroupfs: synchronous, see cgroup-files.ts
       } catch (error) {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Limits } from "../limits.js";
-import { parseKeyValues, readControl, writeControl, writeControlFile } from "./cgroup-files.js";
-import type { CgroupWrite, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
+import { parseKeyValues, readControl, readControlFile, writeControl, writeControlFile } from "./cgroup-files.js";
+import type { CgroupWrite, ControlReader, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 import type { V1ControllerName } from "./layout.js";
 
 const CFS_PERIOD_US = 100_000;
@@ -57,11 +57,26 @@ export class V1Controller implements LimitController {
   }
 
   async usage(): Promise<ResourceUsage> {
-    const [cpuNanos, peak, io] = await Promise.all([
-      this.read("cpuacct", "cpuacct.usage"),
-      this.read("memory", "memory.max_usage_in_bytes"),
-      this.read("blkio", "blkio.throttle.io_service_bytes"),
-    ]);
+    return this.usageIn(readControlFile);
+  }
+
+  endFiles(): string[] {
+    return [
+      this.path("cpuacct", "cpuacct.usage"),
+      this.path("memory", "memory.max_usage_in_bytes"),
+      this.path("blkio", "blkio.throttle.io_service_bytes"),
+      this.path("memory", "memory.oom_control"),
+    ].filter((file) => file !== undefined);
+  }
+
+  usageIn(read: ControlReader): ResourceUsage {
+    const at = (controller: V1ControllerName, file: string) => {
+      const path = this.path(controller, file);
+      return path === undefined ? undefined : read(path);
+    };
+    const cpuNanos = at("cpuacct", "cpuacct.usage");
+    const peak = at("memory", "memory.max_usage_in_bytes");
+    const io = at("blkio", "blkio.throttle.io_service_bytes");
     const total = (op: string) =>
       (io ?? "")
         .split("\n")
@@ -76,6 +91,11 @@ export class V1Controller implements LimitController {
     };
   }
 
+  oomKillsIn(read: ControlReader): number {
+    const path = this.path("memory", "memory.oom_control");
+    return parseKeyValues(path === undefined ? undefined : read(path)).get("oom_kill") ?? 0;
+  }
+
   async current(): Promise<CurrentUsage> {
     const [memory, pids] = await Promise.all([
       this.read("memory", "memory.usage_in_bytes"),
@@ -85,12 +105,17 @@ export class V1Controller implements LimitController {
   }
 
   async oomKills(): Promise<number> {
-    return parseKeyValues(await this.read("memory", "memory.oom_control")).get("oom_kill") ?? 0;
+    return this.oomKillsIn(readControlFile);
   }
 
   private async read(controller: V1ControllerName, file: string): Promise<string | undefined> {
     const dir = this.dirs.get(controller);
     return dir ? readControl(dir, file) : undefined;
+  }
+
+  private path(controller: V1ControllerName, file: string): string | undefined {
+    const dir = this.dirs.get(controller);
+    return dir ? join(dir, file) : undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Limits } from "../limits.js";
-import { parseKeyValues, readControl, writeControlFile } from "./cgroup-files.js";
-import type { CgroupWrite, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
+import { parseKeyValues, readControl, readControlFile, writeControlFile } from "./cgroup-files.js";
+import type { CgroupWrite, ControlReader, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 
 const CPU_PERIOD_US = 100_000;
 
@@ -46,11 +46,17 @@ export class V2Controller implements LimitController {
   }
 
   async usage(): Promise<ResourceUsage> {
-    const [cpu, peak, io] = await Promise.all([
-      readControl(this.dir, "cpu.stat"),
-      readControl(this.dir, "memory.peak"),
-      readControl(this.dir, "io.stat"),
-    ]);
+    return this.usageIn(readControlFile);
+  }
+
+  endFiles(): string[] {
+    return ["cpu.stat", "memory.peak", "io.stat", "memory.events"].map((file) => join(this.dir, file));
+  }
+
+  usageIn(read: ControlReader): ResourceUsage {
+    const cpu = read(join(this.dir, "cpu.stat"));
+    const peak = read(join(this.dir, "memory.peak"));
+    const io = read(join(this.dir, "io.stat"));
     let ioReadBytes = 0;
     let ioWriteBytes = 0;
     for (const line of (io ?? "").split("\n")) {
@@ -68,6 +74,10 @@ export class V2Controller implements LimitController {
     };
   }
 
+  oomKillsIn(read: ControlReader): number {
+    return parseKeyValues(read(join(this.dir, "memory.events"))).get("oom_kill") ?? 0;
+  }
+
   async current(): Promise<CurrentUsage> {
     const [memory, pids] = await Promise.all([
       readControl(this.dir, "memory.current"),
@@ -77,6 +87,6 @@ export class V2Controller implements LimitController {
   }
 
   async oomKills(): Promise<number> {
-    return parseKeyValues(await readControl(this.dir, "memory.events")).get("oom_kill") ?? 0;
+    return this.oomKillsIn(readControlFile);
   }
 }

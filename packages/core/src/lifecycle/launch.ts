@@ -72,6 +72,7 @@ export async function launchJob(context: LaunchContext, job: ManagedJob, request
       cgroup2Path: cgroup.unifiedPath,
       cgroup1Paths: cgroup.v1Paths,
       cgroupWrites: writes,
+      cgroupReads: cgroup.limits.endFiles(),
       stdin: request.tty ? "tty" : request.stdin ? "pipe" : "null",
       terminalSize: request.terminalSize,
     })

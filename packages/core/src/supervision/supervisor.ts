@@ -1,5 +1,7 @@
 import { type ExitRecord, type LaunchedJob, readExitRecord } from "@jobworker/helper";
 import type { CgroupRoot } from "../cgroups/cgroup-root.js";
+import type { ResourceUsage } from "../cgroups/controller.js";
+import type { JobCgroup } from "../cgroups/job-cgroup.js";
 import { isActive, type StopCause } from "../job-state.js";
 import { decideOutcome } from "../lifecycle/outcome.js";
 import { isSameProcessAlive } from "../lifecycle/process-identity.js";
@@ -10,6 +12,12 @@ import { TimeIndex } from "../output/time-index.js";
 import { ALLOCATION_SLACK_BYTES, outputLimitFor } from "../sandbox/disk-space.js";
 import type { StateStore } from "../state-store.js";
 import { watchJobDir } from "./job-watch.js";
+
+/** The OOM kills and usage a launcher recorded of the job's cgroup. */
+function usageIn(cgroup: JobCgroup, files: Record<string, string>): readonly [number, ResourceUsage] {
+  const read = (file: string) => files[file];
+  return [cgroup.limits.oomKillsIn(read), cgroup.limits.usageIn(read)];
+}
 
 /** Errors that pass: the read of an exit record is tried again after a while. */
 const TRANSIENT = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
@@ -174,11 +182,18 @@ export class JobSupervisor {
     const { cgroups, store, options, onWarning } = this.context;
     const cgroup = job.cgroup ?? cgroups.attach(job.id);
     if (!exit) await cgroup.kill().catch(() => false);
-    const [oomKills, usage] = await Promise.all([cgroup.limits.oomKills(), cgroup.limits.usage()]).catch((error) => {
-      onWarning(`reading usage of job ${job.id} failed: ${error}`);
-      return [0, undefined] as const;
-    });
-    await cgroup.remove().catch((error) => onWarning(`removing cgroup of job ${job.id} failed: ${error}`));
+    // The launcher read the usage into its exit record and removed the v1 directories of the cgroup
+    // it made; when it could not (or is gone, or predates that), they are read and removed here.
+    const recorded = exit?.cgroup;
+    const [oomKills, usage] = recorded
+      ? usageIn(cgroup, recorded.files)
+      : await Promise.all([cgroup.limits.oomKills(), cgroup.limits.usage()]).catch((error) => {
+          onWarning(`reading usage of job ${job.id} failed: ${error}`);
+          return [0, undefined] as const;
+        });
+    await cgroup
+      .remove({ v1Removed: recorded?.v1Removed })
+      .catch((error) => onWarning(`removing cgroup of job ${job.id} failed: ${error}`));
     const outputBytes = store.outputSize(job.id) ?? 0;
     // The last stretch of output, and what is still in memory, go to the index before the end is told.
     job.timeIndex?.learned(outputBytes, Date.now());

@@ -68,6 +68,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(flag, "--cgroup-write") == 0 && o->cgroup_write_count < MAX_CGROUP_WRITES &&
              value[0] == '/' && strchr(value, '\n'))
       o->cgroup_writes[o->cgroup_write_count++] = value;
+    else if (strcmp(flag, "--cgroup-read") == 0 && o->cgroup_read_count < MAX_CGROUP_READS && value[0] == '/')
+      o->cgroup_reads[o->cgroup_read_count++] = value;
     else if (strcmp(flag, "--system") == 0 && o->system_dir_count < MAX_SYSTEM_DIRS && value[0] == '/')
       o->system_dirs[o->system_dir_count++] = value;
     else if ((strcmp(flag, "--expose-ro") == 0 || strcmp(flag, "--expose-rw") == 0) &&
@@ -109,9 +111,14 @@ static int set_append_only(int fd, int on) {
   return ioctl(fd, SET_INODE_FLAGS, &flags);
 }
 
-/* The exit record's reserved size: its own line first, the launcher's line (see below) from LAUNCH_LINE_AT. */
-#define EXIT_RECORD_BYTES 256
+/*
+ * The exit record's reserved size, one page: its own line first, the
+ * launcher's line (see below) from LAUNCH_LINE_AT, the cgroup's (see
+ * record_cgroup) from CGROUP_LINE_AT.
+ */
+#define EXIT_RECORD_BYTES 4096
 #define LAUNCH_LINE_AT 128
+#define CGROUP_LINE_AT 256
 
 /* This process's start time: field 22 of /proc/self/stat, in clock ticks since boot ("" if unreadable). */
 static void own_start_time(char *out, size_t size) {
@@ -153,11 +160,12 @@ static int reserve_exit_record(const char *job_dir) {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   char *line = padding + LAUNCH_LINE_AT;
-  int length = snprintf(line, EXIT_RECORD_BYTES - LAUNCH_LINE_AT,
+  int length = snprintf(line, CGROUP_LINE_AT - LAUNCH_LINE_AT,
                         "{\"launcherPid\":%d,\"launcherStartTime\":\"%s\",\"startedAt\":%lld}", (int)getpid(),
                         start_time, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
-  if (length > 0 && length < EXIT_RECORD_BYTES - LAUNCH_LINE_AT) line[length] = ' '; /* the rest stays padding */
+  if (length > 0 && length < CGROUP_LINE_AT - LAUNCH_LINE_AT) line[length] = ' '; /* the rest stays padding */
   padding[LAUNCH_LINE_AT - 1] = '\n';
+  padding[CGROUP_LINE_AT - 1] = '\n';
   padding[sizeof padding - 1] = '\n';
   int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
@@ -187,12 +195,75 @@ static int write_exit_record(int fd, const char *job_dir, int have_status, int s
   return ok ? rename(tmp, final) : -1;
 }
 
+/* Appends `length` bytes of `text` to out[*at..cap) as the inside of a JSON string; -1 when they do not fit. */
+static int append_json_string(char *out, size_t cap, size_t *at, const char *text, size_t length) {
+  for (size_t i = 0; i < length; i++) {
+    unsigned char c = (unsigned char)text[i];
+    char escaped[8];
+    int n;
+    if (c == '"' || c == '\\') n = snprintf(escaped, sizeof escaped, "\\%c", c);
+    else if (c == '\n') n = snprintf(escaped, sizeof escaped, "\\n");
+    else if (c < 0x20) n = snprintf(escaped, sizeof escaped, "\\u%04x", c);
+    else n = snprintf(escaped, sizeof escaped, "%c", c);
+    if (*at + (size_t)n >= cap) return -1;
+    memcpy(out + *at, escaped, (size_t)n);
+    *at += (size_t)n;
+  }
+  return 0;
+}
+
+/* Appends a literal; -1 when it does not fit. */
+static int append(char *out, size_t cap, size_t *at, const char *text) {
+  size_t length = strlen(text);
+  if (*at + length >= cap) return -1;
+  memcpy(out + *at, text, length);
+  *at += length;
+  return 0;
+}
+
+/*
+ * Once the job is gone: reads the files of its cgroup the server asked for
+ * (--cgroup-read: its usage, its OOM kills) into the exit record, at
+ * CGROUP_LINE_AT, then removes the v1 directories of the cgroup this launcher
+ * created, so the server's end of a job reads one file and removes one
+ * directory at most. The unified one stays for the server: it may be watching
+ * its cgroup.events (a stop), and a removal can beat the kernel's deferred
+ * notice of the cgroup emptying, which then never comes. When a file cannot
+ * be read, or they do not fit, no line is written and nothing is removed: the
+ * server then reads and removes it all, as for a launcher that died.
+ */
+static void record_cgroup(int record_fd, const struct options *o) {
+  if (!o->create_cgroups) return;
+  char line[EXIT_RECORD_BYTES - CGROUP_LINE_AT - 1], content[1024];
+  size_t at = 0;
+  if (append(line, sizeof line, &at, "{\"cgroupFiles\":{") < 0) return;
+  for (int i = 0; i < o->cgroup_read_count; i++) {
+    int fd = open(o->cgroup_reads[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, content, sizeof content);
+    close(fd);
+    if (n < 0 || n == (ssize_t)sizeof content) return;
+    if ((i > 0 && append(line, sizeof line, &at, ",") < 0) || append(line, sizeof line, &at, "\"") < 0 ||
+        append_json_string(line, sizeof line, &at, o->cgroup_reads[i], strlen(o->cgroup_reads[i])) < 0 ||
+        append(line, sizeof line, &at, "\":\"") < 0 ||
+        append_json_string(line, sizeof line, &at, content, (size_t)n) < 0 || append(line, sizeof line, &at, "\"") < 0)
+      return;
+  }
+  /* Every process of the job is gone (its PID namespace died with the init): the directories can go. */
+  int removed = 1;
+  for (int i = 0; i < o->cgroup1_count; i++)
+    if (rmdir(o->cgroup1[i]) < 0 && errno != ENOENT) removed = 0;
+  if (append(line, sizeof line, &at, removed ? "},\"v1Removed\":true}\n" : "},\"v1Removed\":false}\n") < 0) return;
+  if (pwrite(record_fd, line, at, CGROUP_LINE_AT) != (ssize_t)at) perror("launcher: recording the cgroup");
+}
+
 /*
  * Serves the job (attach.c) until the init exits, then makes the output an
  * ordinary file again (no process of the job is left to write it) and writes
  * the exit record.
  */
-static void supervise(struct job_io *io, int status_fd, int record_fd, const char *job_dir) {
+static void supervise(struct job_io *io, int status_fd, int record_fd, const struct options *o) {
+  const char *job_dir = o->job_dir;
   serve_job(io);
   char path[4096];
   snprintf(path, sizeof path, "%s/attach.sock", job_dir);
@@ -202,6 +273,7 @@ static void supervise(struct job_io *io, int status_fd, int record_fd, const cha
   int32_t status = 0;
   int have_status = read(status_fd, &status, sizeof status) == sizeof status;
   if (set_append_only(io->log_fd, 0) < 0) perror("launcher: clearing the output's append-only flag");
+  record_cgroup(record_fd, o);
   if (write_exit_record(record_fd, job_dir, have_status, status) < 0) {
     perror("launcher: writing exit record");
     exit(1);
@@ -389,7 +461,7 @@ int launch_job(int argc, char **argv) {
     .log_fd = log_fd,
     .output_limit = o.output_limit,
   };
-  supervise(&io, status_pipe[0], record_fd, o.job_dir);
+  supervise(&io, status_pipe[0], record_fd, &o);
   return 0;
 }
 

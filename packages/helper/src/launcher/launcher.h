@@ -15,6 +15,7 @@
 #define MAX_V1_CGROUPS 16
 #define MAX_EXPOSED 64
 #define MAX_CGROUP_WRITES 32
+#define MAX_CGROUP_READS 16
 #define MAX_SYSTEM_DIRS 16
 
 /* A host path the operator made visible to jobs, at the same path. */
@@ -32,6 +33,9 @@ struct options {
   int create_cgroups;
   const char *cgroup_writes[MAX_CGROUP_WRITES];
   int cgroup_write_count;
+  /* Files of those cgroups read into the exit record once the job is gone, before they are removed. */
+  const char *cgroup_reads[MAX_CGROUP_READS];
+  int cgroup_read_count;
   const char *system_dirs[MAX_SYSTEM_DIRS]; /* the host's, read-only, where it has them */
   int system_dir_count;
   struct exposed_path exposed[MAX_EXPOSED];
