@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { CgroupWrite } from "./controller.js";
 
 // cgroupfs files live in kernel memory: a synchronous call costs microseconds,
 // a round trip through libuv's thread pool far more, and starting a job makes
@@ -9,6 +10,11 @@ import { join } from "node:path";
 /** Writes one cgroup control file, naming the file in the error the kernel gives. */
 export async function writeControl(dir: string, file: string, value: string): Promise<void> {
   await writeControlFile(join(dir, file), value);
+}
+
+/** Makes each write in order (a controller's `writes`), naming the file of one that fails. */
+export async function writeControlFiles(writes: readonly CgroupWrite[]): Promise<void> {
+  for (const [file, value] of writes) await writeControlFile(file, value);
 }
 
 /** `writeControl`, for a path already joined. */

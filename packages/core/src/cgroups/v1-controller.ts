@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Limits } from "../limits.js";
-import { parseKeyValues, readControl, readControlFile, writeControl, writeControlFile } from "./cgroup-files.js";
+import { parseKeyValues, readControl, readControlFile, writeControl, writeControlFiles } from "./cgroup-files.js";
 import type { CgroupWrite, ControlReader, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 import type { V1ControllerName } from "./layout.js";
 
@@ -19,7 +19,7 @@ export class V1Controller implements LimitController {
   ) {}
 
   async apply(limits: Limits, disk: string | undefined): Promise<void> {
-    for (const [file, value] of await this.writes(limits, disk)) await writeControlFile(file, value);
+    await writeControlFiles(await this.writes(limits, disk));
   }
 
   async writes(limits: Limits, disk: string | undefined): Promise<CgroupWrite[]> {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Limits } from "../limits.js";
-import { parseKeyValues, readControl, readControlFile, writeControlFile } from "./cgroup-files.js";
+import { parseKeyValues, readControl, readControlFile, writeControlFiles } from "./cgroup-files.js";
 import type { CgroupWrite, ControlReader, CurrentUsage, LimitController, ResourceUsage } from "./controller.js";
 
 const CPU_PERIOD_US = 100_000;
@@ -20,7 +20,7 @@ export class V2Controller implements LimitController {
   ) {}
 
   async apply(limits: Limits, disk: string | undefined): Promise<void> {
-    for (const [file, value] of await this.writes(limits, disk)) await writeControlFile(file, value);
+    await writeControlFiles(await this.writes(limits, disk));
   }
 
   async writes(limits: Limits, disk: string | undefined): Promise<CgroupWrite[]> {
