@@ -292,7 +292,9 @@ class SharedInputs {
       signal.throwIfAborted();
       const input = await entry.input;
       if (data.length > 0) await input.write(data);
-      if (close) await input.closeInput();
+      // A job may end on the input just written (it read its last line): its stdin is gone with it,
+      // and closing it is moot. The write itself resolved once the job's launcher took the bytes.
+      if (close) await input.closeInput().catch((error: unknown) => endedMeanwhile(error));
     });
     entry.queue = done.catch(() => {});
     return done;
@@ -315,4 +317,10 @@ class SharedInputs {
     input.then(() => this.manager.wait(id, { allOwners: true }).then(forget, forget), forget);
     return entry;
   }
+}
+
+/** A close of a job's stdin that found the job gone: done, not a failure. */
+function endedMeanwhile(error: unknown): void {
+  if (isJobError(error) && error.code === "failed_precondition") return;
+  throw error;
 }

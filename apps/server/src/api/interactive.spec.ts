@@ -102,6 +102,20 @@ describe.skipIf(needsRoot)("interactive jobs over the API (needs root)", () => {
     expect(result.output.toString()).toBe("a\nb\n");
   });
 
+  it("WriteJobInput with close succeeds when the job ends on the line it was given (20 times)", async () => {
+    // The job exits as soon as it has read the line, often before the close reaches its launcher.
+    for (let i = 0; i < 20; i++) {
+      const { job } = await alice.startJob({
+        command: "/bin/sh",
+        args: ["-c", 'read line; echo "got $line"'],
+        stdin: true,
+      });
+      const id = job?.id ?? "";
+      await alice.writeJobInput({ id, data: Buffer.from(`line ${i}\n`), close: true });
+      expect(await alice.waitJob({ id })).toMatchObject({ job: { exitCode: 0 } });
+    }
+  });
+
   it("AttachJob carries binary stdin byte for byte, as fast as the job reads it", async () => {
     const id = (await alice.startJob({ command: "cat", stdin: true })).job?.id ?? "";
     const data = randomBytes(16 * 2 ** 20);
