@@ -417,7 +417,7 @@ export class JobManager {
           ? job.ended
           : this.supervisor.requestStop(job, "stopped", this.options.defaultGraceMs));
         this.forget(job);
-        await this.store.remove(job.id);
+        await this.store.discard(job.id);
       }),
     );
     await untilAborted(cleaned, options.signal);
@@ -589,7 +589,7 @@ export class JobManager {
     );
     for (const job of expired) {
       this.forget(job);
-      this.store.remove(job.id).catch((error) => this.onWarning(`deleting expired job ${job.id} failed: ${error}`));
+      this.store.discard(job.id).catch((error) => this.onWarning(`deleting expired job ${job.id} failed: ${error}`));
     }
   }
 

@@ -101,6 +101,21 @@ describe("the state store's job records", () => {
     expect(await readdir(join(dir, "jobs"))).toEqual([]);
   });
 
+  it("discards folders a few per turn of the event loop, each caller told when its own is gone", async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `x${i}`);
+    for (const id of ids) {
+      await store.createJobDir(id);
+      store.saveSync(record(id));
+    }
+    const discarded = ids.map((id) => store.discard(id));
+    await new Promise(setImmediate); // queued after the store's first turn of removals
+    const left = (await readdir(join(dir, "jobs"))).length;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(ids.length);
+    await Promise.all(discarded);
+    expect(await readdir(join(dir, "jobs"))).toEqual([]);
+  });
+
   it("marks the jobs folder as the top of unrelated trees where the filesystem is ext4 (needs ext4)", async (context) => {
     if ((await statfs(dir)).type !== EXT4_MAGIC) {
       context.skip(`${dir} is not on ext4: no other filesystem has the attribute`);

@@ -2,16 +2,20 @@ import { execFile } from "node:child_process";
 import {
   closeSync,
   constants,
+  existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { access, chmod, mkdir, readdir, readFile, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { JobError } from "./errors.js";
@@ -29,6 +33,12 @@ const recordPage = Buffer.alloc(RECORD_BYTES);
 /** Record saves by this process so far: names each save's temporary file. */
 let saves = 0;
 const ARGS_FILE = "args.json";
+/**
+ * Job folders `discard` removes per turn of the event loop. Each is a handful
+ * of synchronous calls (tens of microseconds), so a sweep that expires
+ * thousands of jobs at once holds the loop for a moment per turn, not seconds.
+ */
+const DISCARDS_PER_TURN = 16;
 
 /** A job's arguments longer than this live in their own file, not in the record held in memory. */
 export const INLINE_ARGS_BYTES = 4096;
@@ -58,6 +68,8 @@ export interface StoredJob extends Job {
 export class StateStore {
   /** Jobs whose record is larger than a page: saved through a temporary file and a rename. */
   private readonly largeRecords = new Set<string>();
+  /** Folders `discard` is yet to remove, in order, each with what its caller waits on. */
+  private readonly discards: { id: string; settle: (error?: unknown) => void }[] = [];
 
   private constructor(readonly root: string) {}
 
@@ -223,7 +235,7 @@ export class StateStore {
    */
   async remove(id: string): Promise<void> {
     this.largeRecords.delete(id);
-    if (await removeFlatDir(this.jobDir(id))) return;
+    if (removeFlatDir(this.jobDir(id))) return;
     try {
       await rm(this.jobDir(id), { recursive: true, force: true });
     } catch (error) {
@@ -234,31 +246,47 @@ export class StateStore {
       await rm(this.jobDir(id), { recursive: true, force: true });
     }
   }
+
+  /**
+   * Removes a job's folder as `remove` does, a few folders per turn of the
+   * event loop: for retention, which may expire thousands of jobs at once.
+   * Resolves once this one is gone.
+   */
+  discard(id: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const settle = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+      if (this.discards.push({ id, settle }) === 1) setImmediate(() => this.discardSome());
+    });
+  }
+
+  private discardSome(): void {
+    for (const { id, settle } of this.discards.splice(0, DISCARDS_PER_TURN)) {
+      this.remove(id).then(() => settle(), settle);
+    }
+    if (this.discards.length > 0) setImmediate(() => this.discardSome());
+  }
 }
 
 /**
  * Removes a folder of plain files (what a job's folder holds) with one call per
- * file: a recursive rm checks each entry's type first, and twice the calls were
- * a tenth of the server's CPU per job once old jobs were pruned as new ones ended.
+ * file, inline. An ended job's folder holds three or four files (the launcher
+ * removes its FIFO, socket and empty log as it exits): the calls take tens of
+ * microseconds, where a recursive rm checks each entry's type first and each
+ * thread-pool round trip costs more CPU than the call it makes. Once old jobs
+ * are pruned as new ones end, that was a tenth of the server's CPU per job.
  * False when the folder held anything else (or an append-only output): the
  * caller then removes it the thorough way.
  */
-async function removeFlatDir(dir: string): Promise<boolean> {
+function removeFlatDir(dir: string): boolean {
   try {
-    const names = await readdir(dir);
-    await Promise.all(names.map((name) => unlink(join(dir, name))));
-    await rmdir(dir);
+    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
+    rmdirSync(dir);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT" && !(await exists(dir));
+    const code = (error as NodeJS.ErrnoException).code;
+    // Gone already (a concurrent removal) is removed; ENOENT for a file in it means the folder changed: look again.
+    return code === "ENOENT" && !existsSync(dir);
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**

@@ -45,6 +45,11 @@ export class TimeIndex {
     private known: number,
   ) {}
 
+  /** The index of a job just launched: it has written nothing, and its file does not exist yet. */
+  static forNewJob(path: string): TimeIndex {
+    return new TimeIndex(path, 0);
+  }
+
   /**
    * The index of a running job, to append to. After a restart it goes on from
    * the last stretch on file: bytes written meanwhile are stamped when this

@@ -47,6 +47,7 @@ export class JobSupervisor {
 
   /** Supervises a job this manager launched: the launcher service reports its launcher's exit. */
   superviseLaunched(job: ManagedJob, launched: LaunchedJob): void {
+    job.useTimeIndex(TimeIndex.forNewJob(this.context.store.timesPath(job.id)));
     this.watch(job);
     void launched.launcherExited.then((known) =>
       known ? this.finishFromRecord(job, { launcherGone: true }) : this.followWithoutLauncher(job),
