@@ -1,17 +1,24 @@
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 
 /** /proc/stat's unit on Linux, whatever the kernel's HZ. */
 const USER_HZ = 100;
 
 /**
- * Waits (at most `limitMs`) until the machine has been at least 90 % idle for
- * two one-second samples in a row. Tearing down hundreds of jobs leaves the
- * kernel freeing network namespaces and cgroups for a while, and a benchmark
- * started meanwhile would measure that instead. Returns the seconds waited.
+ * Waits (at most `limitMs`) until the disk has written back what earlier
+ * benchmarks wrote and the machine has been at least 90 % idle for two
+ * one-second samples in a row. Tearing down hundreds of jobs leaves the kernel
+ * freeing network namespaces and cgroups for a while, and a benchmark started
+ * meanwhile would measure that instead. Writeback counts as idle (iowait), yet
+ * it slows what runs meanwhile: the start benchmark's server spent nearly twice
+ * the CPU per job while the gigabytes of output the cli benchmarks wrote were
+ * still going to disk. Returns the seconds waited.
  */
 export async function waitForQuietMachine(limitMs = 60_000): Promise<number> {
   const started = performance.now();
+  await promisify(execFile)("sync");
   let quietSamples = 0;
   let before = await cpuTimes();
   while (quietSamples < 2 && performance.now() - started < limitMs) {
