@@ -67,13 +67,21 @@ export async function outputThroughput(server: BenchServer): Promise<Row[]> {
   // only; then rounds taking turns between StreamOutput and its floors.
   execFileSync("sync");
   const pssBefore = await pssSplitOf(server.pid);
+  // Warm-up, unmeasured: the server's streaming path and the floors' code are compiled by the
+  // JIT during their first gigabyte, which would otherwise count against round 1 alone.
+  await streamRate([client], id, server.pid);
+  await tlsFloor(server.certs, bareFile);
+  await http2Floor(server.certs, bareFile);
   const rounds: { one: Stream; floor: number; http2: number; http2CpuMs: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const one = await streamRate([client], id, server.pid);
+    // StreamOutput before and after its floors: this machine's speed drifts by a third within
+    // seconds, and a drift then weighs on both sides of the ratio alike, not on one.
+    const before = await streamRate([client], id, server.pid);
     const floor = await tlsFloor(server.certs, bareFile);
     const cpu = process.cpuUsage();
     const http2 = await http2Floor(server.certs, bareFile);
     const used = process.cpuUsage(cpu);
+    const one = combined(before, await streamRate([client], id, server.pid));
     rounds.push({ one, floor, http2, http2CpuMs: (used.user + used.system) / 1000 });
   }
   const floor = summarize(rounds.map((r) => r.floor)).p50;
@@ -98,7 +106,7 @@ export async function outputThroughput(server: BenchServer): Promise<Row[]> {
     const vsTls = one.rate / floor;
     const vsHttp2 = one.rate / http2;
     return {
-      benchmark: `StreamOutput 1 GiB, 1 client, round ${round + 1} of ${ROUNDS} (CPU per GiB: ${perGib(one)})`,
+      benchmark: `StreamOutput 1 GiB, 1 client, round ${round + 1} of ${ROUNDS}: once before the floors and once after (CPU per GiB: ${perGib(one)})`,
       figure: mbps(one.rate),
       floor: `TLS socket ${mbps(floor)}; HTTP/2 ${mbps(http2)}`,
       ratio: `${x(vsTls)} TLS; ${x(vsHttp2)} HTTP/2`,
@@ -198,6 +206,18 @@ interface Stream {
   gib: number;
   serverCpuMs: number;
   clientCpuMs: number;
+}
+
+/** Two measurements as one: all their bytes over all their time, and all their CPU. */
+function combined(a: Stream, b: Stream): Stream {
+  const bytes = (a.gib + b.gib) * GIB;
+  const elapsed = (a.gib * GIB) / a.rate + (b.gib * GIB) / b.rate;
+  return {
+    rate: bytes / elapsed,
+    gib: a.gib + b.gib,
+    serverCpuMs: a.serverCpuMs + b.serverCpuMs,
+    clientCpuMs: a.clientCpuMs + b.clientCpuMs,
+  };
 }
 
 /** Streams the whole output to every client at once; the clients run in this process. */

@@ -2,6 +2,7 @@
 // markdown table. Figures are ratios against floors measured in the same run;
 // nothing here fails on a number.
 
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cliStartup } from "./cli-startup.ts";
@@ -18,6 +19,17 @@ import { perJobOverhead } from "./per-job-overhead.ts";
 import { startLatency } from "./start-latency.ts";
 import { uiForwarding } from "./ui-forwarding.ts";
 import { watchFanout } from "./watch-fanout.ts";
+
+// V8's memory reducer shrinks an idle process's heap limits, and the benchmark process idles
+// while it waits for a quiet machine: after that a few MB of buffers cost a full mark-compact,
+// hundreds of them per gigabyte streamed, in the clients and in the floors measured in this
+// process alike (bench/README.md). The benchmarks run in a process without it.
+if (!process.execArgv.includes("--no-memory-reducer")) {
+  const rerun = spawnSync(process.execPath, ["--no-memory-reducer", ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+  });
+  process.exit(rerun.status ?? 1);
+}
 
 const only = process.argv.slice(2);
 // cli first: after thousands of jobs, starting any process stays slow for a while
