@@ -100,6 +100,7 @@ export interface LaunchSpec {
 export interface LaunchedJob {
     initPid: number;
     launcherPid: number;
+    launcherStartTime?: string;
     launcherExited: Promise<boolean>;
 }
 

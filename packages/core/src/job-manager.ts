@@ -235,7 +235,7 @@ export class JobManager {
       if (argsInFile) this.store.saveArgs(id, args);
       this.store.saveSync(job.record);
       const launched = await launchJob(this.launchContext, job, request);
-      const startTime = (await processStartTime(launched.launcherPid)) ?? "";
+      const startTime = launched.launcherStartTime ?? (await processStartTime(launched.launcherPid)) ?? "";
       job.transition("running", { startedAt: Date.now(), launcher: { pid: launched.launcherPid, startTime } });
       // Not saved again: the launcher's own launch record (exit.json.tmp) names it until the job's
       // exit record replaces that, and recovery re-adopts a job recorded as starting through it (recovery.ts).

@@ -54,6 +54,9 @@ describe.skipIf(needsRoot)("the launcher without cgroups (needs root: namespaces
     const graceful = await launch(spec(["/bin/sh", "-c", "trap 'exit 12' TERM; echo ready; sleep 1000 & wait"]));
     const jobDir = spec([]).jobDir;
     await waitForLog(join(jobDir, "output.log"), "ready");
+    // The launcher names its own start time (field 22 of /proc/PID/stat): the server need not read it.
+    const stat = await readFile(`/proc/${graceful.launcherPid}/stat`, "utf8");
+    expect(graceful.launcherStartTime).toBe(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
     expect(await sendControl(jobDir, "term")).toBe(true);
     await graceful.launcherExited;
     expect(await readExitRecord(jobDir)).toEqual({ kind: "exited", exitCode: 12 });

@@ -15,6 +15,11 @@ export interface LaunchedJob {
   /** Pid of the job's launcher, which owns the job and writes its exit record. */
   launcherPid: number;
   /**
+   * The launcher's start time (field 22 of its /proc/PID/stat), as it read it:
+   * with the pid, it names the launcher uniquely. Absent when it could not.
+   */
+  launcherStartTime?: string;
+  /**
    * Resolves true once the launcher has exited, after writing the exit record;
    * false if the service stopped first, so its exit can no longer be reported.
    */
@@ -126,7 +131,7 @@ export class LauncherService {
   }
 
   private onLine(line: string): void {
-    const [first, kind, a, b] = line.split(" ");
+    const [first, kind, a, b, c] = line.split(" ");
     if (first === "exited") {
       this.onLauncherExit(Number(kind));
       return;
@@ -141,7 +146,12 @@ export class LauncherService {
       this.pending.delete(id);
       this.requestOfPid.delete(launcherPid);
       const launcherExited = new Promise<boolean>((resolve) => this.exits.set(launcherPid, resolve));
-      request.resolve({ initPid: Number(a), launcherPid, launcherExited });
+      request.resolve({
+        initPid: Number(a),
+        launcherPid,
+        ...(c && { launcherStartTime: c }),
+        launcherExited,
+      });
     } else if (kind === "error") {
       // "<id> error <errno> <launcher-pid> <call> <path>": the path may hold spaces.
       request.failure = new LaunchError(Number(a), line.split(" ").slice(4).join(" "));

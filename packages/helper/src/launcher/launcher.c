@@ -120,6 +120,9 @@ static int set_append_only(int fd, int on) {
 #define LAUNCH_LINE_AT 128
 #define CGROUP_LINE_AT 256
 
+/* This launcher's start time, once reserve_exit_record has read it: its reply names it too. */
+static char start_time[32];
+
 /* This process's start time: field 22 of /proc/self/stat, in clock ticks since boot ("" if unreadable). */
 static void own_start_time(char *out, size_t size) {
   char stat[1024];
@@ -153,7 +156,7 @@ static void own_start_time(char *out, size_t size) {
  * first line only, so the launcher stays known until the record is complete.
  */
 static int reserve_exit_record(const char *job_dir) {
-  char tmp[4096], padding[EXIT_RECORD_BYTES], start_time[32];
+  char tmp[4096], padding[EXIT_RECORD_BYTES];
   snprintf(tmp, sizeof tmp, "%s/exit.json.tmp", job_dir);
   memset(padding, ' ', sizeof padding);
   own_start_time(start_time, sizeof start_time);
@@ -318,8 +321,8 @@ static void reply(const char *line, int length) {
 }
 
 static void reply_started(long init) {
-  char line[96];
-  reply(line, snprintf(line, sizeof line, "%u started %ld %d\n", request_id, init, (int)getpid()));
+  char line[128];
+  reply(line, snprintf(line, sizeof line, "%u started %ld %d %s\n", request_id, init, (int)getpid(), start_time));
 }
 
 static void reply_error(int err, const char *what) {

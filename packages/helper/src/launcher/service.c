@@ -18,13 +18,13 @@
  *             NUL-terminated strings: the options, "--", the absolute executable
  *             and its arguments, then exactly the job's environment
  *   replies   text lines, each one write(): "<id> forked <launcher-pid>" from the service,
- *             then "<id> started <init-host-pid> <launcher-pid>" or
+ *             then "<id> started <init-host-pid> <launcher-pid> <launcher-start-time>" or
  *             "<id> error <errno> <launcher-pid> <call> <path>" from the launcher, and
  *             "exited <launcher-pid> <status>" once the service has reaped it
  *   EOF       the caller is gone: the service exits; launchers and jobs run on
  *   <job-dir>/control      FIFO; the words "term" and "kill" ask for a stop
  *   <job-dir>/exit.json    written atomically once the init has been reaped
- *   <job-dir>/launcher.log the launcher's own diagnostics
+ *   <job-dir>/launcher.log the launcher's own diagnostics (removed at its exit when empty)
  *
  * The parts: service.c (this file: the service and main), launcher.c (one job's
  * launcher), init.c (the job's init and main process), filesystem.c (the job's
