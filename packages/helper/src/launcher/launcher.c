@@ -263,7 +263,7 @@ static void record_cgroup(int record_fd, const struct options *o) {
 /*
  * Removes launcher.log when nothing was written to it (a job that went well):
  * an ended job's folder then holds its output and records only, and the server
- * has two files fewer to delete when the job goes.
+ * has a file fewer to delete when the job goes.
  */
 static void remove_empty_diagnostics(const char *job_dir) {
   struct stat diagnostics;
