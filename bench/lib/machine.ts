@@ -12,9 +12,8 @@ const USER_HZ = 100;
  * one-second samples in a row. Tearing down hundreds of jobs leaves the kernel
  * freeing network namespaces and cgroups for a while, and a benchmark started
  * meanwhile would measure that instead. Writeback counts as idle (iowait), yet
- * it slows what runs meanwhile: the start benchmark's server spent nearly twice
- * the CPU per job while the gigabytes of output the cli benchmarks wrote were
- * still going to disk. Returns the seconds waited.
+ * it competes with what runs meanwhile (the cli and output benchmarks write
+ * gigabytes), so it is waited for first. Returns the seconds waited.
  */
 export async function waitForQuietMachine(limitMs = 60_000): Promise<number> {
   const started = performance.now();
