@@ -24,8 +24,8 @@ const TEN = 10;
 const PER_CLIENT_BOUND = 4 * 2 ** 20;
 /** How long the server sits idle after streaming before its memory is read again. */
 const IDLE_MS = 60_000;
-/** The server's largest read chunk (CHUNK_BYTES in @jobworker/core). */
-const CHUNK_BYTES = 256 * 1024;
+/** The server's largest read chunk (CHUNK_BYTES in @jobworker/core): what one client alone gets. */
+const CHUNK_BYTES = 1024 * 1024;
 const WRITE_1GIB = ["-c", `head -c ${GIB} /dev/zero`];
 
 export async function outputThroughput(server: BenchServer): Promise<Row[]> {

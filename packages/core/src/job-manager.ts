@@ -29,6 +29,7 @@ import { resolveLimits } from "./limits.js";
 import { compareJobs, type JobPage, pageOf } from "./listing.js";
 import { ManagedJob, type TransitionListener } from "./managed-job.js";
 import { type JobManagerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { ChunkBudget } from "./output/chunk-budget.js";
 import type { OutputChunk, ReadOutputOptions } from "./output/log-reader.js";
 import { checkOutputQuery, type OutputQuery, queryOutput } from "./output/output-query.js";
 import { outputStream } from "./output/output-stream.js";
@@ -78,6 +79,8 @@ export class JobManager {
   /** Live usage of running jobs: reads shared by every caller and watcher. */
   private readonly sampler: UsageSampler;
   private readonly ticker: UsageTicker;
+  /** How large every output reader's chunks may be, with how many read at once. */
+  private readonly readers = new ChunkBudget();
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -319,6 +322,7 @@ export class JobManager {
         feed: job.feed,
         live: isActive(job.state) ? job.timeIndex : undefined,
         fallbackTime: job.record.startedAt ?? job.record.createdAt,
+        budget: this.readers,
       },
       options,
     );

@@ -16,8 +16,12 @@ const ENVELOPED_BINARY = Symbol.for("@connectrpc/connect/enveloped-binary");
 /** The envelope (flags and length), then the offset field (tag, varint of up to 8 bytes for a safe integer), then data's tag and length (up to 3 bytes for a chunk): 5 + 9 + 4, rounded up. */
 export const FRAME_HEADROOM = 24;
 
-/** Chunk buffers per slab of the pool (4 MiB): what five or so streams hold at once. */
-const SLAB_SLOTS = 16;
+/**
+ * Chunk buffers per slab of the pool: 8 MiB, what two or three streams hold at
+ * once. Memory is only touched as far as chunks fill their slots, and with many
+ * streams each reads smaller chunks (ChunkBudget in @jobworker/core).
+ */
+const SLAB_SLOTS = 8;
 
 /**
  * The chunk buffers StreamOutput reads into when the response goes out on an

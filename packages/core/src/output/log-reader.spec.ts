@@ -68,6 +68,24 @@ describe.skipIf(needsRoot)("output streaming (needs root: jobs run isolated)", (
     expect(beyond).toEqual([]);
   });
 
+  it("a lone reader catches up in the largest chunks; one of ten readers in chunks a quarter that size", async () => {
+    const job = await manager.start("alice", { command: "/bin/cat", args: [join(dataDir, "random.bin")] });
+    await manager.wait(job.id, scope);
+    const largest = async () => {
+      let max = 0;
+      for await (const chunk of manager.openOutput(job.id, scope)) max = Math.max(max, chunk.data.length);
+      return max;
+    };
+    expect(await largest()).toBe(CHUNK_BYTES);
+    // Nine readers that took a chunk each and hold their place: each reads at most a quarter.
+    const held = Array.from({ length: 9 }, () => manager.openOutput(job.id, scope)[Symbol.asyncIterator]());
+    for (const reader of held) await reader.next();
+    expect(await largest()).toBe(CHUNK_BYTES / 4);
+    for (const reader of held) await reader.return?.();
+    // Their shares are back.
+    expect(await largest()).toBe(CHUNK_BYTES);
+  });
+
   it("a reader aborted mid-stream releases its file and wakes no more", async () => {
     const before = await openResources();
     const job = await manager.start("alice", { command: "/bin/sh", args: ["-c", "echo first; sleep 1000"] });

@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import type { ChunkBudget } from "./chunk-budget.js";
 import type { ChunkBuffers } from "./chunk-buffers.js";
 import type { OutputFeed } from "./output-feed.js";
 
@@ -25,8 +26,18 @@ export interface ReadOutputOptions {
   buffers?: ChunkBuffers;
 }
 
+/** What a reader is told besides the public options. */
+export interface ReaderOptions extends ReadOutputOptions {
+  /**
+   * The readers this one shares memory with: its chunks grow only to the
+   * budget's limit at the time, the smaller the more readers share it.
+   * Default: up to CHUNK_BYTES.
+   */
+  budget?: ChunkBudget;
+}
+
 /** Largest chunk a reader holds; with the one read ahead, a reader never holds more than two. */
-export const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 1024 * 1024;
 
 /** Chunk size while a reader keeps up with the job: reads are short, and each holds a buffer this big. */
 const LIVE_CHUNK_BYTES = 16 * 1024;
@@ -39,14 +50,15 @@ const LIVE_CHUNK_BYTES = 16 * 1024;
 export async function* readOutput(
   path: string,
   feed: OutputFeed,
-  { fromOffset = 0, follow = false, signal, buffers }: ReadOutputOptions,
+  { fromOffset = 0, follow = false, signal, buffers, budget }: ReaderOptions,
 ): AsyncGenerator<OutputChunk, void, undefined> {
   const file = await open(path, "r");
   // One read is always in flight ahead of the consumer, so reading the file
   // overlaps with sending the previous chunk: two chunks per reader at most.
   // Chunks grow while reads come back full (catching up on a long output, where
-  // every message's fixed cost counts) and shrink again once a read comes back
-  // short (following a live job, where a big buffer would mostly hold nothing).
+  // every message's fixed cost counts, up to the budget's limit) and shrink again
+  // once a read comes back short (following a live job, where a big buffer would
+  // mostly hold nothing).
   // They never outgrow a quarter of what the consumer has taken: a chunk the
   // consumer cannot send (a client that never reads, held back by HTTP/2 flow
   // control) stays in memory, so a stalled reader holds small chunks only. With
@@ -63,7 +75,7 @@ export async function* readOutput(
     const { bytesRead } = await file.read(buffer, headroom, requested, at);
     size =
       bytesRead === requested
-        ? Math.min(size * 2, CHUNK_BYTES, Math.max(LIVE_CHUNK_BYTES, Math.floor(taken / 4)))
+        ? Math.min(size * 2, budget?.chunkLimit ?? CHUNK_BYTES, Math.max(LIVE_CHUNK_BYTES, Math.floor(taken / 4)))
         : LIVE_CHUNK_BYTES;
     let data: Buffer;
     if (buffers) {
@@ -83,6 +95,7 @@ export async function* readOutput(
   const stop = new AbortController();
   const waitSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   let offset = fromOffset;
+  const leave = budget?.join();
   let next = readAt(offset);
   try {
     while (!signal?.aborted) {
@@ -111,6 +124,7 @@ export async function* readOutput(
     // (An empty read gave its buffer back already, and it may be lent again since.)
     const unread = await next.catch(() => undefined);
     if (unread && unread.data.length > 0) buffers?.give(unread.data);
+    leave?.();
     await file.close();
   }
 }

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { invalidArgument } from "../errors.js";
+import type { ChunkBudget } from "./chunk-budget.js";
 import { type OutputChunk, type ReadOutputOptions, readOutput } from "./log-reader.js";
 import type { OutputFeed } from "./output-feed.js";
 import { stampOutput } from "./stamped-output.js";
@@ -25,6 +26,8 @@ export interface OutputSource {
   live?: TimeIndex;
   /** Time for output the index has no entry for (a job from before the index): the job's start. */
   fallbackTime: number;
+  /** What the reader shares with every other reader of this host's jobs. */
+  budget: ChunkBudget;
 }
 
 /** Checks a query's numbers before anything is opened. */
@@ -56,7 +59,7 @@ export async function* queryOutput(
     // No stretch since then: only output still to come (a follower), from the current end.
     from = Math.max(from, at === end ? await currentSize(source.logPath) : at);
   }
-  const chunks = readOutput(source.logPath, source.feed, { ...query, fromOffset: from });
+  const chunks = readOutput(source.logPath, source.feed, { ...query, fromOffset: from, budget: source.budget });
   if (!query.timestamps) {
     yield* chunks;
     return;
