@@ -15,7 +15,7 @@ export const MIN_CHUNK_LIMIT = CHUNK_BYTES / 4;
  * about four of its chunks at once (one read ahead, one being sent, its
  * TLS plaintext and ciphertext), so readers share {@link SHARED_CHUNK_BYTES}:
  * one or two read chunks of up to CHUNK_BYTES, more read smaller ones, down to
- * {@link MIN_CHUNK_LIMIT} each from nine on. What they hold together then grows
+ * {@link MIN_CHUNK_LIMIT} each from five on. What they hold together then grows
  * with their number by a small constant each, not by the largest chunk.
  */
 export class ChunkBudget {
