@@ -20,7 +20,11 @@ import { type Row, x } from "./lib/table.ts";
 const GIB = 2 ** 30;
 const ROUNDS = 3;
 const TEN = 10;
-/** What one stream may hold at most: two chunks read ahead, one frame queued, TLS and HTTP/2 buffers. */
+/**
+ * What one of ten streams may hold at most: ten readers read 256 KiB chunks (ChunkBudget in
+ * @jobworker/core), and a stream holds about four (one read ahead, one being sent, its TLS
+ * plaintext and ciphertext), plus HTTP/2's and TLS's own buffers.
+ */
 const PER_CLIENT_BOUND = 4 * 2 ** 20;
 /** How long the server sits idle after streaming before its memory is read again. */
 const IDLE_MS = 60_000;
