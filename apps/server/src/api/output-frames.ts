@@ -4,14 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ChunkBuffers, type OutputChunk } from "@jobworker/core";
 import { type StreamOutputResponse, StreamOutputResponseSchema } from "@jobworker/proto";
-
-/**
- * Where a message carries its own binary encoding for the patched connect-es
- * (patches/@connectrpc__connect@2.3.0.patch, envelopedBinary): 5 free bytes for
- * the envelope, then the message. Connect sends that buffer as it is; JSON
- * ignores it and encodes the message's fields.
- */
-const ENVELOPED_BINARY = Symbol.for("@connectrpc/connect/enveloped-binary");
+import { attachFrame, ENVELOPE_BYTES, writeVarint } from "./enveloped-binary.js";
 
 /** The envelope (flags and length), then the offset field (tag, varint of up to 8 bytes for a safe integer), then data's tag and length (up to 3 bytes for a chunk): 5 + 9 + 4, rounded up. */
 export const FRAME_HEADROOM = 24;
@@ -60,7 +53,7 @@ export async function* outputResponses(
       });
       if (chunk.time === undefined) {
         const frame = frameOf(chunk, buffers);
-        Object.defineProperty(message, ENVELOPED_BINARY, { value: frame });
+        attachFrame(message, frame);
         sent.add(chunk.data, frame.byteLength);
       }
       yield message;
@@ -88,26 +81,15 @@ export function frameOf(chunk: OutputChunk, buffers: ChunkBuffers | undefined): 
   length = writeVarint(header, length, chunk.data.byteLength);
   const { data } = chunk;
   if (buffers?.owns(data)) {
-    const start = data.byteOffset - length - 5;
-    const frame = new Uint8Array(data.buffer, start, 5 + length + data.byteLength);
-    frame.set(header.subarray(0, length), 5);
+    const start = data.byteOffset - length - ENVELOPE_BYTES;
+    const frame = new Uint8Array(data.buffer, start, ENVELOPE_BYTES + length + data.byteLength);
+    frame.set(header.subarray(0, length), ENVELOPE_BYTES);
     return frame;
   }
-  const frame = new Uint8Array(5 + length + data.byteLength);
-  frame.set(header.subarray(0, length), 5);
-  frame.set(data, 5 + length);
+  const frame = new Uint8Array(ENVELOPE_BYTES + length + data.byteLength);
+  frame.set(header.subarray(0, length), ENVELOPE_BYTES);
+  frame.set(data, ENVELOPE_BYTES + length);
   return frame;
-}
-
-/** Writes `value` (a non-negative safe integer) as a protobuf varint at `at`; returns the position after it. */
-function writeVarint(into: Uint8Array, at: number, value: number): number {
-  let rest = value;
-  while (rest >= 0x80) {
-    into[at++] = (rest % 0x80) | 0x80;
-    rest = Math.floor(rest / 0x80);
-  }
-  into[at++] = rest;
-  return at;
 }
 
 /**

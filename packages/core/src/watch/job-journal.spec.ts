@@ -65,6 +65,29 @@ describe("the job event log", () => {
     await events.return(undefined);
   });
 
+  it("a waiting watcher wakes once for the events of one turn of the event loop, and gets them as one batch", async () => {
+    const journal = new JobJournal(64);
+    const job = { ...jobRecord(), owner: "alice" };
+    const events = watchJobs(journal, () => [], { owner: "alice" }, {});
+    await events.next(); // the (empty) snapshot
+    const next = events.next(); // waits: nothing new yet
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(journal.waiterCount).toBe(1);
+    // Three changes in one turn, each in a callback of its own (as one poll's launches and exits
+    // are), with time between them for a woken watcher to take the first alone: one batch.
+    const callbacksLater = async () => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    journal.append("created", job);
+    await callbacksLater();
+    journal.append("running", { ...job, state: "running" }, "starting");
+    await callbacksLater();
+    journal.append("ended", { ...job, state: "succeeded" }, "running");
+    expect(((await next).value ?? []).map((event: WatchEvent) => event.type)).toEqual(["created", "running", "ended"]);
+    expect(journal.waiterCount).toBe(0);
+    await events.return(undefined);
+  });
+
   it("a resume point of another epoch starts over with a snapshot marked reset", async () => {
     const journal = new JobJournal(4);
     const events = watchJobs(

@@ -38,6 +38,7 @@ export class JobJournal {
   private first = 1;
   private last = 0;
   private readonly waiters = new Set<() => void>();
+  private wakeScheduled = false;
 
   constructor(private readonly capacity: number) {}
 
@@ -46,7 +47,13 @@ export class JobJournal {
     return this.last;
   }
 
-  /** Appends an event and wakes every watcher waiting for one. */
+  /**
+   * Appends an event; every watcher waiting for one wakes once this turn of
+   * the event loop is over (its I/O callbacks, a poll's worth of launches and
+   * exits), not at each event: what changed in one turn reaches a watcher as one
+   * batch, and a hundred watchers cost a hundred wake-ups and messages per
+   * turn, not per event.
+   */
   append(type: JobEventType, job: Readonly<Job>, from?: JobState): void {
     this.last += 1;
     this.events.push({ revision: this.last, type, job, ...(from !== undefined && { from }) });
@@ -56,10 +63,18 @@ export class JobJournal {
       this.events.splice(0, drop);
       this.first += drop;
     }
+    if (this.waiters.size > 0 && !this.wakeScheduled) {
+      this.wakeScheduled = true;
+      setImmediate(this.wakeWaiters);
+    }
+  }
+
+  private readonly wakeWaiters = (): void => {
+    this.wakeScheduled = false;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();
-  }
+  };
 
   /** True when a watcher whose last seen revision is `revision` can go on from the log. */
   canResume(revision: number): boolean {

@@ -71,7 +71,8 @@ export const WatchJobsRequestSchema: GenMessage<WatchJobsRequest> = /*@__PURE__*
 export type WatchJobsResponse = Message<"jobworker.v1.WatchJobsResponse"> & {
   /**
    * One or more events, in the order they happened. A watcher that keeps up
-   * gets one per response; one that falls behind gets what piled up, in one.
+   * gets what changed at about the same moment (often a single event) per
+   * response; one that falls behind gets what piled up, in one.
    *
    * @generated from field: repeated jobworker.v1.JobEvent events = 1;
    */
