@@ -43,9 +43,15 @@ describe("pool slots of StreamOutput frames", () => {
             const frame = (message as unknown as Record<symbol, Uint8Array>)[ENVELOPED_BINARY] as Uint8Array;
             if (stream.destroyed) break;
             if (!stream.write(frame) && !stream.destroyed) {
-              await new Promise((resolve) => {
-                stream.once("drain", resolve);
-                stream.once("close", resolve);
+              // Both listeners go once either fires, as connect's do: a long stream waits thousands of times.
+              await new Promise<void>((resolve) => {
+                const done = () => {
+                  stream.off("drain", done);
+                  stream.off("close", done);
+                  resolve();
+                };
+                stream.on("drain", done);
+                stream.on("close", done);
               });
             }
           }
