@@ -1,5 +1,6 @@
 import { create, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ConnectError } from "@connectrpc/connect";
 import {
   EndReason,
   type Job,
@@ -9,6 +10,7 @@ import {
   type StartJobRequest,
   StartJobRequestSchema,
 } from "@jobworker/proto";
+import { apiError } from "../api/errors.js";
 import type { Role } from "../tls/identity.js";
 
 /** One attempt of a fleet job: a local job on one server. */
@@ -130,4 +132,9 @@ export function fleetJobToProto(record: FleetRecord, request: StartJobRequest, c
     }
   }
   return job;
+}
+
+/** The NOT_FOUND a missing (or hidden) fleet job answers, worded as for a local one. */
+export function notFound(id: string): ConnectError {
+  return apiError("JW_ERR_NOT_FOUND", `job ${id} not found`);
 }

@@ -7,7 +7,8 @@ import { interruption } from "../interruption.js";
 import type { StreamTracker } from "../limits/stream-tracker.js";
 import { requestLogKey } from "../logging/request-log.js";
 import { callerOf, listScopeOf, scopeOf } from "../tls/authorization.js";
-import { type Fleet, notFound } from "./fleet.js";
+import type { Fleet } from "./fleet.js";
+import { notFound } from "./fleet-job.js";
 
 /**
  * JobService with the fleet on top of the local one: StartJob with a queue

@@ -26,7 +26,7 @@ import { ConfigError, type ServerConfig } from "../config.js";
 import type { RoleQuotas } from "../tls/authorization.js";
 import { AdmissionGate } from "./admission-gate.js";
 import { abortable, withTimeout } from "./bounded-wait.js";
-import { type FleetJobData, type FleetRecord, fleetJobToProto, requestToData } from "./fleet-job.js";
+import { type FleetJobData, type FleetRecord, fleetJobToProto, notFound, requestToData } from "./fleet-job.js";
 import { createFleetMetrics } from "./fleet-metrics.js";
 import { type FleetSelf, fleetProcessor } from "./fleet-worker.js";
 import { nextEvent } from "./next-event.js";
@@ -485,9 +485,4 @@ function isFinishedState(state: string): boolean {
 
 function scopeFor(caller: Caller) {
   return caller.role === "admin" ? { allOwners: true as const } : { owner: caller.name };
-}
-
-/** The NOT_FOUND a missing (or hidden) fleet job answers, worded as for a local one. */
-export function notFound(id: string): ConnectError {
-  return apiError("JW_ERR_NOT_FOUND", `job ${id} not found`);
 }
