@@ -80,7 +80,7 @@ export class JobManager {
   private readonly sampler: UsageSampler;
   private readonly ticker: UsageTicker;
   /** How large every output reader's chunks may be, with how many read at once. */
-  private readonly readers = new ChunkBudget();
+  private readonly readerBudget = new ChunkBudget();
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -322,7 +322,7 @@ export class JobManager {
         feed: job.feed,
         live: isActive(job.state) ? job.timeIndex : undefined,
         fallbackTime: job.record.startedAt ?? job.record.createdAt,
-        budget: this.readers,
+        budget: this.readerBudget,
       },
       options,
     );

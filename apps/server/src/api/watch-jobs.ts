@@ -101,8 +101,9 @@ export function responseOf(events: ProtoJobEvent[], serverEpoch: string): WatchJ
 /**
  * WatchJobs: the caller's jobs (filtered as ListJobs), then every change, from
  * core's event log, as many events per response as have piled up (while the
- * client keeps up, what changed in one turn of the event loop, see JobJournal). A watch counts as one of the caller's streams, as a
- * followed output does: each holds a call open for as long as the client likes.
+ * client keeps up, what changed in one turn of the event loop, see
+ * JobJournal). A watch counts as one of the caller's streams, as a followed
+ * output does: each holds a call open for as long as the client likes.
  */
 export async function* watchJobs(
   manager: JobManager,
