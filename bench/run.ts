@@ -20,12 +20,18 @@ import { startLatency } from "./start-latency.ts";
 import { uiForwarding } from "./ui-forwarding.ts";
 import { watchFanout } from "./watch-fanout.ts";
 
-// V8's memory reducer shrinks an idle process's heap limits, and the benchmark process idles
-// while it waits for a quiet machine: after that a few MB of buffers cost a full mark-compact,
-// hundreds of them per gigabyte streamed, in the clients and in the floors measured in this
-// process alike (bench/README.md). The benchmarks run in a process without it.
-if (!process.execArgv.includes("--no-memory-reducer")) {
-  const rerun = spawnSync(process.execPath, ["--no-memory-reducer", ...process.execArgv, ...process.argv.slice(1)], {
+// The clients of the benchmarks, and the floors, run in this process, and its garbage collector
+// must not weigh on them more than on the code they measure (bench/README.md has the figures):
+// - V8's memory reducer shrinks an idle process's heap limits, and this process idles while it
+//   waits for a quiet machine: after that a few MB of buffers cost a full mark-compact, hundreds
+//   of them per gigabyte streamed.
+// - With V8's default young generation, a streaming client's buffers sometimes outlive two
+//   scavenges; then the gigabyte costs 20 mark-compacts or more, and the client half again its
+//   CPU per GiB, in some rounds and not others. A 32 MiB semi-space lets them die young.
+// The server is a process of its own, started with Node's defaults.
+const GC_FLAGS = ["--no-memory-reducer", "--max-semi-space-size=32"];
+if (!GC_FLAGS.every((flag) => process.execArgv.includes(flag))) {
+  const rerun = spawnSync(process.execPath, [...GC_FLAGS, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: "inherit",
   });
   process.exit(rerun.status ?? 1);
