@@ -55,8 +55,9 @@ export interface StoredJob extends Job {
 
 /**
  * The state directory: one folder per job under jobs/ (record, output, exit
- * record, and while the job runs its launcher's FIFO and socket). A job's work dir is not here: it lives in the job's
- * own memory-backed writable space, which ends with the job.
+ * record, and while the job runs its launcher's FIFO and socket). A job's work
+ * dir is not here: it lives in the job's own memory-backed writable space,
+ * which ends with the job.
  * Records are written whole: in place, one page at a time, or, when larger
  * than a page, through a temporary file and a rename.
  *

@@ -15,6 +15,11 @@ export function attachFrame(message: object, frame: Uint8Array): void {
   Object.defineProperty(message, ENVELOPED_BINARY, { value: frame });
 }
 
+/** The frame {@link attachFrame} gave `message`, if any. */
+export function attachedFrame(message: object): Uint8Array | undefined {
+  return (message as Record<symbol, Uint8Array | undefined>)[ENVELOPED_BINARY];
+}
+
 /** Writes `value` (a non-negative safe integer) as a protobuf varint at `at`; returns the position after it. */
 export function writeVarint(into: Uint8Array, at: number, value: number): number {
   let rest = value;

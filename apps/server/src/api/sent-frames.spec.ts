@@ -3,9 +3,8 @@ import { createServer, connect as http2Connect, type ServerHttp2Stream } from "n
 import type { AddressInfo } from "node:net";
 import { CHUNK_BYTES, ChunkBuffers, type OutputChunk } from "@jobworker/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { attachedFrame } from "./enveloped-binary.js";
 import { FRAME_HEADROOM, outputResponses } from "./output-frames.js";
-
-const ENVELOPED_BINARY = Symbol.for("@connectrpc/connect/enveloped-binary");
 
 /** `count` full chunks read into `buffers`, as readOutput hands them out, each filled with its index. */
 async function* chunksIn(buffers: ChunkBuffers, count: number): AsyncGenerator<OutputChunk> {
@@ -40,7 +39,7 @@ describe("pool slots of StreamOutput frames", () => {
         try {
           // connect writes each frame and waits for 'drain' when write() says so, then asks for the next.
           for await (const message of outputResponses(chunksIn(buffers, count), buffers, stream)) {
-            const frame = (message as unknown as Record<symbol, Uint8Array>)[ENVELOPED_BINARY] as Uint8Array;
+            const frame = attachedFrame(message) as Uint8Array;
             if (stream.destroyed) break;
             if (!stream.write(frame) && !stream.destroyed) {
               // Both listeners go once either fires, as connect's do: a long stream waits thousands of times.

@@ -2,9 +2,8 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { JobEventSchema, JobEventType, JobSchema, JobState, WatchJobsResponseSchema } from "@jobworker/proto";
 import { describe, expect, it } from "vitest";
+import { attachedFrame } from "./enveloped-binary.js";
 import { responseOf } from "./watch-jobs.js";
-
-const ENVELOPED_BINARY = Symbol.for("@connectrpc/connect/enveloped-binary");
 
 /** A change of a job with `args` arguments: a few bytes, or a few hundred (two-byte lengths). */
 function event(revision: number, args: number) {
@@ -36,7 +35,7 @@ describe("WatchJobs responses", () => {
     (epoch) => {
       for (const events of [[], ...batches]) {
         const response = responseOf(events, epoch);
-        const frame = (response as unknown as Record<symbol, Uint8Array>)[ENVELOPED_BINARY];
+        const frame = attachedFrame(response);
         expect(frame).toBeInstanceOf(Uint8Array);
         const expected = toBinary(
           WatchJobsResponseSchema,
